@@ -1,0 +1,3 @@
+from handoutkit.cli import app
+
+app(prog_name="handout")

@@ -1,0 +1,136 @@
+"""gettext catalogs: read ``.po`` files directly and translate by message context.
+
+Builds read the translators' ``.po`` files, not compiled ``.mo`` files, so an edit shows on the
+next build with nothing to compile. Fuzzy and obsolete entries never print: a string without a
+current translation falls back to English and is recorded, so the build can report it and
+``--strict`` can refuse it.
+"""
+
+from __future__ import annotations
+
+import gettext
+import hashlib
+import io
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import PoFileError, read_po
+
+from .errors import InputError
+from .yamlfile import read_text
+
+#: A handout's catalog is tens of KiB; refuse what could only be a mistake or an attack.
+MAX_PO_BYTES = 5 * 1024 * 1024
+
+Key = tuple[str | None, str]  # (msgctxt, msgid)
+
+
+@dataclass(frozen=True)
+class MessageCatalog:
+    """The current translations of one ``.po`` file."""
+
+    path: Path
+    catalog: Catalog
+    translations: dict[Key, str | tuple[str, ...]]
+    plural: gettext._PluralFunc  # type: ignore[name-defined]
+
+    @property
+    def translators(self) -> str | None:
+        """The credit line for the leaflet, from the catalog header."""
+        team = self.catalog.language_team
+        last = self.catalog.last_translator
+        names = [n for n in (last, team) if n and "EMAIL@ADDRESS" not in n and "LL@li.org" not in n]
+        return ", ".join(dict.fromkeys(names)) or None
+
+
+def parse_po(path: Path, text: str | None = None) -> Catalog:
+    """Parse a ``.po`` file, reporting a syntax error with its file and line."""
+    if text is None:
+        text = read_text(path, MAX_PO_BYTES, "catalog")
+    try:
+        return read_po(io.StringIO(text), abort_invalid=True)
+    except PoFileError as exc:
+        message = str(exc).rsplit(" on ", 1)[0]
+        raise InputError.at(f"catalog syntax error: {message}", path, exc.lineno + 1,
+                            hint="fix the quoting or keyword on this line") from None
+    except (ValueError, SyntaxError, LookupError) as exc:
+        raise InputError.at(f"catalog error: {exc}", path,
+                            hint="check the header (Plural-Forms, Content-Type charset)") from None
+
+
+def load_catalog(path: Path) -> MessageCatalog:
+    data = read_text(path, MAX_PO_BYTES, "catalog")
+    return _load_cached(path, hashlib.sha256(data.encode()).hexdigest(), data)
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: Path, digest: str, text: str) -> MessageCatalog:
+    catalog = parse_po(path, text)
+    translations: dict[Key, str | tuple[str, ...]] = {}
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        if isinstance(message.id, tuple):
+            forms = tuple(message.string or ())
+            if len(forms) == catalog.num_plurals and all(forms):
+                translations[(message.context, message.id[0])] = forms
+        elif isinstance(message.string, str) and message.string:
+            translations[(message.context, str(message.id))] = message.string
+    try:
+        plural = gettext.c2py(catalog.plural_expr)
+    except ValueError:
+        raise InputError.at(
+            f"invalid Plural-Forms expression {catalog.plural_expr!r}", path,
+            hint="copy the Plural-Forms line for this language from the gettext manual") from None
+    return MessageCatalog(path, catalog, translations, plural)
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """A string printed in English because its language had no current translation."""
+
+    domain: str
+    context: str | None
+    msgid: str
+
+
+@dataclass
+class Translator:
+    """Looks strings up in one language's catalogs and notes every fallback to English."""
+
+    lang: str
+    catalogs: dict[str, MessageCatalog]
+    fallbacks: list[Fallback] = field(default_factory=list)
+
+    def pgettext(self, domain: str, context: str | None, msgid: str) -> str:
+        found = self._lookup(domain, context, msgid)
+        if isinstance(found, str):
+            return found
+        return msgid
+
+    def npgettext(self, domain: str, context: str | None, singular: str, plural: str,
+                  n: int) -> str:
+        found = self._lookup(domain, context, singular)
+        if isinstance(found, tuple):
+            return found[int(self.catalogs[domain].plural(n))]
+        return singular if n == 1 else plural
+
+    def is_fallback(self, domain: str, context: str | None, msgid: str) -> bool:
+        return Fallback(domain, context, msgid) in self.fallbacks
+
+    def _lookup(self, domain: str, context: str | None, msgid: str) -> str | tuple[str, ...] | None:
+        catalog = self.catalogs.get(domain)
+        if catalog is None:
+            if self.catalogs:  # a translated language with no catalog for this domain
+                self._note(Fallback(domain, context, msgid))
+            return None
+        found = catalog.translations.get((context, msgid))
+        if found is None:
+            self._note(Fallback(domain, context, msgid))
+        return found
+
+    def _note(self, fallback: Fallback) -> None:
+        if fallback not in self.fallbacks:
+            self.fallbacks.append(fallback)

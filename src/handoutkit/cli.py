@@ -1,0 +1,196 @@
+"""The ``handout`` command: parses arguments, calls the library, prints. Nothing else.
+
+Exit codes: 0 all went well; 1 a document failed a check (too long, too hard to read, a
+missing translation under ``--strict``); 2 the input is wrong (a file, a name, an option).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from . import __version__
+from .errors import InputError
+from .levels import LEVELS
+from .plan import PAPERS, make_plan
+from .project import Project
+
+EXIT_FAILED = 1
+EXIT_INPUT = 2
+
+app = typer.Typer(
+    name="handout",
+    help="Make plain-language patient handouts as printable PDFs, one per language and "
+         "reading level.",
+    epilog="Examples:\n\n"
+           "  handout build                         build every handout, language and level\n\n"
+           "  handout build kratom-chronic-pain -l easy --paper letter\n\n"
+           "  handout list --json",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+Paper = Enum("Paper", {name: name for name in PAPERS}, type=str)  # type: ignore[misc]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Print input errors without a traceback and exit 2; let bugs surface as bugs."""
+    try:
+        yield
+    except InputError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"handout {__version__}")
+        raise typer.Exit()
+
+
+ProjectOption = Annotated[
+    Path | None,
+    typer.Option("--project", "-C", help="The project folder (default: the nearest folder "
+                 "above the current one that holds handouts/).", show_default=False)]
+
+
+def _project(path: Path | None) -> Project:
+    return Project(path.resolve()) if path else Project.find()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Make plain-language patient handouts as printable PDFs."""
+
+
+@app.command()
+def build(
+    handouts: Annotated[list[str] | None, typer.Argument(
+        help="Handout ids to build (default: all).", show_default=False)] = None,
+    level: Annotated[list[str] | None, typer.Option(
+        "--level", "-l", help=f"Reading level: {', '.join(LEVELS)} (repeatable; default: all).",
+        show_default=False)] = None,
+    lang: Annotated[list[str] | None, typer.Option(
+        "--lang", help="Language code such as en or es (repeatable; default: all).",
+        show_default=False)] = None,
+    paper: Annotated[list[Paper] | None, typer.Option(
+        "--paper", help="Paper size (repeatable; default: a4).", show_default=False)] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Build folder.")] = Path("build"),
+    strict: Annotated[bool, typer.Option(
+        help="Fail a document if any string would print in English for lack of a "
+             "translation.")] = False,
+    preview: Annotated[bool, typer.Option(
+        help="Highlight strings that are not translated yet (for translators).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    project: ProjectOption = None,
+) -> None:
+    """Build handout PDFs into the build folder, with a manifest.
+
+    Each PDF goes to OUT/<handout>/<lang>/<handout>.<lang>.<level>.<paper>.pdf and is listed
+    in OUT/manifest.json with its inputs' hashes and page count. A document that fails a
+    check leaves its previous PDF in place.
+
+    Examples:
+
+      handout build
+
+      handout build kratom-chronic-pain --level standard --paper letter
+
+      handout build --lang th --preview
+    """
+    from .build import BuildOptions, build_documents
+
+    with user_errors():
+        proj = _project(project)
+        jobs = make_plan(proj, handouts, lang, level, [p.value for p in paper or []])
+        out_dir = out if out.is_absolute() else Path.cwd() / out
+        options = BuildOptions(out_dir=out_dir, strict=strict, preview=preview)
+        show = not (quiet or as_json)
+        report = build_documents(
+            proj, jobs, options,
+            progress=(lambda job: typer.echo(f"building {job}", err=True)) if show else None)
+
+    for result in report.results:
+        if result.ok and show:
+            note = f" ({len(result.fallbacks)} strings in English)" if result.fallbacks else ""
+            typer.echo(f"wrote {_shown(result.path)}: {result.pages} page(s){note}")
+        for problem in result.problems:
+            typer.echo(f"error: {result.job}: {problem}", err=True)
+    if as_json:
+        typer.echo(json.dumps({
+            "ok": not report.failed, "manifest": str(report.manifest_path),
+            "documents": [{"path": str(r.path), "ok": r.ok, "pages": r.pages,
+                           "sha256": r.sha256, "fallbacks": r.fallbacks,
+                           "problems": r.problems, **_job_fields(r.job)}
+                          for r in report.results]}, indent=2, ensure_ascii=False))
+    elif show:
+        built = len(report.results) - len(report.failed)
+        typer.echo(f"{built} built, {len(report.failed)} failed; manifest: "
+                   f"{_shown(report.manifest_path)}")
+    if report.failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("list")
+def list_handouts(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    project: ProjectOption = None,
+) -> None:
+    """List the handouts, languages and reading levels there are.
+
+    Example:
+
+      handout list --json
+    """
+    from .build import load_handouts
+
+    with user_errors():
+        proj = _project(project)
+        sources = load_handouts(proj, proj.handout_ids())
+        languages = proj.languages()
+    data: dict[str, Any] = {
+        "handouts": [{"id": s.id, "version": s.handout.version,
+                      "reviewed": s.handout.reviewed.isoformat(),
+                      "review_by": s.handout.review_by.isoformat(),
+                      "path": str(s.path.relative_to(proj.root))} for s in sources.values()],
+        "languages": languages,
+        "levels": [{"name": lvl.name, "max_grade": lvl.max_grade, "max_pages": lvl.max_pages,
+                    "description": lvl.description} for lvl in LEVELS.values()],
+        "papers": list(PAPERS),
+    }
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    typer.echo("Handouts:")
+    for h in data["handouts"]:
+        typer.echo(f"  {h['id']}  v{h['version']}, reviewed {h['reviewed']}, "
+                   f"review by {h['review_by']}")
+    typer.echo(f"Languages: {', '.join(languages)}")
+    typer.echo("Levels:")
+    for lvl in LEVELS.values():
+        typer.echo(f"  {lvl.name:<9} {lvl.description}")
+    typer.echo(f"Paper: {', '.join(PAPERS)}")
+
+
+def _job_fields(job: Any) -> dict[str, str]:
+    return {"handout": job.handout, "lang": job.lang, "level": job.level, "paper": job.paper}
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

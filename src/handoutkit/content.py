@@ -1,0 +1,185 @@
+"""Handout content sources: the schema, loading with file:line errors, and the message list.
+
+A handout lives in ``handouts/<id>/handout.yaml``. Every printed string has a stable id path
+(``sections.<section>.<point>``); that path, plus the level where the wording differs, is the
+string's gettext ``msgctxt``, so translators' work survives edits to the English text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from .errors import InputError, Problem
+from .levels import LEVEL_NAMES
+from .yamlfile import Loc, YamlDocument, load_yaml, validate
+
+CONTENT_FILE = "handout.yaml"
+ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+#: A handout is a sheet or two; a section with thousands of points is a mistake.
+MAX_POINTS = 40
+
+
+def _check_levels(value: str | dict[str, str]) -> str | dict[str, str]:
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(LEVEL_NAMES))
+        if unknown:
+            raise ValueError(f"unknown reading level {', '.join(map(repr, unknown))}; "
+                             f"known levels: {', '.join(LEVEL_NAMES)}")
+        missing = [name for name in LEVEL_NAMES if name not in value]
+        if missing:
+            raise ValueError(f"no text for level {', '.join(missing)}; give one text for "
+                             "every level, or a single text for all levels")
+    text_values = [value] if isinstance(value, str) else list(value.values())
+    if any(not text.strip() for text in text_values):
+        raise ValueError("text is empty")
+    return value
+
+
+#: One text for every level, or a mapping ``level → text`` where the wording differs.
+LevelText = Annotated[str | dict[str, str], AfterValidator(_check_levels)]
+Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=60)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Point(_Strict):
+    id: Id
+    text: LevelText
+    note: str | None = None
+
+
+class Section(_Strict):
+    id: Id
+    heading: LevelText
+    #: ``help`` prints as the "get help now" box; ``legal`` is replaced by a region's facts.
+    kind: Literal["points", "help", "legal"] = "points"
+    note: str | None = None
+    points: list[Point] = Field(min_length=1, max_length=MAX_POINTS)
+
+
+class Source(_Strict):
+    title: str
+    publisher: str
+    year: int = Field(ge=1900, le=2100)
+    url: str = Field(pattern=r"^https://\S+$")
+
+
+class Handout(_Strict):
+    id: Id
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    reviewed: dt.date
+    review_by: dt.date
+    publisher: str
+    title: LevelText
+    summary: LevelText
+    disclaimer: LevelText
+    sections: list[Section] = Field(min_length=1, max_length=30)
+    sources: list[Source] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _review_order(self) -> Handout:
+        if self.review_by <= self.reviewed:
+            raise ValueError("review_by must come after reviewed")
+        return self
+
+
+@dataclass(frozen=True)
+class Message:
+    """One translatable string of a handout, as extraction and translation see it."""
+
+    context: str          # msgctxt: the stable id path, with the level where wording differs
+    text: str             # msgid: the English text
+    loc: Loc              # where it is in the YAML data, for ``#:`` references
+    note: str | None      # the author's note to translators
+
+
+@dataclass(frozen=True)
+class HandoutSource:
+    """A validated handout and the file it came from."""
+
+    handout: Handout
+    doc: YamlDocument
+
+    @property
+    def id(self) -> str:
+        return self.handout.id
+
+    @property
+    def path(self) -> Path:
+        return self.doc.path
+
+    def messages(self) -> Iterator[Message]:
+        """Every translatable string, in reading order."""
+        h = self.handout
+        yield from _level_messages("title", h.title, ("title",), None)
+        yield from _level_messages("summary", h.summary, ("summary",), None)
+        for i, section in enumerate(h.sections):
+            loc: Loc = ("sections", i)
+            yield from _level_messages(f"{section.id}.heading", section.heading,
+                                       (*loc, "heading"), section.note)
+            for j, point in enumerate(section.points):
+                note = "\n".join(n for n in (section.note, point.note) if n) or None
+                yield from _level_messages(f"{section.id}.{point.id}", point.text,
+                                           (*loc, "points", j, "text"), note)
+        yield from _level_messages("disclaimer", h.disclaimer, ("disclaimer",), None)
+
+
+def _level_messages(context: str, value: str | dict[str, str], loc: Loc,
+                    note: str | None) -> Iterator[Message]:
+    if isinstance(value, str):
+        yield Message(context, value, loc, note)
+    else:
+        for level, text in value.items():
+            yield Message(f"{context}.{level}", text, (*loc, level), note)
+
+
+def text_context(context: str, value: str | dict[str, str], level: str) -> tuple[str, str]:
+    """The (msgctxt, English text) that ``value`` prints at ``level``."""
+    if isinstance(value, str):
+        return context, value
+    return f"{context}.{level}", value[level]
+
+
+def load_handout(path: Path) -> HandoutSource:
+    doc = load_yaml(path, "handout content")
+    handout: Handout = validate(Handout, doc, "handout")
+    problems = _duplicate_ids(doc, handout)
+    folder = path.parent.name
+    if handout.id != folder:
+        problems.append(Problem(f"id {handout.id!r} does not match its folder {folder!r}",
+                                path, doc.line_of(("id",)),
+                                "rename the folder or the id; outputs are named after the id"))
+    if problems:
+        raise InputError(problems)
+    return HandoutSource(handout, doc)
+
+
+def _duplicate_ids(doc: YamlDocument, handout: Handout) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def check(ids: list[str], loc_of: list[Loc], what: str) -> None:
+        seen: dict[str, int] = {}
+        for ident, loc in zip(ids, loc_of, strict=True):
+            if ident in seen:
+                problems.append(Problem(
+                    f"duplicate {what} id {ident!r} (first used on line {seen[ident]})",
+                    doc.path, doc.line_of(loc),
+                    "ids must be unique: they are the translators' message contexts"))
+            else:
+                seen[ident] = doc.line_of(loc)
+
+    check([s.id for s in handout.sections],
+          [("sections", i, "id") for i in range(len(handout.sections))], "section")
+    for i, section in enumerate(handout.sections):
+        check([p.id for p in section.points],
+              [("sections", i, "points", j, "id") for j in range(len(section.points))],
+              f"point (in section {section.id!r})")
+    return problems

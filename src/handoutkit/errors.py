@@ -1,0 +1,42 @@
+"""Errors in the user's input, kept apart from bugs.
+
+An :class:`InputError` means a file the user wrote is wrong: the CLI prints it without a
+traceback and exits 2. Any other exception is a bug in handoutkit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in one place, with a hint that says how to fix it."""
+
+    message: str
+    file: Path | None = None
+    line: int | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        text = f"{where}{self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class InputError(Exception):
+    """The user's input is wrong; carries every problem found, each with file and line."""
+
+    def __init__(self, problems: Problem | list[Problem]):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def at(cls, message: str, file: Path | None = None, line: int | None = None,
+           hint: str | None = None) -> InputError:
+        return cls(Problem(message, file, line, hint))

@@ -1,0 +1,57 @@
+"""Where a handoutkit project keeps things: content, catalogs, templates and the build folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .content import CONTENT_FILE
+from .errors import InputError
+
+SOURCE_LANGUAGE = "en"
+#: The catalog domain of the templates' own words ("Sources", "Page 1 of 2").
+TEMPLATE_DOMAIN = "handoutkit"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @classmethod
+    def find(cls, start: Path | None = None) -> Project:
+        """The nearest folder at or above ``start`` that holds ``handouts/``."""
+        here = (start or Path.cwd()).resolve()
+        for folder in (here, *here.parents):
+            if (folder / "handouts").is_dir():
+                return cls(folder)
+        raise InputError.at(f"no handouts/ folder in {here} or any folder above it",
+                            hint="run handout inside a handoutkit project, or pass --project DIR")
+
+    @property
+    def handouts_dir(self) -> Path:
+        return self.root / "handouts"
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.root / "locales"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    def handout_path(self, handout_id: str) -> Path:
+        return self.handouts_dir / handout_id / CONTENT_FILE
+
+    def handout_ids(self) -> list[str]:
+        return sorted(p.parent.name for p in self.handouts_dir.glob(f"*/{CONTENT_FILE}"))
+
+    def languages(self) -> list[str]:
+        """The source language first, then every language with a catalog folder."""
+        found = sorted(p.name for p in self.locales_dir.glob("*/LC_MESSAGES") if p.is_dir())
+        return [SOURCE_LANGUAGE] + [lang for lang in found if lang != SOURCE_LANGUAGE]
+
+    def catalog_path(self, lang: str, domain: str) -> Path:
+        return self.locales_dir / lang / "LC_MESSAGES" / f"{domain}.po"
+
+    def template_path(self, domain: str) -> Path:
+        return self.locales_dir / f"{domain}.pot"

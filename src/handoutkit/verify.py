@@ -1,0 +1,75 @@
+"""Checks a document must pass before its PDF may be written."""
+
+from __future__ import annotations
+
+import subprocess
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+from .levels import LEVELS
+from .pdf import RenderedPdf
+from .translate import PrintedHandout
+
+
+@dataclass(frozen=True)
+class MissingGlyph:
+    char: str
+    context: str
+
+    def __str__(self) -> str:
+        name = unicodedata.name(self.char, "unnamed character")
+        return f"U+{ord(self.char):04X} {name} ({self.char!r}) in message {self.context!r}"
+
+
+@cache
+def font_codepoints(family: str) -> frozenset[int] | None:
+    """The characters an installed font family covers, or ``None`` if it is not installed."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        found = subprocess.run(
+            ["fc-match", "--format=%{family}\n%{file}\n%{index}", f"{family}:style=Regular"],
+            capture_output=True, text=True, check=True, timeout=20).stdout.split("\n")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if len(found) < 3 or family not in found[0].split(","):
+        return None
+    with TTFont(found[1], fontNumber=int(found[2] or 0), lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def families(stack: str) -> list[str]:
+    return [name.strip().strip('"') for name in stack.split(",")
+            if name.strip() not in ("sans-serif", "serif")]
+
+
+def missing_glyphs(doc: PrintedHandout, stack: str) -> list[MissingGlyph]:
+    """Characters no font of ``stack`` can draw: they would print as empty boxes."""
+    covered: set[int] = set()
+    for family in families(stack):
+        covered |= font_codepoints(family) or frozenset()
+    missing: dict[str, MissingGlyph] = {}
+    for text in [*doc.body_texts(), doc.disclaimer]:
+        for char in text.value:
+            if (char not in missing and ord(char) not in covered
+                    and unicodedata.category(char) not in ("Zs", "Cc", "Cf")):
+                missing[char] = MissingGlyph(char, text.context)
+    return list(missing.values())
+
+
+def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, stack: str) -> list[str]:
+    """Everything wrong with a rendered document, as sentences for the user."""
+    problems: list[str] = []
+    if not pdf.data.startswith(b"%PDF-") or not pdf.data.rstrip().endswith(b"%%EOF"):
+        problems.append("WeasyPrint did not produce a complete PDF")
+    level = LEVELS[doc.job.level]
+    if level.max_pages is not None and pdf.page_count > level.max_pages:
+        problems.append(f"{pdf.page_count} pages; the {level.name} level must fit on "
+                        f"{level.max_pages} (shorten the text)")
+    for glyph in missing_glyphs(doc, stack):
+        problems.append(f"no font draws {glyph} for language {doc.language.code}; it would "
+                        "print as an empty box (install the fonts with `make setup`)")
+    for url in pdf.fetches.refused:
+        problems.append(f"the renderer asked for {url}, which is not a project asset")
+    return problems

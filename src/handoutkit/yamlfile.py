@@ -1,0 +1,162 @@
+"""Read YAML keeping the line of every value, and map schema errors back onto those lines.
+
+PyYAML's composed node tree knows where each value starts; plain ``safe_load`` forgets it.
+We build the Python data ourselves from the node tree and keep a ``path → line`` map, so a
+pydantic error at ``sections[2].points[0].text`` can name the file and the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import InputError, Problem
+
+Loc = tuple[str | int, ...]
+
+#: Content files are a few KiB; anything far larger is a mistake or an attack.
+MAX_YAML_BYTES = 2 * 1024 * 1024
+#: Aliases can expand a small file into a huge tree ("billion laughs").
+MAX_YAML_NODES = 200_000
+
+
+@dataclass
+class YamlDocument:
+    path: Path
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line_of(self, loc: Iterable[str | int]) -> int:
+        """The line of ``loc``, or of its nearest ancestor that has one."""
+        key = tuple(loc)
+        while key and key not in self.lines:
+            key = key[:-1]
+        return self.lines.get(key, 1)
+
+
+def read_text(path: Path, max_bytes: int, kind: str) -> str:
+    """Read a UTF-8 text file, turning every way it can fail into an :class:`InputError`."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputError.at(
+                f"{kind} is {size:,} bytes, over the limit of {max_bytes:,} bytes", path,
+                hint="split it, or check that this is the right file")
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise InputError.at(f"{kind} not found", path) from None
+    except IsADirectoryError:
+        raise InputError.at(f"{kind} is a folder, not a file", path) from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InputError.at(f"{kind} is not valid UTF-8 ({exc.reason})", path, line,
+                            hint="save the file as UTF-8") from None
+    except OSError as exc:
+        raise InputError.at(f"cannot read {kind}: {exc.strerror}", path) from None
+
+
+def load_yaml(path: Path, kind: str = "YAML file") -> YamlDocument:
+    text = read_text(path, MAX_YAML_BYTES, kind)
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        doc = YamlDocument(path, None)
+        if node is not None:
+            doc.data = _Builder(loader, doc).build(node, ())
+        return doc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InputError.at(f"YAML syntax error: {problem}", path, line,
+                            hint="check indentation, colons and quotes on this line") from None
+    except yaml.YAMLError as exc:
+        raise InputError.at(f"YAML error: {exc}", path) from None
+    finally:
+        loader.dispose()
+
+
+class _Builder:
+    def __init__(self, loader: yaml.SafeLoader, doc: YamlDocument):
+        self.loader = loader
+        self.doc = doc
+        self.count = 0
+
+    def build(self, node: yaml.Node, loc: Loc) -> Any:
+        self.count += 1
+        if self.count > MAX_YAML_NODES:
+            raise InputError.at(f"more than {MAX_YAML_NODES:,} values (too many aliases?)",
+                                self.doc.path, node.start_mark.line + 1)
+        self.doc.lines[loc] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            self.loader.flatten_mapping(node)
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.loader.construct_object(key_node, deep=True)
+                if not isinstance(key, (str, int)):
+                    raise InputError.at(f"a key must be text, not {type(key).__name__}",
+                                        self.doc.path, key_node.start_mark.line + 1)
+                if key in result:
+                    raise InputError.at(f"duplicate key {key!r}", self.doc.path,
+                                        key_node.start_mark.line + 1,
+                                        hint="each key may appear once in a mapping")
+                result[key] = self.build(value_node, (*loc, key))
+                # Point at "key:", not at a block value that starts on the next line.
+                self.doc.lines[(*loc, key)] = key_node.start_mark.line + 1
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        return self.loader.construct_object(node, deep=True)
+
+
+def validate(model: type[BaseModel], doc: YamlDocument, what: str) -> Any:
+    """Validate ``doc`` against ``model``; every error names its line and how to fix it."""
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError([_problem(doc, err, what) for err in exc.errors()]) from None
+
+
+def _problem(doc: YamlDocument, err: Any, what: str) -> Problem:
+    loc = tuple(err["loc"])
+    # pydantic adds the union member or validator name to loc; drop what is not in the data.
+    data_loc = _data_loc(doc.data, loc)
+    where = format_loc(data_loc) or what
+    kind = err["type"]
+    if kind == "missing":
+        message, hint = f"{where}: required field is missing", f"add `{loc[-1]}:` here"
+    elif kind == "extra_forbidden":
+        message = f"{where}: unknown field"
+        hint = "remove it, or check its spelling against the README's content reference"
+    else:
+        message, hint = f"{where}: {err['msg']}", None
+    return Problem(message, doc.path, doc.line_of(data_loc), hint)
+
+
+def _data_loc(data: Any, loc: Loc) -> Loc:
+    """The part of a pydantic ``loc`` that exists in the data, plus a missing key's name."""
+    found: list[str | int] = []
+    node = data
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
+            node = node[part]
+            found.append(part)
+        elif isinstance(node, dict) and part == loc[-1]:
+            found.append(part)
+            break
+        # anything else is a union member or validator name pydantic adds: skip it
+    return tuple(found)
+
+
+def format_loc(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text

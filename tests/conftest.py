@@ -1,0 +1,36 @@
+"""Shared fixtures: a throwaway copy of the real project, and PDF text extraction."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from handoutkit.project import Project
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A copy of the repository's content, catalogs and templates that a test may change."""
+    for name in ("handouts", "locales", "templates"):
+        if (ROOT / name).exists():
+            shutil.copytree(ROOT / name, tmp_path / name)
+    return Project(tmp_path)
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """The text of each page, in logical order (pypdf keeps RTL text in reading order)."""
+    return [page.extract_text() or "" for page in PdfReader(path).pages]
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(pdf_pages(path))
+
+
+def squash(text: str) -> str:
+    """Text with all white space removed: line breaks fall anywhere in a PDF."""
+    return "".join(text.split())

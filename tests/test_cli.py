@@ -1,0 +1,110 @@
+"""The ``handout`` command through Typer's runner, and once as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from handoutkit import __version__
+from handoutkit.cli import app
+from handoutkit.project import Project
+
+from .conftest import pdf_text
+
+runner = CliRunner()
+HANDOUT = "kratom-chronic-pain"
+
+
+def invoke(project: Project, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, [*args, "--project", str(project.root)])
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"handout {__version__}"
+
+
+def test_help_explains_with_examples() -> None:
+    result = runner.invoke(app, ["build", "--help"])
+    assert result.exit_code == 0
+    assert "handout build kratom-chronic-pain --level standard" in result.output
+    assert "--paper" in result.output and "--strict" in result.output
+
+
+def test_list_json(project: Project) -> None:
+    result = invoke(project, "list", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [h["id"] for h in data["handouts"]] == [HANDOUT]
+    assert [lvl["name"] for lvl in data["levels"]] == ["easy", "standard"]
+    assert "en" in data["languages"]
+
+
+def test_build_one_level_json(project: Project, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = invoke(project, "build", HANDOUT, "--level", "easy", "--lang", "en",
+                    "--paper", "letter", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    [doc] = data["documents"]
+    assert doc["ok"] and doc["paper"] == "letter" and doc["level"] == "easy"
+    pdf = out / HANDOUT / "en" / f"{HANDOUT}.en.easy.letter.pdf"
+    assert Path(doc["path"]) == pdf
+    assert "Kratom and pain that does not go away" in pdf_text(pdf)
+
+
+def test_unknown_level_is_an_input_error(project: Project, tmp_path: Path) -> None:
+    result = invoke(project, "build", "--level", "expert", "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert "unknown reading level 'expert'" in result.stderr
+    assert "available: easy, standard" in result.stderr
+
+
+def test_unknown_handout_is_an_input_error(project: Project, tmp_path: Path) -> None:
+    result = invoke(project, "build", "no-such-topic", "--out", str(tmp_path))
+    assert result.exit_code == 2 and "no-such-topic" in result.stderr
+
+
+def test_bad_yaml_exits_2_naming_file_and_line(project: Project, tmp_path: Path) -> None:
+    path = project.handout_path(HANDOUT)
+    lines = path.read_text().splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.startswith("summary:"))
+    lines[index] = "summary: [broken\n"
+    path.write_text("".join(lines))
+    result = invoke(project, "build", "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert f"{path}:" in result.stderr and "YAML syntax error" in result.stderr
+    assert "Traceback" not in result.output
+    assert not any(tmp_path.rglob("*.pdf"))
+
+
+def test_missing_field_exits_2_naming_file_and_line(project: Project, tmp_path: Path) -> None:
+    path = project.handout_path(HANDOUT)
+    text = path.read_text()
+    path.write_text(text.replace("publisher: handoutkit\n", ""))
+    result = invoke(project, "list")
+    assert result.exit_code == 2
+    assert f"{path}:" in result.stderr and "publisher: required field is missing" in result.stderr
+
+
+def test_real_process_builds_and_reports_errors(project: Project, tmp_path: Path) -> None:
+    """Once as a user runs it: the installed console script, in its own process."""
+    handout = Path(sys.executable).with_name("handout")
+    env = {**os.environ, "COLUMNS": "100"}
+    ok = subprocess.run([str(handout), "build", "-l", "standard", "--lang", "en", "-o",
+                         str(tmp_path / "b")], cwd=project.root, capture_output=True,
+                        text=True, env=env, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "1 built, 0 failed" in ok.stdout
+    assert (tmp_path / "b" / HANDOUT / "en" / f"{HANDOUT}.en.standard.a4.pdf").exists()
+
+    project.handout_path(HANDOUT).write_text("id: [\n")
+    bad = subprocess.run([str(handout), "list"], cwd=project.root, capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert bad.returncode == 2
+    assert "handout.yaml:" in bad.stderr and "Traceback" not in bad.stderr

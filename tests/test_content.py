@@ -1,0 +1,138 @@
+"""Loading and validating content sources: the real handout, and every kind of mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from handoutkit.content import load_handout
+from handoutkit.errors import InputError
+from handoutkit.levels import LEVEL_NAMES
+from handoutkit.project import Project
+
+from .conftest import ROOT
+
+
+def test_shipped_handout_is_valid_and_has_every_required_section() -> None:
+    source = load_handout(Project(ROOT).handout_path("kratom-chronic-pain"))
+    ids = [s.id for s in source.handout.sections]
+    assert ids == ["what-is-it", "how-taken", "chronic-pain", "research", "side-effects",
+                   "risks", "legal", "what-to-do", "get-help"]
+    kinds = {s.id: s.kind for s in source.handout.sections}
+    assert kinds["get-help"] == "help" and kinds["legal"] == "legal"
+    assert len(source.handout.sources) >= 3
+
+
+def test_message_contexts_are_unique_and_point_at_their_lines() -> None:
+    source = load_handout(Project(ROOT).handout_path("kratom-chronic-pain"))
+    messages = list(source.messages())
+    contexts = [m.context for m in messages]
+    assert len(contexts) == len(set(contexts))
+    assert "what-is-it.plant.easy" in contexts and "risks.heading" in contexts
+    lines = source.path.read_text().splitlines()
+    for message in messages:
+        line = lines[source.doc.line_of(message.loc) - 1]
+        # The referenced line holds the start of the text (folded scalars start a line later).
+        assert message.text.split()[0] in line or line.rstrip().endswith((">-", ":"))
+
+
+def test_no_dosing_advice_in_any_text() -> None:
+    source = load_handout(Project(ROOT).handout_path("kratom-chronic-pain"))
+    text = " ".join(m.text.lower() for m in source.messages())
+    for word in ("gram", " mg", "dose", "dosage", "teaspoon"):
+        assert word not in text
+    assert "never mix" in text and "alcohol" in text and "opioids" in text
+
+
+def _write(project: Project, text: str) -> Path:
+    path = project.handout_path("kratom-chronic-pain")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _error(path: Path) -> InputError:
+    with pytest.raises(InputError) as info:
+        load_handout(path)
+    return info.value
+
+
+def _replace(project: Project, old: str, new: str) -> Path:
+    path = project.handout_path("kratom-chronic-pain")
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    return _write(project, text.replace(old, new, 1))
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def test_yaml_syntax_error_names_file_and_line(project: Project) -> None:
+    path = _replace(project, "  - id: how-taken\n", "  - id: how-taken\n   bad: [unclosed\n")
+    problem = _error(path).problems[0]
+    assert problem.file == path
+    assert "YAML syntax error" in problem.message
+    assert problem.line is not None and abs(problem.line - _line_of(path, "bad: [unclosed")) <= 1
+
+
+def test_missing_field_names_field_and_line(project: Project) -> None:
+    path = _replace(project, "review_by: 2027-11-20\n", "")
+    problem = _error(path).problems[0]
+    assert "review_by" in problem.message and "missing" in problem.message
+    assert problem.hint and "review_by" in problem.hint
+    assert problem.line == _line_of(path, "id: kratom-chronic-pain")  # the mapping it belongs in
+
+
+def test_missing_point_text_points_at_the_point(project: Project) -> None:
+    path = _replace(project, "      - id: tradition\n        text:\n",
+                    "      - id: tradition\n        txt:\n")
+    messages = [p.message for p in _error(path).problems]
+    assert any("sections[0].points[1].text" in m and "missing" in m for m in messages)
+    assert any("sections[0].points[1].txt" in m and "unknown field" in m for m in messages)
+    lines = {p.line for p in _error(path).problems}
+    assert _line_of(path, "txt:") in lines
+
+
+def test_wrong_type_is_reported(project: Project) -> None:
+    path = _replace(project, "    year: 2024\n", "    year: last year\n")
+    problem = _error(path).problems[0]
+    assert "sources[0].year" in problem.message
+    assert problem.line == _line_of(path, "year: last year")
+
+
+def test_duplicate_id_is_reported_with_both_lines(project: Project) -> None:
+    path = _replace(project, "      - id: tradition\n", "      - id: plant\n")
+    problem = _error(path).problems[0]
+    assert "duplicate point" in problem.message and "'plant'" in problem.message
+    first, second = [i for i, line in enumerate(path.read_text().splitlines(), 1)
+                     if "id: plant" in line]
+    assert problem.line == second and f"line {first}" in problem.message
+
+
+def test_unknown_level_lists_known_levels(project: Project) -> None:
+    path = _replace(project, "  easy: Kratom and pain that does not go away\n",
+                    "  easy: Kratom and pain that does not go away\n  expert: Mitragyna\n")
+    problem = _error(path).problems[0]
+    assert "'expert'" in problem.message
+    assert all(level in problem.message for level in LEVEL_NAMES)
+    assert problem.line == _line_of(path, "title:")
+
+
+def test_duplicate_yaml_key_is_an_error(project: Project) -> None:
+    path = _replace(project, "version: 1.0.0\n", "version: 1.0.0\nversion: 1.0.1\n")
+    problem = _error(path).problems[0]
+    assert "duplicate key 'version'" in problem.message
+    assert problem.line == _line_of(path, "version: 1.0.1")
+
+
+def test_not_utf8_names_the_line(project: Project) -> None:
+    path = project.handout_path("kratom-chronic-pain")
+    path.write_bytes(b"id: kratom-chronic-pain\ntitle: caf\xe9\n")
+    problem = _error(path).problems[0]
+    assert "UTF-8" in problem.message and problem.line == 2
+
+
+def test_empty_file_is_an_error(project: Project) -> None:
+    path = _write(project, "")
+    assert "handout" in _error(path).problems[0].message
