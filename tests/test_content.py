@@ -29,7 +29,8 @@ def test_message_contexts_are_unique_and_point_at_their_lines() -> None:
     messages = list(source.messages())
     contexts = [m.context for m in messages]
     assert len(contexts) == len(set(contexts))
-    assert "what-is-it.plant.easy" in contexts and "risks.heading" in contexts
+    assert "what-is-it.plant.easy" in contexts and "risks.heading.easy" in contexts
+    assert "what-is-it.heading" in contexts  # one text for every level: no level suffix
     lines = source.path.read_text().splitlines()
     for message in messages:
         line = lines[source.doc.line_of(message.loc) - 1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gettext
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
+from .checks import check_messages
 from .errors import InputError
 from .yamlfile import read_text
 
@@ -38,17 +40,49 @@ class MessageCatalog:
 
     @property
     def translators(self) -> str | None:
-        """The credit line for the leaflet, from the catalog header."""
-        team = self.catalog.language_team
-        last = self.catalog.last_translator
-        names = [n for n in (last, team) if n and "EMAIL@ADDRESS" not in n and "LL@li.org" not in n]
-        return ", ".join(dict.fromkeys(names)) or None
+        """The credit line for the leaflet: the Last-Translator name, without its address."""
+        name = (self.catalog.last_translator or "").split("<")[0].strip()
+        return None if not name or name == "FULL NAME" else name
+
+
+_PO_STRING = r'"(?:[^"\\]|\\.)*"'
+_PO_LINE = re.compile(rf"^(?:(msgctxt|msgid|msgid_plural|msgstr|msgstr\[\d+\])\s+)?{_PO_STRING}$")
+
+
+def _check_po_lines(path: Path, text: str) -> None:
+    """Reject what Babel's lenient parser would silently misread.
+
+    Babel accepts an unterminated string (dropping its last character), a bare ``msgstr``, and
+    ``msgstr[0]`` without ``msgid_plural``; GNU msgfmt rejects all three, and so do we.
+    """
+    plural = False
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _PO_LINE.match(line)
+        if not match:
+            problem = ("unterminated string" if line.count('"') % 2 or line.endswith('\\"')
+                       else 'expected a keyword and a "quoted string"')
+            raise InputError.at(f"catalog syntax error: {problem}", path, number,
+                                hint='every line is a comment, `keyword "text"` or `"text"`')
+        keyword = match.group(1)
+        if keyword == "msgid":
+            plural = False
+        elif keyword == "msgid_plural":
+            plural = True
+        elif keyword and keyword.startswith("msgstr") and (keyword != "msgstr") != plural:
+            expected = "msgstr[N]" if plural else "msgstr"
+            raise InputError.at(f"catalog syntax error: {keyword} where {expected} belongs",
+                                path, number,
+                                hint="plural entries (msgid_plural) take msgstr[0], msgstr[1], …")
 
 
 def parse_po(path: Path, text: str | None = None) -> Catalog:
     """Parse a ``.po`` file, reporting a syntax error with its file and line."""
     if text is None:
         text = read_text(path, MAX_PO_BYTES, "catalog")
+    _check_po_lines(path, text)
     try:
         return read_po(io.StringIO(text), abort_invalid=True)
     except PoFileError as exc:
@@ -68,6 +102,9 @@ def load_catalog(path: Path) -> MessageCatalog:
 @lru_cache(maxsize=64)
 def _load_cached(path: Path, digest: str, text: str) -> MessageCatalog:
     catalog = parse_po(path, text)
+    blocking = [f.problem for f in check_messages(catalog, path) if f.blocks_build]
+    if blocking:
+        raise InputError(blocking)
     translations: dict[Key, str | tuple[str, ...]] = {}
     for message in catalog:
         if not message.id or message.fuzzy:

@@ -125,8 +125,10 @@ def build(
 
     for result in report.results:
         if result.ok and show:
-            note = f" ({len(result.fallbacks)} strings in English)" if result.fallbacks else ""
-            typer.echo(f"wrote {_shown(result.path)}: {result.pages} page(s){note}")
+            typer.echo(f"wrote {_shown(result.path)}: {result.pages} page(s)")
+        if result.fallbacks and not as_json and not quiet:
+            typer.echo(f"warning: {result.job}: {len(result.fallbacks)} string(s) not translated, "
+                       f"printed in English: {', '.join(result.fallbacks)}", err=True)
         for problem in result.problems:
             typer.echo(f"error: {result.job}: {problem}", err=True)
     if as_json:
@@ -183,6 +185,114 @@ def list_handouts(
     for lvl in LEVELS.values():
         typer.echo(f"  {lvl.name:<9} {lvl.description}")
     typer.echo(f"Paper: {', '.join(PAPERS)}")
+
+
+i18n_app = typer.Typer(
+    help="The translator's workflow: templates, catalogs, coverage and checks.",
+    epilog="Examples:\n\n"
+           "  handout i18n extract          regenerate locales/*.pot from the sources\n\n"
+           "  handout i18n init pt_BR       start a new language\n\n"
+           "  handout i18n update           merge new and changed strings into every .po\n\n"
+           "  handout i18n status --json    coverage per language\n\n"
+           "  handout i18n check            broken placeholders, plural forms, markup",
+    no_args_is_help=True)
+app.add_typer(i18n_app, name="i18n")
+
+LangOption = Annotated[list[str] | None, typer.Option(
+    "--lang", help="Only this language (repeatable; default: all).", show_default=False)]
+
+
+@i18n_app.command("extract")
+def i18n_extract(project: ProjectOption = None) -> None:
+    """Write one .pot template per domain under locales/, fresh from the content and templates."""
+    from .i18n import write_templates
+
+    with user_errors():
+        proj = _project(project)
+        for path in write_templates(proj):
+            typer.echo(f"wrote {path.relative_to(proj.root)}")
+
+
+@i18n_app.command("init")
+def i18n_init(
+    lang: Annotated[str, typer.Argument(help="Locale code, such as es, th or zh_Hans.")],
+    project: ProjectOption = None,
+) -> None:
+    """Start catalogs for a new language, with its plural rule filled in."""
+    from .i18n import init_language
+
+    with user_errors():
+        proj = _project(project)
+        for path in init_language(proj, lang):
+            typer.echo(f"wrote {path.relative_to(proj.root)}")
+
+
+@i18n_app.command("update")
+def i18n_update(lang: LangOption = None, project: ProjectOption = None) -> None:
+    """Merge new and changed source strings into every catalog.
+
+    A string whose English text changed keeps its translation, marked fuzzy: it prints in
+    English until a translator confirms it. Strings no longer in the source are kept as
+    obsolete (#~) entries and never print.
+    """
+    from .i18n import update_catalogs
+
+    with user_errors():
+        proj = _project(project)
+        results = update_catalogs(proj, lang)
+    for result in results:
+        fuzzy = f" ({', '.join(result.now_fuzzy)})" if result.now_fuzzy else ""
+        typer.echo(f"{Path(result.path).relative_to(proj.root)}: {result.added} new, "
+                   f"{len(result.now_fuzzy)} now fuzzy{fuzzy}, {result.obsoleted} obsoleted")
+
+
+@i18n_app.command("status")
+def i18n_status(lang: LangOption = None,
+                as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+                project: ProjectOption = None) -> None:
+    """Coverage per language and catalog: translated, fuzzy, untranslated, obsolete."""
+    from .i18n import status
+
+    with user_errors():
+        proj = _project(project)
+        rows = status(proj, lang)
+    if as_json:
+        typer.echo(json.dumps([row.as_dict() for row in rows], indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"{'lang':<8} {'catalog':<22} {'done':>6} {'transl':>6} {'fuzzy':>5} "
+               f"{'untr':>5} {'obs':>4} {'errors':>6}")
+    for row in rows:
+        typer.echo(f"{row.lang:<8} {row.domain:<22} {row.percent:>5.1f}% {row.translated:>6} "
+                   f"{row.fuzzy:>5} {row.untranslated:>5} {row.obsolete:>4} {row.errors:>6}")
+
+
+@i18n_app.command("check")
+def i18n_check(lang: LangOption = None, project: ProjectOption = None) -> None:
+    """Find broken placeholders, wrong plural forms, markup and syntax errors in catalogs.
+
+    Exits 2 when it finds any, naming the file and line of each.
+    """
+    from .i18n import check_project
+
+    with user_errors():
+        proj = _project(project)
+        findings = check_project(proj, lang)
+    for finding in findings:
+        typer.echo(f"error: {finding.problem}", err=True)
+    if findings:
+        raise typer.Exit(EXIT_INPUT)
+    typer.echo("all catalogs pass")
+
+
+@i18n_app.command("compile")
+def i18n_compile(project: ProjectOption = None) -> None:
+    """Write .mo files beside the .po files, for other gettext tools. Builds don't need them."""
+    from .i18n import compile_catalogs
+
+    with user_errors():
+        proj = _project(project)
+        for path in compile_catalogs(proj):
+            typer.echo(f"wrote {path.relative_to(proj.root)}")
 
 
 def _job_fields(job: Any) -> dict[str, str]:

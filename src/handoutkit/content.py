@@ -148,8 +148,8 @@ def text_context(context: str, value: str | dict[str, str], level: str) -> tuple
     return f"{context}.{level}", value[level]
 
 
-def load_handout(path: Path) -> HandoutSource:
-    doc = load_yaml(path, "handout content")
+def load_handout(path: Path, text: str | None = None) -> HandoutSource:
+    doc = load_yaml(path, "handout content", text)
     handout: Handout = validate(Handout, doc, "handout")
     problems = _duplicate_ids(doc, handout)
     folder = path.parent.name

@@ -47,7 +47,7 @@ class Project:
 
     def languages(self) -> list[str]:
         """The source language first, then every language with a catalog folder."""
-        found = sorted(p.name for p in self.locales_dir.glob("*/LC_MESSAGES") if p.is_dir())
+        found = sorted(p.parent.name for p in self.locales_dir.glob("*/LC_MESSAGES") if p.is_dir())
         return [SOURCE_LANGUAGE] + [lang for lang in found if lang != SOURCE_LANGUAGE]
 
     def catalog_path(self, lang: str, domain: str) -> Path:

@@ -3,7 +3,7 @@
 Translations are untrusted input: every translated string is HTML-escaped before it reaches
 the page, including the template's own words, which Jinja2's i18n extension would otherwise
 mark safe. Only our own tokens go into the inline stylesheet: no translated text is ever
-placed in CSS (the page-number words reach the margin boxes through ``string-set``).
+placed in CSS (the footer words reach the page margins as running elements).
 """
 
 from __future__ import annotations
@@ -77,9 +77,6 @@ class TemplateWords:
     def ngettext(self, singular: str, plural: str, n: int, **variables: Any) -> Markup:
         return self.npgettext(None, singular, plural, n, **variables)  # type: ignore[arg-type]
 
-    def raw(self, context: str, msgid: str) -> str:
-        return self.translator.pgettext(TEMPLATE_DOMAIN, context, msgid)
-
     def _format(self, translated: str, msgid: str, context: str | None,
                 variables: dict[str, Any]) -> Markup:
         wanted = set(PLACEHOLDER.findall(msgid))
@@ -90,30 +87,26 @@ class TemplateWords:
                 "text does not have", path,
                 hint=f"use only {', '.join(sorted(wanted)) or 'no placeholders'}; "
                      "`handout i18n check` lists every such entry with its line")
+        if not variables:  # placeholders kept for the caller, e.g. page_number_parts
+            return escape(translated)
         return escape(translated) % {k: escape(str(v)) for k, v in variables.items()}
 
 
-def page_number_parts(label: str) -> tuple[list[str], str]:
-    """Split "Page %(page)s of %(pages)s" into its words and the CSS that puts counters between.
+def page_number_parts(label: Markup) -> list[tuple[str, str]]:
+    """Split the escaped "Page %(page)s of %(pages)s" into words and counters, in its order.
 
-    The words go into the HTML (escaped) and reach the margin box through ``string-set``;
-    the returned CSS holds only our own tokens, in the translation's order.
+    The template prints the words and an empty span per counter, whose CSS ``::after``
+    draws the number: no translated text ever goes into CSS.
     """
-    parts: list[str] = []
-    css: list[str] = []
+    parts: list[tuple[str, str]] = []
     position = 0
     for match in PLACEHOLDER.finditer(label):
-        if match.group(1) not in ("page", "pages") or len(parts) >= 2:
-            continue
-        parts.append(label[position:match.start()])
-        css.append(f"string(page-part-{len(parts) - 1})")
-        css.append(f"counter({match.group(1)})")
-        position = match.end()
-    parts.append(label[position:])
-    css.append(f"string(page-part-{len(parts) - 1})")
-    # WeasyPrint strips the edges of a string-set value; a zero-width space at each edge
-    # keeps the spaces in "Page 1 of 2".
-    return [f"\u200b{part}\u200b" if part.strip() else part for part in parts], " ".join(css)
+        if match.group(1) in ("page", "pages"):
+            parts.append(("text", Markup(label[position:match.start()])))  # escaped already
+            parts.append(("counter", match.group(1)))
+            position = match.end()
+    parts.append(("text", Markup(label[position:])))
+    return [part for part in parts if part[1]]
 
 
 def render_html(doc: PrintedHandout, translator: Translator, templates_dir: Path,
@@ -129,13 +122,12 @@ def render_html(doc: PrintedHandout, translator: Translator, templates_dir: Path
             return Markup('<span class="fallback">{}</span>').format(item.value)
         return escape(item.value)
 
-    parts, counters = page_number_parts(words.raw("footer", "Page %(page)s of %(pages)s"))
     rtl = doc.language.direction == "rtl"
     template = env.get_template(TEMPLATE_NAME)
     return template.render(
         doc=doc, text=text, preview=preview, version=__version__,
         page_size=PAGE_SIZES[doc.job.paper], font_stack=Markup(font_stack(doc.language.code)),
-        page_number_parts=parts, page_number_content=Markup(counters),
+        page_number_parts=page_number_parts,
         page_number_box=Markup("@bottom-left" if rtl else "@bottom-right"),
         page_info_box=Markup("@bottom-right" if rtl else "@bottom-left"),
     )

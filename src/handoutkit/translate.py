@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.dates import format_date
 
@@ -34,7 +34,7 @@ class Language:
 def language(code: str) -> Language:
     try:
         locale = Locale.parse(code)
-    except (ValueError, LookupError):
+    except (ValueError, LookupError, UnknownLocaleError):
         raise InputError.at(
             f"{code!r} is not a language Babel knows",
             hint="name catalog folders by locale code, such as es, th or zh_Hans") from None
@@ -42,7 +42,9 @@ def language(code: str) -> Language:
     if locale.script:
         # A bare "zh" or "zh-Hans" makes Pango pick Japanese glyph forms; name the region
         # the script implies (zh_Hans → zh-CN) as browsers and fonts expect.
-        likely = get_global("likely_subtags").get(f"{locale.language}_{locale.script}", "")
+        subtags = get_global("likely_subtags")
+        likely = subtags.get(f"{locale.language}_{locale.script}") or subtags.get(
+            locale.language, "")
         territory = likely.rsplit("_", 1)[-1] if likely.count("_") == 2 else None
         tag = f"{tag}-{territory}" if territory else f"{tag}-{locale.script}"
     elif locale.territory:

@@ -60,8 +60,10 @@ def read_text(path: Path, max_bytes: int, kind: str) -> str:
         raise InputError.at(f"cannot read {kind}: {exc.strerror}", path) from None
 
 
-def load_yaml(path: Path, kind: str = "YAML file") -> YamlDocument:
-    text = read_text(path, MAX_YAML_BYTES, kind)
+def load_yaml(path: Path, kind: str = "YAML file", text: str | None = None) -> YamlDocument:
+    """Parse ``path`` (or ``text``, when the caller already read it) keeping every line."""
+    if text is None:
+        text = read_text(path, MAX_YAML_BYTES, kind)
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()

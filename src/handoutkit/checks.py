@@ -1,0 +1,84 @@
+"""Checks on translations that gettext tools would let through.
+
+A broken placeholder would crash the template or print nonsense; a wrong number of plural
+forms prints the wrong form; markup in a translation is printed literally (never run), but it
+is still a mistake a translator should see.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.messages.catalog import Catalog, Message
+
+from .errors import Problem
+
+PYTHON_FORMAT = re.compile(r"%(?:\((\w+)\))?[#0 +-]?\d*(?:\.\d+)?[sdifr%]")
+BRACE_FORMAT = re.compile(r"(?<!\{)\{(\w*)\}(?!\})")
+#: Markup or template syntax has no place in a translation: it is printed literally at best.
+MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!?]|\{\{|\{%|\burl\s*\(", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    problem: Problem
+    #: Whether the build must stop for it (a broken placeholder would crash or mislead).
+    blocks_build: bool
+
+
+def _placeholders(text: str) -> list[str]:
+    names = [m.group(0) if not m.group(1) else f"%({m.group(1)})"
+             for m in PYTHON_FORMAT.finditer(text) if m.group(0) != "%%"]
+    names += [f"{{{name}}}" for name in BRACE_FORMAT.findall(text)]
+    return sorted(names)
+
+
+def check_messages(catalog: Catalog, path: Path) -> list[Finding]:
+    """Every problem in a parsed catalog, each with the line of its entry in ``path``."""
+    findings: list[Finding] = []
+    expected_forms = catalog.num_plurals
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        where = f"msgctxt {message.context!r}: " if message.context else ""
+        for text, hint, blocks in _message_problems(message, expected_forms):
+            findings.append(Finding(Problem(where + text, path, message.lineno, hint), blocks))
+    return findings
+
+
+def _message_problems(message: Message, expected_forms: int) -> list[tuple[str, str, bool]]:
+    if not isinstance(message.id, tuple):
+        wanted = set(_placeholders(str(message.id)))
+        return _text_problems(str(message.string), wanted, wanted)
+    forms = list(message.string or ())
+    if any(forms) and len(forms) != expected_forms:
+        return [(f"{len(forms)} plural forms, but the header's Plural-Forms says "
+                 f"{expected_forms}", "give exactly one msgstr[N] per plural form", True)]
+    allowed = set(_placeholders(message.id[0])) | set(_placeholders(message.id[1]))
+    wanted = set(_placeholders(message.id[1]))
+    problems = []
+    for index, form in enumerate(forms):
+        # Languages with a "one" form may write it without the number ("a source").
+        required = wanted if index > 0 or expected_forms == 1 else set()
+        if form:
+            problems += _text_problems(form, allowed, required)
+    return problems
+
+
+def _text_problems(text: str, allowed: set[str], required: set[str]) -> list[tuple[str, str, bool]]:
+    found = set(_placeholders(text))
+    problems = []
+    if found - allowed:
+        problems.append((f"unknown placeholder {', '.join(sorted(found - allowed))} in the "
+                         "translation", "use exactly the placeholders of the English text: "
+                         f"{', '.join(sorted(allowed)) or 'none'}", True))
+    if required - found:
+        problems.append((f"the translation drops {', '.join(sorted(required - found))}",
+                         "keep every placeholder of the English text, spelled the same", True))
+    if MARKUP.search(text):
+        problems.append(("HTML, CSS or template syntax in the translation",
+                         "write plain text only: it is printed literally, never as markup",
+                         False))
+    return problems

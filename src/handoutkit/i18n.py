@@ -1,0 +1,196 @@
+"""The translator's workflow: regenerate templates, start and update catalogs, report
+coverage, check translations, and compile ``.mo`` files for other tools.
+
+``.po`` files are rewritten atomically, and ``update`` never drops a translation: a string whose
+English text changed keeps its translation marked fuzzy (so it stops printing until a
+translator confirms it), and a string that left the source is kept as an obsolete ``#~`` entry.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.catalog import Catalog, Message
+from babel.messages.mofile import write_mo
+
+from . import __version__
+from .catalog import parse_po
+from .checks import Finding, check_messages
+from .errors import InputError
+from .extract import po_bytes, templates
+from .output import write_atomic
+from .project import SOURCE_LANGUAGE, Project
+
+
+def write_templates(project: Project) -> list[Path]:
+    """Write one ``.pot`` per domain under ``locales/``; return the paths written."""
+    written = []
+    for domain, catalog in templates(project).items():
+        path = project.template_path(domain)
+        write_atomic(path, po_bytes(catalog))
+        written.append(path)
+    return written
+
+
+def init_language(project: Project, lang: str) -> list[Path]:
+    """Start catalogs for a new language, with its plural rule from Babel's locale data."""
+    try:
+        locale = Locale.parse(lang)
+    except (ValueError, UnknownLocaleError):
+        raise InputError.at(f"{lang!r} is not a locale Babel knows",
+                            hint="use a code such as es, th, pt_BR or zh_Hans") from None
+    if lang == SOURCE_LANGUAGE:
+        raise InputError.at(f"{lang!r} is the source language; it needs no catalog")
+    written = []
+    for domain, template in templates(project).items():
+        path = project.catalog_path(lang, domain)
+        if path.exists():
+            raise InputError.at("catalog already exists", path,
+                                hint="use `handout i18n update` to merge new strings into it")
+        catalog = Catalog(locale=locale, domain=domain, project="handoutkit", version=__version__,
+                          header_comment=template.header_comment, fuzzy=False,
+                          creation_date=template.creation_date)
+        catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
+        write_atomic(path, po_bytes(catalog))
+        written.append(path)
+    return written
+
+
+@dataclass
+class UpdateResult:
+    path: str
+    added: int = 0
+    now_fuzzy: list[str] = field(default_factory=list)
+    obsoleted: int = 0
+
+
+def update_catalogs(project: Project, langs: list[str] | None = None) -> list[UpdateResult]:
+    """Merge the current templates into every language's catalogs."""
+    fresh = templates(project)
+    results = []
+    for lang in langs or project.languages()[1:]:
+        for domain, template in fresh.items():
+            path = project.catalog_path(lang, domain)
+            if path.exists():
+                results.append(_update_one(path, template))
+    return results
+
+
+def _update_one(path: Path, template: Catalog) -> UpdateResult:
+    catalog = parse_po(path)
+    before = {_key(m) for m in catalog if m.id}
+    obsolete_before = len(catalog.obsolete)
+    # Babel matches by (msgid, msgctxt) and moves the rest to obsolete; its difflib guess
+    # across contexts is off, because our contexts are stable ids and match better.
+    catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
+    result = UpdateResult(str(path))
+    by_context: dict[str | None, list[tuple[Any, Message]]] = {}
+    for key, old in catalog.obsolete.items():
+        by_context.setdefault(old.context, []).append((key, old))
+    for message in catalog:
+        if not message.id or _key(message) in before:
+            continue
+        candidates = by_context.get(message.context, [])
+        if message.context and len(candidates) == 1 and candidates[0][1].string:
+            key, old = candidates.pop()
+            message.string = old.string
+            message.flags.add("fuzzy")
+            message.previous_id = [old.id] if isinstance(old.id, str) else list(old.id)
+            del catalog.obsolete[key]
+            result.now_fuzzy.append(message.context)
+        else:
+            result.added += 1
+    result.obsoleted = len(catalog.obsolete) - obsolete_before
+    write_atomic(path, po_bytes(catalog))
+    return result
+
+
+def _key(message: Message) -> tuple[str | None, str]:
+    msgid = message.id if isinstance(message.id, str) else message.id[0]
+    return message.context, msgid
+
+
+def check_catalog(path: Path) -> list[Finding]:
+    """Every problem in one ``.po`` file; a syntax error raises :class:`InputError`."""
+    return check_messages(parse_po(path), path)
+
+
+def check_project(project: Project, langs: list[str] | None = None) -> list[Finding]:
+    findings: list[Finding] = []
+    for lang in langs or project.languages()[1:]:
+        for path in sorted((project.locales_dir / lang / "LC_MESSAGES").glob("*.po")):
+            try:
+                findings.extend(check_catalog(path))
+            except InputError as exc:
+                findings.extend(Finding(p, True) for p in exc.problems)
+    return findings
+
+
+# --- status and compile ---------------------------------------------------------------------
+
+@dataclass
+class CatalogStatus:
+    lang: str
+    domain: str
+    path: str
+    translated: int
+    fuzzy: int
+    untranslated: int
+    obsolete: int
+    percent: float
+    errors: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def status(project: Project, langs: list[str] | None = None) -> list[CatalogStatus]:
+    """Coverage per language and domain, counted by polib (which counts plural entries right)."""
+    import polib
+
+    domains = [*project.handout_ids(), "handoutkit"]
+    rows = []
+    for lang in langs or project.languages()[1:]:
+        for domain in domains:
+            path = project.catalog_path(lang, domain)
+            if not path.exists():
+                total = len(templates(project)[domain]) - 1  # minus the header entry
+                rows.append(CatalogStatus(lang, domain, str(path.relative_to(project.root)),
+                                          0, 0, total, 0, 0.0, 0))
+                continue
+            errors = sum(f.blocks_build for f in _findings_or_error(path))
+            po = polib.pofile(str(path), wrapwidth=0)
+            translated = len(po.translated_entries())
+            fuzzy = len(po.fuzzy_entries())
+            untranslated = len(po.untranslated_entries())
+            total = translated + fuzzy + untranslated
+            rows.append(CatalogStatus(
+                lang, domain, str(path.relative_to(project.root)), translated, fuzzy,
+                untranslated, len(po.obsolete_entries()),
+                round(100 * translated / total, 1) if total else 100.0, errors))
+    return rows
+
+
+def _findings_or_error(path: Path) -> list[Finding]:
+    try:
+        return check_catalog(path)
+    except InputError as exc:
+        return [Finding(p, True) for p in exc.problems]
+
+
+def compile_catalogs(project: Project) -> list[Path]:
+    """Write ``.mo`` files beside the ``.po`` files, for tools that want them (builds don't)."""
+    written = []
+    for lang in project.languages()[1:]:
+        for po_path in sorted((project.locales_dir / lang / "LC_MESSAGES").glob("*.po")):
+            catalog = parse_po(po_path)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog, use_fuzzy=False)
+            mo_path = po_path.with_suffix(".mo")
+            write_atomic(mo_path, buffer.getvalue())
+            written.append(mo_path)
+    return written
