@@ -18,6 +18,7 @@ from .output import Manifest, ManifestEntry, file_sha256, sha256, write_atomic
 from .pdf import html_to_pdf
 from .plan import Job
 from .project import TEMPLATE_DOMAIN, Project
+from .readability import ReadabilityReport, score
 from .render import STYLESHEET_NAME, TEMPLATE_NAME, font_stack, render_html
 from .translate import translate, translator_for
 from .verify import check_pdf
@@ -30,6 +31,8 @@ class BuildOptions:
     strict: bool = False
     #: Mark strings still in English, for translators.
     preview: bool = False
+    #: Write a document even when its text is too hard for its level (recorded in the manifest).
+    allow_hard: bool = False
 
 
 @dataclass
@@ -41,6 +44,7 @@ class DocumentResult:
     sha256: str = ""
     fallbacks: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    readability: ReadabilityReport | None = None
 
 
 @dataclass
@@ -85,18 +89,33 @@ def document_inputs(project: Project, job: Job, source: HandoutSource) -> dict[s
     return inputs
 
 
+def readability_reports(project: Project, jobs: list[Job]) -> list[ReadabilityReport]:
+    """Score each document's printed text without rendering it (``handout check``)."""
+    sources = load_handouts(project, sorted({job.handout for job in jobs}))
+    reports = []
+    for job in jobs:
+        translator = translator_for(project, job.lang, [job.handout, TEMPLATE_DOMAIN])
+        reports.append(score(translate(sources[job.handout], job, translator)))
+    return reports
+
+
 def build_document(project: Project, source: HandoutSource, job: Job, options: BuildOptions,
                    manifest: Manifest) -> DocumentResult:
     target = options.out_dir / str(job.output)
     translator = translator_for(project, job.lang, [job.handout, TEMPLATE_DOMAIN])
     printed = translate(source, job, translator)
+    readability = score(printed)
     html = render_html(printed, translator, project.templates_dir, preview=options.preview)
     fallbacks = [f"{f.domain}:{f.context}" for f in translator.fallbacks]
-    result = DocumentResult(job, target, ok=False, fallbacks=fallbacks)
+    result = DocumentResult(job, target, ok=False, fallbacks=fallbacks, readability=readability)
     if options.strict and fallbacks:
         result.problems.append(
             f"{len(fallbacks)} string(s) have no current {job.lang} translation and would "
             f"print in English: {', '.join(fallbacks)}")
+    if not readability.passed and not options.allow_hard:
+        result.problems.append(readability.explain() + "\n  (rewrite those sentences, or "
+                               "pass --allow-hard to override)")
+    if result.problems:
         return result
     stack = font_stack(job.lang)
     pdf = html_to_pdf(html, project.templates_dir, [project.templates_dir])
@@ -109,5 +128,7 @@ def build_document(project: Project, source: HandoutSource, job: Job, options: B
         path=str(job.output), handout=job.handout, lang=job.lang, level=job.level,
         paper=job.paper, pages=pdf.page_count, sha256=result.sha256, bytes=len(pdf.data),
         inputs=document_inputs(project, job, source), fallbacks=fallbacks,
+        readability={**readability.as_dict(),
+                     "override": options.allow_hard and not readability.passed},
         warnings=list(pdf.warnings))
     return result

