@@ -6,6 +6,7 @@ missing translation under ``--strict``); 2 the input is wrong (a file, a name, a
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ import typer
 from . import __version__
 from .errors import InputError
 from .levels import LEVELS
-from .plan import PAPERS, make_plan
+from .plan import PAPERS, Job, PlanRequest, make_plan, plan_jobs, read_plan_file
 from .project import Project
 
 EXIT_FAILED = 1
@@ -87,6 +88,17 @@ def build(
         show_default=False)] = None,
     paper: Annotated[list[Paper] | None, typer.Option(
         "--paper", help="Paper size (repeatable; default: a4).", show_default=False)] = None,
+    region: Annotated[list[str] | None, typer.Option(
+        "--region", "-r", help="Region code such as US-AL or TH: its legal facts, help lines, "
+        "emergency number, languages and paper (repeatable).", show_default=False)] = None,
+    clinic: Annotated[Path | None, typer.Option(
+        "--clinic", help="Clinic profile (TOML): name, phone, logo on every page.",
+        show_default=False)] = None,
+    large_print: Annotated[bool, typer.Option(
+        "--large-print", help="Body text at least 16 pt (may take more pages).")] = False,
+    also: Annotated[str | None, typer.Option(
+        "--also", help="A second language printed under each section, e.g. --also en.",
+        show_default=False)] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Build folder.")] = Path("build"),
     strict: Annotated[bool, typer.Option(
         help="Fail a document if any string would print in English for lack of a "
@@ -102,9 +114,10 @@ def build(
 ) -> None:
     """Build handout PDFs into the build folder, with a manifest.
 
-    Each PDF goes to OUT/<handout>/<lang>/<handout>.<lang>.<level>.<paper>.pdf and is listed
-    in OUT/manifest.json with its inputs' hashes and page count. A document that fails a
-    check leaves its previous PDF in place.
+    Each PDF goes to OUT/<handout>/<lang>/<handout>.<lang>.<level>[.<region>].<paper>.pdf
+    and is listed in OUT/manifest.json with its inputs' hashes and page count. A document
+    that fails a check leaves its previous PDF in place. With no selection at all, the
+    project's handout.toml plan says what to build (see `handout list --plan`).
 
     Examples:
 
@@ -112,16 +125,27 @@ def build(
 
       handout build kratom-chronic-pain --level standard --paper letter
 
+      handout build --region US-AL --lang es --level easy
+
+      handout build --clinic clinic.toml --large-print --also en --lang es
+
       handout build --lang th --preview
     """
     from .build import BuildOptions, build_documents
+    from .clinic import load_clinic
 
     with user_errors():
         proj = _project(project)
-        jobs = make_plan(proj, handouts, lang, level, [p.value for p in paper or []])
+        request = PlanRequest(handouts or [], lang or [], level or [],
+                              [p.value for p in paper or []], region or [], large_print, also,
+                              clinic)
+        if request == PlanRequest():
+            request = read_plan_file(proj) or request
+        jobs = plan_jobs(proj, request)
         out_dir = out if out.is_absolute() else Path.cwd() / out
         options = BuildOptions(out_dir=out_dir, strict=strict, preview=preview,
-                               allow_hard=allow_hard)
+                               allow_hard=allow_hard,
+                               clinic=load_clinic(request.clinic) if request.clinic else None)
         show = not (quiet or as_json)
         report = build_documents(
             proj, jobs, options,
@@ -135,12 +159,16 @@ def build(
                        f"printed in English: {', '.join(result.fallbacks)}", err=True)
         for problem in result.problems:
             typer.echo(f"error: {result.job}: {problem}", err=True)
+        if not quiet:
+            for warning in result.warnings:
+                typer.echo(f"warning: {result.job}: {warning}", err=True)
     if as_json:
         typer.echo(json.dumps({
             "ok": not report.failed, "manifest": str(report.manifest_path),
             "documents": [{"path": str(r.path), "ok": r.ok, "pages": r.pages,
                            "sha256": r.sha256, "fallbacks": r.fallbacks,
-                           "problems": r.problems, **_job_fields(r.job),
+                           "problems": r.problems, "warnings": r.warnings,
+                           **_job_fields(r.job),
                            "readability": r.readability.as_dict() if r.readability else None}
                           for r in report.results]}, indent=2, ensure_ascii=False))
     elif show:
@@ -199,21 +227,61 @@ def check(
 
 @app.command("list")
 def list_handouts(
+    stale: Annotated[bool, typer.Option(
+        "--stale", help="List regional facts and help lines past their review date; exits 1 "
+        "if there are any.")] = False,
+    plan: Annotated[bool, typer.Option(
+        "--plan", help="Show what a bare `handout build` makes (from handout.toml).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     project: ProjectOption = None,
 ) -> None:
-    """List the handouts, languages and reading levels there are.
+    """List the handouts, languages, reading levels and regions there are.
 
-    Example:
+    Examples:
 
       handout list --json
+
+      handout list --stale
+
+      handout list --plan
     """
     from .build import load_handouts
+    from .regions import load_region, region_codes, stale_items
 
     with user_errors():
         proj = _project(project)
         sources = load_handouts(proj, proj.handout_ids())
         languages = proj.languages()
+        regions = [load_region(proj.handouts_dir, code)
+                   for code in region_codes(proj.handouts_dir)]
+        if plan:
+            request = read_plan_file(proj) or PlanRequest()
+            jobs = plan_jobs(proj, request)
+    if plan:
+        if as_json:
+            typer.echo(json.dumps({"count": len(jobs), "documents": [
+                {**_job_fields(j), "output": str(j.output)} for j in jobs]}, indent=2))
+        else:
+            for job in jobs:
+                typer.echo(f"  {job}")
+            typer.echo(f"{len(jobs)} document(s)"
+                       + (f", clinic {request.clinic}" if request.clinic else ""))
+        return
+    if stale:
+        today = dt.date.today()
+        items = [item for s in sources.values() for item in stale_items(None, s.facts, today)]
+        items += [item for r in regions for item in stale_items(r, None, today)
+                  if item.path == r.path]
+        if as_json:
+            typer.echo(json.dumps([{"what": i.what, "review_by": i.review_by.isoformat(),
+                                    "file": str(i.path)} for i in items], indent=2))
+        else:
+            for item in items:
+                typer.echo(str(item))
+            typer.echo(f"{len(items)} item(s) need review")
+        if items:
+            raise typer.Exit(EXIT_FAILED)
+        return
     data: dict[str, Any] = {
         "handouts": [{"id": s.id, "version": s.handout.version,
                       "reviewed": s.handout.reviewed.isoformat(),
@@ -223,6 +291,11 @@ def list_handouts(
         "levels": [{"name": lvl.name, "max_grade": lvl.max_grade, "max_pages": lvl.max_pages,
                     "description": lvl.description} for lvl in LEVELS.values()],
         "papers": list(PAPERS),
+        "regions": [{"code": r.code, "name": r.name, "languages": list(r.languages),
+                     "paper": r.paper, "emergency": r.emergency,
+                     "legal_facts": sorted(s.id for s in sources.values()
+                                           if s.facts and r.code in s.facts.facts.facts)}
+                    for r in regions],
     }
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -236,6 +309,11 @@ def list_handouts(
     for lvl in LEVELS.values():
         typer.echo(f"  {lvl.name:<9} {lvl.description}")
     typer.echo(f"Paper: {', '.join(PAPERS)}")
+    typer.echo("Regions:")
+    for r in data["regions"]:
+        facts = "legal facts" if r["legal_facts"] else "neutral legal box"
+        typer.echo(f"  {r['code']:<6} {r['name']:<16} {', '.join(r['languages'])}; "
+                   f"{r['paper']}; emergency {r['emergency']}; {facts}")
 
 
 i18n_app = typer.Typer(
@@ -346,8 +424,9 @@ def i18n_compile(project: ProjectOption = None) -> None:
             typer.echo(f"wrote {path.relative_to(proj.root)}")
 
 
-def _job_fields(job: Any) -> dict[str, str]:
-    return {"handout": job.handout, "lang": job.lang, "level": job.level, "paper": job.paper}
+def _job_fields(job: Job) -> dict[str, Any]:
+    return {"handout": job.handout, "lang": job.lang, "level": job.level, "paper": job.paper,
+            "region": job.region, "large_print": job.large_print, "also": job.also}
 
 
 def _shown(path: Path) -> str:

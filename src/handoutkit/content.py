@@ -11,13 +11,16 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .errors import InputError, Problem
 from .levels import LEVEL_NAMES
 from .yamlfile import Loc, YamlDocument, load_yaml, validate
+
+if TYPE_CHECKING:
+    from .regions import FactsSource
 
 CONTENT_FILE = "handout.yaml"
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -83,6 +86,8 @@ class Handout(_Strict):
     disclaimer: LevelText
     sections: list[Section] = Field(min_length=1, max_length=30)
     sources: list[Source] = Field(min_length=1)
+    #: Where the handout is online, for the QR code; ``{lang}`` and ``{level}`` are filled in.
+    online_url: str | None = Field(None, pattern=r"^https://\S+$")
 
     @model_validator(mode="after")
     def _review_order(self) -> Handout:
@@ -103,10 +108,11 @@ class Message:
 
 @dataclass(frozen=True)
 class HandoutSource:
-    """A validated handout and the file it came from."""
+    """A validated handout, the file it came from, and its regional facts if it has any."""
 
     handout: Handout
     doc: YamlDocument
+    facts: FactsSource | None = None
 
     @property
     def id(self) -> str:
@@ -119,20 +125,20 @@ class HandoutSource:
     def messages(self) -> Iterator[Message]:
         """Every translatable string, in reading order."""
         h = self.handout
-        yield from _level_messages("title", h.title, ("title",), None)
-        yield from _level_messages("summary", h.summary, ("summary",), None)
+        yield from level_messages("title", h.title, ("title",), None)
+        yield from level_messages("summary", h.summary, ("summary",), None)
         for i, section in enumerate(h.sections):
             loc: Loc = ("sections", i)
-            yield from _level_messages(f"{section.id}.heading", section.heading,
+            yield from level_messages(f"{section.id}.heading", section.heading,
                                        (*loc, "heading"), section.note)
             for j, point in enumerate(section.points):
                 note = "\n".join(n for n in (section.note, point.note) if n) or None
-                yield from _level_messages(f"{section.id}.{point.id}", point.text,
+                yield from level_messages(f"{section.id}.{point.id}", point.text,
                                            (*loc, "points", j, "text"), note)
-        yield from _level_messages("disclaimer", h.disclaimer, ("disclaimer",), None)
+        yield from level_messages("disclaimer", h.disclaimer, ("disclaimer",), None)
 
 
-def _level_messages(context: str, value: str | dict[str, str], loc: Loc,
+def level_messages(context: str, value: str | dict[str, str], loc: Loc,
                     note: str | None) -> Iterator[Message]:
     if isinstance(value, str):
         yield Message(context, value, loc, note)
@@ -149,6 +155,9 @@ def text_context(context: str, value: str | dict[str, str], level: str) -> tuple
 
 
 def load_handout(path: Path, text: str | None = None) -> HandoutSource:
+    """Load a handout and, from the same folder, its regional facts."""
+    from .regions import load_facts  # regions builds on content: import here, not at the top
+
     doc = load_yaml(path, "handout content", text)
     handout: Handout = validate(Handout, doc, "handout")
     problems = _duplicate_ids(doc, handout)
@@ -159,7 +168,7 @@ def load_handout(path: Path, text: str | None = None) -> HandoutSource:
                                 "rename the folder or the id; outputs are named after the id"))
     if problems:
         raise InputError(problems)
-    return HandoutSource(handout, doc)
+    return HandoutSource(handout, doc, load_facts(path.parent))
 
 
 def _duplicate_ids(doc: YamlDocument, handout: Handout) -> list[Problem]:

@@ -20,8 +20,10 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract
 from . import __version__
 from .content import HandoutSource, load_handout
 from .errors import InputError
-from .project import TEMPLATE_DOMAIN, Project
+from .project import REGIONS_DOMAIN, TEMPLATE_DOMAIN, Project
+from .regions import FACTS_FILE, FactsSource, TopicFacts, read_profile, region_codes
 from .render import TEMPLATE_NAME
+from .yamlfile import load_yaml, validate
 
 #: Comments in templates that start with this reach translators as extracted comments.
 TRANSLATOR_TAG = "Translators:"
@@ -34,15 +36,21 @@ HEADER = """\
 
 def extract_handout(fileobj: Any, keywords: Any, comment_tags: Any,
                     options: Any) -> Iterator[Any]:
-    """Babel extraction method for ``handout.yaml``: one ``pgettext`` call per string.
+    """Babel extraction method for ``handout.yaml`` and a topic's ``regions.yaml``.
 
     Yields ``(line, "pgettext", (msgctxt, msgid), comments)`` as Babel's extractors do.
     """
     path = Path(getattr(fileobj, "name", "handout.yaml"))
-    source = load_handout(path, fileobj.read().decode("utf-8"))
-    for message in source.messages():
+    text = fileobj.read().decode("utf-8")
+    if path.name == FACTS_FILE:
+        doc = load_yaml(path, "regional facts", text)
+        messages = FactsSource(validate(TopicFacts, doc, "regional facts"), doc).messages()
+    else:
+        source = load_handout(path, text)
+        doc, messages = source.doc, source.messages()
+    for message in messages:
         comments = message.note.splitlines() if message.note else []
-        yield source.doc.line_of(message.loc), "pgettext", (message.context, message.text), comments
+        yield doc.line_of(message.loc), "pgettext", (message.context, message.text), comments
 
 
 def _new_catalog(domain: str, what: str, created: dt.date) -> Catalog:
@@ -58,12 +66,27 @@ def _new_catalog(domain: str, what: str, created: dt.date) -> Catalog:
 def handout_template(project: Project, source: HandoutSource) -> Catalog:
     """The ``.pot`` catalog of one topic's content."""
     catalog = _new_catalog(source.id, f"the handout {source.id!r}", source.handout.reviewed)
-    relative = source.path.relative_to(project.root).as_posix()
-    with source.path.open("rb") as fileobj:
-        for lineno, message, comments, context in extract(
-                extract_handout, fileobj, keywords=DEFAULT_KEYWORDS):
-            catalog.add(message, locations=[(relative, lineno)], auto_comments=comments,
-                        context=context)
+    files = [source.path] + ([source.facts.doc.path] if source.facts else [])
+    for path in files:
+        relative = path.relative_to(project.root).as_posix()
+        with path.open("rb") as fileobj:
+            for lineno, message, comments, context in extract(
+                    extract_handout, fileobj, keywords=DEFAULT_KEYWORDS):
+                catalog.add(message, locations=[(relative, lineno)], auto_comments=comments,
+                            context=context)
+    return catalog
+
+
+def region_words(project: Project, created: dt.date) -> Catalog:
+    """The ``.pot`` catalog of region profiles: region names and help-line hours."""
+    catalog = _new_catalog(REGIONS_DOMAIN, "the region profiles", created)
+    for code in region_codes(project.handouts_dir):
+        profile, doc = read_profile(project.handouts_dir, code)
+        relative = doc.path.relative_to(project.root).as_posix()
+        for message in profile.messages():
+            catalog.add(message.text, locations=[(relative, doc.line_of(message.loc))],
+                        auto_comments=[message.note] if message.note else [],
+                        context=message.context)
     return catalog
 
 
@@ -93,6 +116,7 @@ def templates(project: Project) -> dict[str, Catalog]:
     result = {source.id: handout_template(project, source) for source in sources}
     newest = max((s.handout.reviewed for s in sources), default=dt.date(2026, 1, 1))
     result[TEMPLATE_DOMAIN] = template_words(project, newest)
+    result[REGIONS_DOMAIN] = region_words(project, newest)
     return result
 
 

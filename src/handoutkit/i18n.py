@@ -23,7 +23,7 @@ from .checks import Finding, check_messages
 from .errors import InputError
 from .extract import po_bytes, templates
 from .output import write_atomic
-from .project import SOURCE_LANGUAGE, Project
+from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
 
 
 def write_templates(project: Project) -> list[Path]:
@@ -39,7 +39,7 @@ def write_templates(project: Project) -> list[Path]:
 def init_language(project: Project, lang: str) -> list[Path]:
     """Start catalogs for a new language, with its plural rule from Babel's locale data."""
     try:
-        locale = Locale.parse(lang)
+        Locale.parse(lang)
     except (ValueError, UnknownLocaleError):
         raise InputError.at(f"{lang!r} is not a locale Babel knows",
                             hint="use a code such as es, th, pt_BR or zh_Hans") from None
@@ -51,13 +51,17 @@ def init_language(project: Project, lang: str) -> list[Path]:
         if path.exists():
             raise InputError.at("catalog already exists", path,
                                 hint="use `handout i18n update` to merge new strings into it")
-        catalog = Catalog(locale=locale, domain=domain, project="handoutkit", version=__version__,
-                          header_comment=template.header_comment, fuzzy=False,
-                          creation_date=template.creation_date)
-        catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
-        write_atomic(path, po_bytes(catalog))
+        write_atomic(path, po_bytes(_new_language_catalog(lang, domain, template)))
         written.append(path)
     return written
+
+
+def _new_language_catalog(lang: str, domain: str, template: Catalog) -> Catalog:
+    catalog = Catalog(locale=Locale.parse(lang), domain=domain, project="handoutkit",
+                      version=__version__, header_comment=template.header_comment, fuzzy=False,
+                      creation_date=template.creation_date)
+    catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
+    return catalog
 
 
 @dataclass
@@ -75,7 +79,10 @@ def update_catalogs(project: Project, langs: list[str] | None = None) -> list[Up
     for lang in langs or project.languages()[1:]:
         for domain, template in fresh.items():
             path = project.catalog_path(lang, domain)
-            if path.exists():
+            if not path.exists():  # a domain added since the language started
+                write_atomic(path, po_bytes(_new_language_catalog(lang, domain, template)))
+                results.append(UpdateResult(str(path), added=len(template) - 1))
+            else:
                 results.append(_update_one(path, template))
     return results
 
@@ -152,7 +159,7 @@ def status(project: Project, langs: list[str] | None = None) -> list[CatalogStat
     """Coverage per language and domain, counted by polib (which counts plural entries right)."""
     import polib
 
-    domains = [*project.handout_ids(), "handoutkit"]
+    domains = [*project.handout_ids(), TEMPLATE_DOMAIN, REGIONS_DOMAIN]
     rows = []
     for lang in langs or project.languages()[1:]:
         for domain in domains:

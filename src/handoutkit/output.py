@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST_NAME = "manifest.json"
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -49,6 +49,9 @@ class ManifestEntry:
     lang: str
     level: str
     paper: str
+    region: str | None
+    large_print: bool
+    also: str | None
     pages: int
     sha256: str
     bytes: int

@@ -11,6 +11,8 @@ from .errors import InputError
 SOURCE_LANGUAGE = "en"
 #: The catalog domain of the templates' own words ("Sources", "Page 1 of 2").
 TEMPLATE_DOMAIN = "handoutkit"
+#: The catalog domain of region profiles' words (region names, help-line hours).
+REGIONS_DOMAIN = "regions"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from . import __version__
 from .catalog import Translator
+from .clinic import Clinic
 from .errors import InputError
 from .project import TEMPLATE_DOMAIN
 from .translate import PrintedHandout, Text
@@ -109,8 +110,16 @@ def page_number_parts(label: Markup) -> list[tuple[str, str]]:
     return [part for part in parts if part[1]]
 
 
+def qr_code_data_url(url: str) -> str:
+    """A vector (SVG) QR code for ``url``, inline, so nothing is fetched to draw it."""
+    import segno
+
+    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
+
+
 def render_html(doc: PrintedHandout, translator: Translator, templates_dir: Path,
-                preview: bool = False) -> str:
+                preview: bool = False, second: PrintedHandout | None = None,
+                clinic: Clinic | None = None) -> str:
     env = environment(templates_dir)
     words = TemplateWords(translator)
     env.install_gettext_callables(  # type: ignore[attr-defined]
@@ -122,10 +131,19 @@ def render_html(doc: PrintedHandout, translator: Translator, templates_dir: Path
             return Markup('<span class="fallback">{}</span>').format(item.value)
         return escape(item.value)
 
+    def second_text(item: Text | None) -> Markup:
+        """The bilingual print's second language, tagged with its own language and direction."""
+        if item is None or second is None:
+            return Markup("")
+        return Markup('<span class="second" lang="{}" dir="{}">{}</span>').format(
+            second.language.html_lang, second.language.direction, item.value)
+
     rtl = doc.language.direction == "rtl"
     template = env.get_template(TEMPLATE_NAME)
     return template.render(
-        doc=doc, text=text, preview=preview, version=__version__,
+        doc=doc, text=text, preview=preview, version=__version__, second=second,
+        second_text=second_text, clinic=clinic,
+        qr_code=qr_code_data_url(doc.online_url) if doc.online_url else None,
         page_size=PAGE_SIZES[doc.job.paper], font_stack=Markup(font_stack(doc.language.code)),
         page_number_parts=page_number_parts,
         page_number_box=Markup("@bottom-left" if rtl else "@bottom-right"),

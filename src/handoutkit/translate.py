@@ -7,6 +7,7 @@ read, so what is scored is exactly what is printed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -18,7 +19,8 @@ from .catalog import Translator, load_catalog
 from .content import HandoutSource, Source, text_context
 from .errors import InputError
 from .plan import Job
-from .project import SOURCE_LANGUAGE, Project
+from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, Project
+from .regions import Region, help_line_context, region_context
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,33 @@ class PrintedSection:
 
 
 @dataclass(frozen=True)
+class PrintedHelpLine:
+    name: str
+    phone: str
+    url: str
+    hours: Text
+
+
+@dataclass(frozen=True)
+class PrintedRegion:
+    code: str
+    name: Text
+    emergency: str
+    help_lines: tuple[PrintedHelpLine, ...]
+
+
+@dataclass(frozen=True)
+class PrintedLegal:
+    """A region's legal fact: what it says, how old it is, and where it comes from."""
+
+    status: Text
+    as_of: dt.date
+    source_title: str
+    source_url: str
+    checked: dt.date
+
+
+@dataclass(frozen=True)
 class PrintedHandout:
     """Everything the template prints, already in the document's language and level."""
 
@@ -89,6 +118,10 @@ class PrintedHandout:
     reviewed: dt.date
     review_by: dt.date
     translators: str | None
+    region: PrintedRegion | None = None
+    #: The region's legal fact; ``None`` prints the neutral "the law differs by place" box.
+    legal: PrintedLegal | None = None
+    online_url: str | None = None
 
     def format_date(self, date: dt.date) -> str:
         return format_date(date, "long", locale=self.language.locale)
@@ -98,8 +131,19 @@ class PrintedHandout:
         texts = [self.title, self.summary]
         for section in self.sections:
             texts.append(section.heading)
-            texts.extend(section.points)
+            if section.kind == "legal" and self.legal:
+                texts.append(self.legal.status)
+            else:
+                texts.extend(section.points)
         return texts
+
+    def printed_texts(self) -> list[Text]:
+        """Every translated string on the page, for the font-coverage check."""
+        extra = [self.disclaimer]
+        if self.region:
+            extra.append(self.region.name)
+            extra.extend(line.hours for line in self.region.help_lines)
+        return [*self.body_texts(), *extra]
 
 
 def translator_for(project: Project, lang: str, domains: list[str]) -> Translator:
@@ -113,14 +157,28 @@ def translator_for(project: Project, lang: str, domains: list[str]) -> Translato
     return Translator(lang, catalogs)
 
 
-def translate(source: HandoutSource, job: Job, translator: Translator) -> PrintedHandout:
+def translate(source: HandoutSource, job: Job, translator: Translator,
+              region: Region | None = None, url_template: str | None = None) -> PrintedHandout:
     handout = source.handout
     domain = handout.id
 
-    def text(context: str, value: str | dict[str, str]) -> Text:
+    def text(context: str, value: str | dict[str, str], in_domain: str = domain) -> Text:
         ctxt, english = text_context(context, value, job.level)
-        printed = translator.pgettext(domain, ctxt, english)
-        return Text(printed, ctxt, translator.is_fallback(domain, ctxt, english))
+        printed = translator.pgettext(in_domain, ctxt, english)
+        return Text(printed, ctxt, translator.is_fallback(in_domain, ctxt, english))
+
+    printed_region, legal = None, None
+    if region is not None:
+        printed_region = PrintedRegion(
+            region.code, text(region_context(region.code), region.name, REGIONS_DOMAIN),
+            region.emergency,
+            tuple(PrintedHelpLine(line.name, line.phone, line.url,
+                                  text(help_line_context(line), line.hours, REGIONS_DOMAIN))
+                  for line in region.help_lines))
+        legal = _legal_fact(source, region, text)
+    template = url_template or handout.online_url
+    online_url = template.format(handout=handout.id, lang=job.lang, level=job.level) if (
+        template) else None
 
     sections = tuple(
         PrintedSection(
@@ -134,4 +192,21 @@ def translate(source: HandoutSource, job: Job, translator: Translator) -> Printe
         sections=sections, disclaimer=text("disclaimer", handout.disclaimer),
         sources=tuple(handout.sources), version=handout.version, publisher=handout.publisher,
         reviewed=handout.reviewed, review_by=handout.review_by,
-        translators=topic_catalog.translators if topic_catalog else None)
+        translators=topic_catalog.translators if topic_catalog else None,
+        region=printed_region, legal=legal, online_url=online_url)
+
+
+def _legal_fact(source: HandoutSource, region: Region,
+                text: Callable[[str, str | dict[str, str]], Text]) -> PrintedLegal | None:
+    facts = source.facts
+    fact = facts.facts.facts.get(region.code) if facts else None
+    if fact is None:
+        if facts is not None and facts.facts.without_facts == "error":
+            known = ", ".join(facts.facts.facts) or "none"
+            raise InputError.at(
+                f"{source.id} has no legal facts for region {region.code!r} (it has: {known})",
+                facts.doc.path, hint=f"add facts for {region.code}, or set "
+                "`without_facts: neutral` to print the neutral box")
+        return None
+    return PrintedLegal(text(f"legal.{region.code}.status", fact.status), fact.as_of,
+                        fact.source.title, fact.source.url, fact.checked)

@@ -9,6 +9,7 @@ from functools import cache
 
 from .levels import LEVELS
 from .pdf import RenderedPdf
+from .render import font_stack
 from .translate import PrintedHandout
 
 
@@ -50,7 +51,7 @@ def missing_glyphs(doc: PrintedHandout, stack: str) -> list[MissingGlyph]:
     for family in families(stack):
         covered |= font_codepoints(family) or frozenset()
     missing: dict[str, MissingGlyph] = {}
-    for text in [*doc.body_texts(), doc.disclaimer]:
+    for text in doc.printed_texts():
         for char in text.value:
             if (char not in missing and ord(char) not in covered
                     and unicodedata.category(char) not in ("Zs", "Cc", "Cf")):
@@ -58,18 +59,24 @@ def missing_glyphs(doc: PrintedHandout, stack: str) -> list[MissingGlyph]:
     return list(missing.values())
 
 
-def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, stack: str) -> list[str]:
-    """Everything wrong with a rendered document, as sentences for the user."""
+def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | None = None
+              ) -> list[str]:
+    """Everything wrong with a rendered document, as sentences for the user.
+
+    The level's page limit holds for a normal print; large and bilingual prints may run longer.
+    """
     problems: list[str] = []
     if not pdf.data.startswith(b"%PDF-") or not pdf.data.rstrip().endswith(b"%%EOF"):
         problems.append("WeasyPrint did not produce a complete PDF")
     level = LEVELS[doc.job.level]
-    if level.max_pages is not None and pdf.page_count > level.max_pages:
+    limited = not doc.job.large_print and not doc.job.also
+    if limited and level.max_pages is not None and pdf.page_count > level.max_pages:
         problems.append(f"{pdf.page_count} pages; the {level.name} level must fit on "
                         f"{level.max_pages} (shorten the text)")
-    for glyph in missing_glyphs(doc, stack):
-        problems.append(f"no font draws {glyph} for language {doc.language.code}; it would "
-                        "print as an empty box (install the fonts with `make setup`)")
+    for printed in filter(None, (doc, second)):
+        for glyph in missing_glyphs(printed, font_stack(printed.language.code)):
+            problems.append(f"no font draws {glyph} for language {printed.language.code}; it "
+                            "would print as an empty box (install the fonts with `make setup`)")
     for url in pdf.fetches.refused:
         problems.append(f"the renderer asked for {url}, which is not a project asset")
     return problems

@@ -1,0 +1,100 @@
+"""Clinic profiles: a clinic's own name, contact details and logo on every page it prints.
+
+A profile is a small TOML file::
+
+    name = "Riverside Community Clinic"
+    address = "12 River Road, Springfield"
+    phone = "(555) 010-2000"
+    website = "https://riverside.example.org"
+    logo = "riverside-logo.svg"        # SVG or PNG beside this file, at most 200 KB
+    note = "Ask at the front desk for a copy in another language."
+    handout_url = "https://riverside.example.org/handouts/{handout}/{lang}"   # for the QR code
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import InputError, Problem
+from .plan import load_toml
+
+MAX_LOGO_BYTES = 200 * 1024
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
+
+
+class ClinicProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=120)
+    address: str | None = Field(None, max_length=200)
+    phone: str | None = Field(None, max_length=40)
+    website: str | None = Field(None, pattern=r"^https?://\S+$")
+    logo: str | None = None
+    note: str | None = Field(None, max_length=200)
+    handout_url: str | None = Field(None, pattern=r"^https://\S+$")
+
+
+@dataclass(frozen=True)
+class Clinic:
+    profile: ClinicProfile
+    path: Path
+    #: The logo as a ``data:`` URL: the renderer never reads a file outside the project.
+    logo_data_url: str | None
+    logo_path: Path | None
+
+
+def load_clinic(path: Path) -> Clinic:
+    data = load_toml(path, "clinic profile")
+    try:
+        profile = ClinicProfile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "missing":
+                message, hint = f"{field}: required field is missing", f"add `{field} = \"...\"`"
+            elif err["type"] == "extra_forbidden":
+                message = f"{field}: unknown field"
+                hint = "allowed: " + ", ".join(ClinicProfile.model_fields)
+            else:
+                message, hint = f"{field}: {err['msg']}", None
+            problems.append(Problem(message, path, _line_of_key(path, field), hint))
+        raise InputError(problems) from None
+    logo_url, logo_path = None, None
+    if profile.logo:
+        logo_path = (path.parent / profile.logo).resolve()
+        logo_url = _logo_data_url(logo_path, path)
+    return Clinic(profile, path, logo_url, logo_path)
+
+
+def _line_of_key(path: Path, key: str) -> int | None:
+    top = key.split(".")[0]
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if line.split("=")[0].strip() == top:
+            return number
+    return None
+
+
+def _logo_data_url(logo: Path, profile: Path) -> str:
+    line = _line_of_key(profile, "logo")
+    kind = LOGO_TYPES.get(logo.suffix.lower())
+    if kind is None:
+        raise InputError.at(f"logo {logo.name!r} is not SVG or PNG", profile, line,
+                            hint="convert the logo to .svg or .png")
+    if not logo.is_file():
+        raise InputError.at(f"logo file not found: {logo}", profile, line,
+                            hint="the path is relative to the clinic profile")
+    data = logo.read_bytes()
+    if len(data) > MAX_LOGO_BYTES:
+        raise InputError.at(f"logo is {len(data):,} bytes, over the {MAX_LOGO_BYTES:,} byte "
+                            "limit", profile, line, hint="use a smaller or simpler image")
+    looks_right = data.startswith(b"\x89PNG\r\n\x1a\n") if kind == "image/png" else (
+        b"<svg" in data[:2048])
+    if not looks_right:
+        raise InputError.at(f"logo {logo.name!r} is not a valid {logo.suffix} file", profile,
+                            line, hint="export the logo again from your design tool")
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"

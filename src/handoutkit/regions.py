@@ -1,0 +1,200 @@
+"""Regions: where the reader lives, and the facts and help lines that are true there.
+
+A region profile (``handouts/regions/<code>.yaml``) carries the place's name, languages, paper
+size, emergency number and help lines. Codes follow ISO 3166 (``US``, ``TH``) and ISO 3166-2
+(``US-AL``); a sub-region inherits its parent's profile and overrides what differs.
+
+A topic's legal facts per region live beside its content (``handouts/<topic>/regions.yaml``).
+Facts are not inherited: a state's law is not its country's, so a region without its own fact
+gets the neutral "the law differs by place" box, or an error if the author asks for that.
+Every fact and help line carries ``checked`` and ``review_by`` dates, so stale facts are seen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .content import LevelText, Message, level_messages
+from .errors import InputError
+from .yamlfile import YamlDocument, load_yaml, validate
+
+CODE_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
+Code = Annotated[str, Field(pattern=CODE_PATTERN)]
+REGIONS_FOLDER = "regions"
+FACTS_FILE = "regions.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Dated(_Strict):
+    checked: dt.date
+    review_by: dt.date
+
+    def stale(self, today: dt.date) -> bool:
+        return self.review_by < today
+
+
+class HelpLine(Dated):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+    name: str
+    phone: str
+    url: str = Field(pattern=r"^https://\S+$")
+    hours: str
+
+
+class RegionProfile(_Strict):
+    """One YAML file as written; a sub-region's file holds only what differs."""
+
+    code: Code
+    name: str
+    languages: list[str] | None = None
+    paper: Literal["a4", "letter"] | None = None
+    emergency: str | None = None
+    help_lines: list[HelpLine] | None = None
+
+    def messages(self) -> Iterator[Message]:
+        """The strings translators see in the ``regions`` catalog."""
+        yield Message(region_context(self.code), self.name, ("name",), "The region's name.")
+        for i, line in enumerate(self.help_lines or ()):
+            yield Message(help_line_context(line), line.hours, ("help_lines", i, "hours"),
+                          f"What {line.name} offers and when it is open.")
+
+
+def region_context(code: str) -> str:
+    return f"region.{code}"
+
+
+def help_line_context(line: HelpLine) -> str:
+    return f"help.{line.id}.hours"
+
+
+def read_profile(handouts_dir: Path, code: str) -> tuple[RegionProfile, YamlDocument]:
+    """One region file, validated, without what it inherits."""
+    file = regions_dir(handouts_dir) / f"{code}.yaml"
+    if not file.exists():
+        known = ", ".join(region_codes(handouts_dir)) or "none"
+        raise InputError.at(f"unknown region {code!r}; known regions: {known}",
+                            hint=f"add {file} or pick a known code")
+    doc = load_yaml(file, "region profile")
+    profile: RegionProfile = validate(RegionProfile, doc, "region")
+    if profile.code != code:
+        raise InputError.at(f"code {profile.code!r} does not match the file name", file,
+                            doc.line_of(("code",)), hint=f"write `code: {code}`")
+    return profile, doc
+
+
+@dataclass(frozen=True)
+class Region:
+    """A profile with its parents' values filled in."""
+
+    code: str
+    name: str
+    languages: tuple[str, ...]
+    paper: str
+    emergency: str
+    help_lines: tuple[HelpLine, ...]
+    path: Path
+
+
+
+class Source(_Strict):
+    title: str
+    url: str = Field(pattern=r"^https://\S+$")
+
+
+class LegalFact(Dated):
+    status: LevelText
+    as_of: dt.date
+    source: Source
+
+
+class TopicFacts(_Strict):
+    #: What a region without facts gets: the neutral box, or an error.
+    without_facts: Literal["neutral", "error"] = "neutral"
+    facts: dict[Code, LegalFact] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FactsSource:
+    facts: TopicFacts
+    doc: YamlDocument
+
+    def messages(self) -> Iterator[Message]:
+        for code, fact in self.facts.facts.items():
+            yield from level_messages(f"legal.{code}.status", fact.status,
+                                      ("facts", code, "status"),
+                                      "The legal status of kratom in this region: translate "
+                                      "exactly, keep dates and names of laws.")
+
+
+def regions_dir(handouts_dir: Path) -> Path:
+    return handouts_dir / REGIONS_FOLDER
+
+
+def region_codes(handouts_dir: Path) -> list[str]:
+    return sorted(p.stem for p in regions_dir(handouts_dir).glob("*.yaml"))
+
+
+def load_region(handouts_dir: Path, code: str) -> Region:
+    """The region ``code`` with everything it inherits from its parents."""
+    chain: list[RegionProfile] = []
+    path = regions_dir(handouts_dir) / f"{code}.yaml"
+    current: str | None = code
+    while current:
+        chain.append(read_profile(handouts_dir, current)[0])
+        current = current.rsplit("-", 1)[0] if "-" in current else None
+
+    def inherited(field: str) -> object:
+        return next((getattr(p, field) for p in chain if getattr(p, field) is not None), None)
+
+    missing = [f for f in ("languages", "paper", "emergency") if inherited(f) is None]
+    if missing:
+        raise InputError.at(f"region {code!r} has no {', '.join(missing)}, and no parent gives it",
+                            path, hint="add the field to this file or to its parent's")
+    return Region(code=code, name=chain[0].name,
+                  languages=tuple(inherited("languages")),  # type: ignore[arg-type]
+                  paper=str(inherited("paper")), emergency=str(inherited("emergency")),
+                  help_lines=tuple(inherited("help_lines") or ()),  # type: ignore[arg-type]
+                  path=path)
+
+
+def load_facts(topic_dir: Path) -> FactsSource | None:
+    path = topic_dir / FACTS_FILE
+    if not path.exists():
+        return None
+    doc = load_yaml(path, "regional facts")
+    return FactsSource(validate(TopicFacts, doc, "regional facts"), doc)
+
+
+@dataclass(frozen=True)
+class StaleItem:
+    what: str
+    review_by: dt.date
+    path: Path
+
+    def __str__(self) -> str:
+        return f"{self.what}: review was due {self.review_by.isoformat()} ({self.path})"
+
+
+def stale_items(region: Region | None, facts: FactsSource | None,
+                today: dt.date) -> list[StaleItem]:
+    """Facts and help lines past their review date, for this region (or all, if ``None``)."""
+    items = []
+    if facts is not None:
+        for code, fact in facts.facts.facts.items():
+            if (region is None or code == region.code) and fact.stale(today):
+                items.append(StaleItem(f"legal fact {code}", fact.review_by, facts.doc.path))
+    if region is not None:
+        for line in region.help_lines:
+            if line.stale(today):
+                items.append(StaleItem(f"help line {line.name} ({region.code})",
+                                       line.review_by, region.path))
+    return items
