@@ -1,0 +1,250 @@
+"""Regions, legal facts, clinics, large print, bilingual prints, QR codes and the plan file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pypdfium2
+import pypdfium2.raw as pdfium_c
+import pytest
+import zxingcpp
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from handoutkit.build import BuildOptions, build_documents
+from handoutkit.cli import app
+from handoutkit.clinic import load_clinic
+from handoutkit.errors import InputError
+from handoutkit.plan import Job, make_plan
+from handoutkit.project import Project
+from handoutkit.regions import load_region
+
+from .conftest import ROOT, pdf_pages, pdf_text, squash
+from .test_translations import comparable
+
+runner = CliRunner()
+HANDOUT = "kratom-chronic-pain"
+CLINIC = ROOT / "examples" / "clinic" / "clinic.toml"
+
+
+def invoke(project: Project, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, [*args, "--project", str(project.root)])
+
+
+def build_one(project: Project, out: Path, job: Job, **options: object) -> Path:
+    report = build_documents(project, [job], BuildOptions(out_dir=out, **options))  # type: ignore[arg-type]
+    assert not report.failed, report.failed[0].problems
+    return report.results[0].path
+
+
+def test_alabama_in_spanish_is_letter_with_the_law_its_date_source_and_911(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["build", HANDOUT, "--region", "US-AL", "--lang", "es", "--level",
+                                 "easy", "-o", str(tmp_path), "--project", str(ROOT)])
+    assert result.exit_code == 0, result.output
+    pdf = tmp_path / HANDOUT / "es" / f"{HANDOUT}.es.easy.US-AL.letter.pdf"
+    page = PdfReader(pdf).pages[0]
+    assert (float(page.mediabox.width), float(page.mediabox.height)) == (612, 792)
+    text = squash(pdf_text(pdf))
+    assert squash("El kratom está prohibido en Alabama. Es ilegal tenerlo o venderlo.") in text
+    assert squash("Vigente al 1 de octubre de 2025") in text
+    assert squash("Code of Alabama § 20-2-23") in text
+    assert squash("Número de emergencias: 911") in text
+    assert squash("SAMHSA National Helpline") in text  # inherited from the US profile
+
+
+def test_thailand_in_thai_is_a4_with_thai_legal_facts(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["build", "--region", "TH", "--lang", "th", "-o", str(tmp_path),
+                                 "--project", str(ROOT)])
+    assert result.exit_code == 0, result.output
+    for level in ("easy", "standard"):
+        pdf = tmp_path / HANDOUT / "th" / f"{HANDOUT}.th.{level}.TH.a4.pdf"
+        page = PdfReader(pdf).pages[0]
+        assert round(float(page.mediabox.width) * 25.4 / 72) == 210
+        text = comparable(pdf_text(pdf))
+        assert comparable("กระท่อม") in text and "2564" in text and "1669" in text
+    easy = comparable(pdf_text(tmp_path / HANDOUT / "th" / f"{HANDOUT}.th.easy.TH.a4.pdf"))
+    assert comparable("กระท่อมถูกกฎหมายในประเทศไทย") in easy
+
+
+def test_sub_region_inherits_and_overrides(project: Project) -> None:
+    region = load_region(project.handouts_dir, "US-AL")
+    assert (region.name, region.paper, region.emergency) == ("Alabama", "letter", "911")
+    assert [line.id for line in region.help_lines] == ["samhsa", "poison", "crisis"]
+    (project.handouts_dir / "regions" / "US-CA.yaml").write_text(
+        "code: US-CA\nname: California\npaper: a4\nemergency: '112'\n")
+    california = load_region(project.handouts_dir, "US-CA")
+    assert (california.paper, california.emergency) == ("a4", "112")
+    assert california.languages == ("en", "es")
+
+
+def test_region_without_facts_prints_the_neutral_box(tmp_path: Path) -> None:
+    project = Project(ROOT)
+    pdf = build_one(project, tmp_path, Job(HANDOUT, "id", "easy", "a4", "ID"))
+    text = squash(pdf_text(pdf))
+    assert squash("Aturannya tidak sama di semua tempat") in text  # the neutral heading
+    assert squash("Cari tahu aturan di tempat Anda tinggal.") in text
+    assert squash("Nomor darurat: 112") in text
+
+
+def test_region_without_facts_is_an_error_when_the_author_says_so(project: Project,
+                                                                  tmp_path: Path) -> None:
+    facts = project.handouts_dir / HANDOUT / "regions.yaml"
+    facts.write_text(facts.read_text().replace("without_facts: neutral", "without_facts: error"))
+    result = invoke(project, "build", "--region", "ID", "-o", str(tmp_path))
+    assert result.exit_code == 2
+    assert "no legal facts for region 'ID'" in result.stderr and "without_facts" in result.stderr
+
+
+def test_unknown_region_lists_the_known_ones(project: Project, tmp_path: Path) -> None:
+    result = invoke(project, "build", "--region", "US-XX", "-o", str(tmp_path))
+    assert result.exit_code == 2
+    assert "unknown region 'US-XX'" in result.stderr and "US-AL" in result.stderr
+
+
+def test_malformed_region_profile_names_file_and_line(project: Project, tmp_path: Path) -> None:
+    path = project.handouts_dir / "regions" / "TH.yaml"
+    path.write_text(path.read_text().replace("paper: a4", "paper: A5"))
+    result = invoke(project, "build", "--region", "TH", "-o", str(tmp_path))
+    assert result.exit_code == 2
+    assert f"{path}:4:" in result.stderr and "paper" in result.stderr
+
+
+def _make_fact_stale(project: Project) -> None:
+    facts = project.handouts_dir / HANDOUT / "regions.yaml"
+    text = facts.read_text()
+    start = text.index("  GB:")
+    facts.write_text(text[:start] + text[start:].replace("review_by: 2027-05-27",
+                                                         "review_by: 2020-01-01", 1))
+
+
+def test_stale_fact_warns_fails_strict_and_is_listed(project: Project, tmp_path: Path) -> None:
+    _make_fact_stale(project)
+    normal = invoke(project, "build", "--region", "GB", "-l", "easy", "-o", str(tmp_path / "a"))
+    assert normal.exit_code == 0
+    assert "stale: legal fact GB: review was due 2020-01-01" in normal.stderr
+    strict = invoke(project, "build", "--region", "GB", "-l", "easy", "--strict", "-o",
+                    str(tmp_path / "b"))
+    assert strict.exit_code == 1 and "past their review date" in strict.stderr
+    listed = invoke(project, "list", "--stale")
+    assert listed.exit_code == 1 and "legal fact GB" in listed.stdout
+    fresh = runner.invoke(app, ["list", "--stale", "--project", str(ROOT)])
+    assert fresh.exit_code == 0 and "0 item(s)" in fresh.stdout
+
+
+def test_stale_is_judged_against_the_given_date(tmp_path: Path) -> None:
+    project = Project(ROOT)
+    later = dt.date(2030, 1, 1)
+    report = build_documents(project, [Job(HANDOUT, "en", "easy", "a4", "GB")],
+                             BuildOptions(out_dir=tmp_path, today=later))
+    assert any("legal fact GB" in w for w in report.results[0].warnings)
+    assert any("help line FRANK" in w for w in report.results[0].warnings)
+
+
+def test_clinic_name_and_phone_on_every_page(tmp_path: Path) -> None:
+    project = Project(ROOT)
+    clinic = load_clinic(CLINIC)
+    job = Job(HANDOUT, "es", "easy", "a4", "US-AL", large_print=True)
+    pdf = build_one(project, tmp_path, job, clinic=clinic)
+    pages = pdf_pages(pdf)
+    assert len(pages) > 2
+    for page in pages:
+        assert "Riverside Community Clinic" in page
+        assert "(555) 010-2000" in page
+    assert PdfReader(pdf).metadata.author == "Riverside Community Clinic"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ('logo = "logo.svg"', "logo file not found"),
+    ('logo = "logo.gif"', "is not SVG or PNG"),
+    ('colour = "red"', "colour: unknown field"),
+    ('name = ', "TOML syntax error"),
+])
+def test_bad_clinic_profile_is_a_clear_error(tmp_path: Path, change: str, message: str) -> None:
+    profile = tmp_path / "clinic.toml"
+    text = CLINIC.read_text().replace('logo = "logo.svg"', "")
+    profile.write_text(text + "\n" + change + "\n")
+    with pytest.raises(InputError) as info:
+        load_clinic(profile)
+    problem = info.value.problems[0]
+    assert message in problem.message and problem.file == profile
+    result = runner.invoke(app, ["build", "--clinic", str(profile), "-l", "easy", "--lang",
+                                 "en", "-o", str(tmp_path / "out"), "--project", str(ROOT)])
+    assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.output
+
+
+def _font_sizes(pdf: Path) -> list[float]:
+    document = pypdfium2.PdfDocument(pdf)
+    sizes = []
+    for page in document:
+        text_page = page.get_textpage()
+        for index in range(text_page.count_chars()):
+            char = pdfium_c.FPDFText_GetUnicode(text_page.raw, index)
+            if chr(char).strip():
+                sizes.append(pdfium_c.FPDFText_GetFontSize(text_page.raw, index))
+    document.close()
+    return sizes
+
+
+def test_large_print_has_no_text_below_16pt(tmp_path: Path) -> None:
+    project = Project(ROOT)
+    normal = build_one(project, tmp_path, Job(HANDOUT, "en", "standard", "a4", "US"))
+    large = build_one(project, tmp_path, Job(HANDOUT, "en", "standard", "a4", "US", True),
+                      clinic=load_clinic(CLINIC))
+    assert min(_font_sizes(normal)) < 12  # footer and sources are small in normal print
+    sizes = _font_sizes(large)
+    assert min(sizes) >= 15.9, sorted(sizes)[:5]
+    assert len(PdfReader(large).pages) > len(PdfReader(normal).pages)
+
+
+def test_bilingual_print_has_both_languages_headings(tmp_path: Path) -> None:
+    project = Project(ROOT)
+    pdf = build_one(project, tmp_path, Job(HANDOUT, "ar", "easy", "a4", None, False, "en"))
+    text = pdf_text(pdf)
+    assert "ما هو الكراتوم؟" in text and "What is kratom?" in text
+    assert "Get help now" in text and "اطلب المساعدة الآن" in text
+
+
+def test_qr_code_decodes_to_the_configured_url(tmp_path: Path) -> None:
+    project = Project(ROOT)
+    pdf = build_one(project, tmp_path, Job(HANDOUT, "th", "easy"), clinic=load_clinic(CLINIC))
+    url = "https://riverside.example.org/handouts/kratom-chronic-pain/th/easy"
+    assert url in squash(pdf_text(pdf))
+    document = pypdfium2.PdfDocument(pdf)
+    found = []
+    for page in document:
+        image = page.render(scale=4).to_pil()
+        found += [barcode.text for barcode in zxingcpp.read_barcodes(image)]
+    document.close()
+    assert found == [url]
+
+
+def test_plan_file_drives_a_bare_build(project: Project) -> None:
+    (project.root / "handout.toml").write_text(
+        '[plan]\nlevels = ["easy"]\nlanguages = ["en"]\nregions = ["", "US-RI"]\n')
+    listed = invoke(project, "list", "--plan", "--json")
+    assert listed.exit_code == 0, listed.output
+    data = json.loads(listed.stdout)
+    assert data["count"] == 2
+    assert {d["output"] for d in data["documents"]} == {
+        f"{HANDOUT}/en/{HANDOUT}.en.easy.a4.pdf",
+        f"{HANDOUT}/en/{HANDOUT}.en.easy.US-RI.letter.pdf"}
+    built = invoke(project, "build", "-o", str(project.root / "out"))
+    assert built.exit_code == 0, built.output
+    assert "2 built, 0 failed" in built.stdout
+
+
+def test_shipped_plan_lists_its_documents() -> None:
+    result = runner.invoke(app, ["list", "--plan", "--project", str(ROOT)])
+    assert result.exit_code == 0
+    assert "50 document(s)" in result.stdout
+
+
+def test_region_names_and_help_lines_are_translated(tmp_path: Path) -> None:
+    project = Project(ROOT)
+    pdf = build_one(project, tmp_path, Job(HANDOUT, "zh_Hans", "easy", "a4", "AU"))
+    text = pdf_text(pdf)
+    assert "澳大利亚" in text and "000" in text and "每天24小时" in text
+    jobs = make_plan(project, regions=["AU"])
+    assert [j.lang for j in jobs][::2] == ["en", "vi", "zh_Hans", "ar"]
