@@ -100,7 +100,7 @@ def test_real_process_builds_and_reports_errors(project: Project, tmp_path: Path
                          str(tmp_path / "b")], cwd=project.root, capture_output=True,
                         text=True, env=env, timeout=120)
     assert ok.returncode == 0, ok.stderr
-    assert "1 built, 0 failed" in ok.stdout
+    assert "1 built, 0 up to date, 0 failed" in ok.stdout
     assert (tmp_path / "b" / HANDOUT / "en" / f"{HANDOUT}.en.standard.a4.pdf").exists()
 
     project.handout_path(HANDOUT).write_text("id: [\n")

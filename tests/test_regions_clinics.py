@@ -232,7 +232,7 @@ def test_plan_file_drives_a_bare_build(project: Project) -> None:
         f"{HANDOUT}/en/{HANDOUT}.en.easy.US-RI.letter.pdf"}
     built = invoke(project, "build", "-o", str(project.root / "out"))
     assert built.exit_code == 0, built.output
-    assert "2 built, 0 failed" in built.stdout
+    assert "2 built, 0 up to date, 0 failed" in built.stdout
 
 
 def test_shipped_plan_lists_its_documents() -> None:

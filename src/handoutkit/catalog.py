@@ -140,6 +140,9 @@ class Translator:
     lang: str
     catalogs: dict[str, MessageCatalog]
     fallbacks: list[Fallback] = field(default_factory=list)
+    #: Every entry looked up and what it gave: an incremental build hashes exactly these.
+    used: dict[tuple[str, str | None, str], str | tuple[str, ...] | None] = field(
+        default_factory=dict)
 
     def pgettext(self, domain: str, context: str | None, msgid: str) -> str:
         found = self._lookup(domain, context, msgid)
@@ -164,6 +167,7 @@ class Translator:
                 self._note(Fallback(domain, context, msgid))
             return None
         found = catalog.translations.get((context, msgid))
+        self.used[(domain, context, msgid)] = found
         if found is None:
             self._note(Fallback(domain, context, msgid))
         return found

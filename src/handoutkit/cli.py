@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +21,9 @@ from . import __version__
 from .errors import InputError
 from .levels import LEVELS
 from .plan import PAPERS, Job, PlanRequest, make_plan, plan_jobs, read_plan_file
+
+if TYPE_CHECKING:
+    from .build import DocumentResult, Progress
 from .project import Project
 
 EXIT_FAILED = 1
@@ -100,6 +104,13 @@ def build(
         "--also", help="A second language printed under each section, e.g. --also en.",
         show_default=False)] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Build folder.")] = Path("build"),
+    workers: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Worker processes (default: one per CPU core).",
+        show_default=False)] = None,
+    force: Annotated[bool, typer.Option(
+        help="Rebuild every document, even those whose inputs have not changed.")] = False,
+    fail_fast: Annotated[bool, typer.Option(
+        help="Stop at the first document that fails.")] = False,
     strict: Annotated[bool, typer.Option(
         help="Fail a document if any string would print in English for lack of a "
              "translation.")] = False,
@@ -131,7 +142,7 @@ def build(
 
       handout build --lang th --preview
     """
-    from .build import BuildOptions, build_documents
+    from .build import BuildOptions, build_documents, default_jobs
     from .clinic import load_clinic
 
     with user_errors():
@@ -144,17 +155,15 @@ def build(
         jobs = plan_jobs(proj, request)
         out_dir = out if out.is_absolute() else Path.cwd() / out
         options = BuildOptions(out_dir=out_dir, strict=strict, preview=preview,
-                               allow_hard=allow_hard,
+                               allow_hard=allow_hard, jobs=workers or default_jobs(),
+                               force=force, fail_fast=fail_fast,
                                clinic=load_clinic(request.clinic) if request.clinic else None)
         show = not (quiet or as_json)
-        report = build_documents(
-            proj, jobs, options,
-            progress=(lambda job: typer.echo(f"building {job}", err=True)) if show else None)
+        with _progress(len(jobs), show) as progress:
+            report = build_documents(proj, jobs, options, progress)
 
     for result in report.results:
-        if result.ok and show:
-            typer.echo(f"wrote {_shown(result.path)}: {result.pages} page(s)")
-        if result.fallbacks and not as_json and not quiet:
+        if result.fallbacks and result.status == "built" and not as_json and not quiet:
             typer.echo(f"warning: {result.job}: {len(result.fallbacks)} string(s) not translated, "
                        f"printed in English: {', '.join(result.fallbacks)}", err=True)
         for problem in result.problems:
@@ -166,15 +175,14 @@ def build(
         typer.echo(json.dumps({
             "ok": not report.failed, "manifest": str(report.manifest_path),
             "documents": [{"path": str(r.path), "ok": r.ok, "pages": r.pages,
-                           "sha256": r.sha256, "fallbacks": r.fallbacks,
+                           "status": r.status, "sha256": r.sha256, "fallbacks": r.fallbacks,
                            "problems": r.problems, "warnings": r.warnings,
                            **_job_fields(r.job),
                            "readability": r.readability.as_dict() if r.readability else None}
                           for r in report.results]}, indent=2, ensure_ascii=False))
     elif show:
-        built = len(report.results) - len(report.failed)
-        typer.echo(f"{built} built, {len(report.failed)} failed; manifest: "
-                   f"{_shown(report.manifest_path)}")
+        typer.echo(f"{report.count('built')} built, {report.count('skipped')} up to date, "
+                   f"{len(report.failed)} failed; manifest: {_shown(report.manifest_path)}")
     if report.failed:
         raise typer.Exit(EXIT_FAILED)
 
@@ -422,6 +430,48 @@ def i18n_compile(project: ProjectOption = None) -> None:
         proj = _project(project)
         for path in compile_catalogs(proj):
             typer.echo(f"wrote {path.relative_to(proj.root)}")
+
+
+@contextmanager
+def _progress(total: int, show: bool) -> Iterator[Progress | None]:
+    """A progress bar on a terminal, plain lines elsewhere, nothing when quiet."""
+    if not show:
+        yield None
+        return
+    if not sys.stderr.isatty():
+        done = 0
+
+        def plain(job: Job, result: DocumentResult | None) -> None:
+            nonlocal done
+            if result is None:
+                return
+            done += 1
+            if result.status == "built":
+                typer.echo(f"[{done}/{total}] wrote {_shown(result.path)} ({result.pages} page(s))")
+            elif result.status != "skipped":  # up-to-date documents go by silently
+                typer.echo(f"[{done}/{total}] FAILED {job}")
+
+        yield plain
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task("building", total=total)
+
+        def fancy(job: Job, result: DocumentResult | None) -> None:
+            if result is None:
+                bar.update(task, description=f"building {job}")
+            else:
+                bar.advance(task)
+
+        yield fancy
 
 
 def _job_fields(job: Job) -> dict[str, Any]:

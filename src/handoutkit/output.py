@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST_NAME = "manifest.json"
-MANIFEST_FORMAT = 2
+MANIFEST_FORMAT = 3
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -56,6 +56,10 @@ class ManifestEntry:
     sha256: str
     bytes: int
     inputs: dict[str, str]
+    #: One hash of everything the document depends on: unchanged means "skip it".
+    key: str = ""
+    #: Set when the last attempt to rebuild this document failed (the PDF is the older one).
+    retry: bool = False
     fallbacks: list[str] = field(default_factory=list)
     readability: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)

@@ -6,6 +6,7 @@ import subprocess
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from .levels import LEVELS
 from .pdf import RenderedPdf
@@ -24,10 +25,8 @@ class MissingGlyph:
 
 
 @cache
-def font_codepoints(family: str) -> frozenset[int] | None:
-    """The characters an installed font family covers, or ``None`` if it is not installed."""
-    from fontTools.ttLib import TTFont
-
+def _font_file(family: str) -> tuple[Path, int] | None:
+    """The installed file (and index in a collection) of a family, or ``None``."""
     try:
         found = subprocess.run(
             ["fc-match", "--format=%{family}\n%{file}\n%{index}", f"{family}:style=Regular"],
@@ -36,7 +35,23 @@ def font_codepoints(family: str) -> frozenset[int] | None:
         return None
     if len(found) < 3 or family not in found[0].split(","):
         return None
-    with TTFont(found[1], fontNumber=int(found[2] or 0), lazy=True) as font:
+    return Path(found[1]), int(found[2] or 0)
+
+
+def font_files(stack: str) -> list[Path]:
+    """The installed files of a font stack, for the incremental build's key."""
+    return [found[0] for family in families(stack) if (found := _font_file(family))]
+
+
+@cache
+def font_codepoints(family: str) -> frozenset[int] | None:
+    """The characters an installed font family covers, or ``None`` if it is not installed."""
+    from fontTools.ttLib import TTFont
+
+    found = _font_file(family)
+    if found is None:
+        return None
+    with TTFont(found[0], fontNumber=found[1], lazy=True) as font:
         return frozenset(font.getBestCmap())
 
 

@@ -1,0 +1,229 @@
+"""Benchmarks: the handoutkit pipeline against bare WeasyPrint, measured in one run.
+
+Run it from the repository root after `make setup`:
+
+    .venv/bin/python bench/run.py            # writes bench/RESULTS.md
+
+Every figure comes from this run on this machine; nothing here is a test or a threshold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import weasyprint
+from weasyprint.text.fonts import FontConfiguration
+
+from handoutkit import __version__
+from handoutkit.build import BuildOptions, Inputs, build_document, build_documents
+from handoutkit.pdf import html_to_pdf
+from handoutkit.plan import Job, plan_jobs, read_plan_file
+from handoutkit.project import Project
+from handoutkit.render import render_html
+
+ROOT = Path(__file__).resolve().parents[1]
+HANDOUT = "kratom-chronic-pain"
+REPEAT = 9
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def timed(action, repeat: int = REPEAT) -> list[float]:  # type: ignore[no-untyped-def]
+    action()  # warm-up: imports, fonts, template compilation
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def per_pdf(project: Project, out: Path) -> dict[str, float]:
+    """One two-page A4 handout: the whole pipeline against WeasyPrint alone on its HTML."""
+    job = Job(HANDOUT, "en", "standard", "a4")
+    options = BuildOptions(out_dir=out)
+    inputs = Inputs(project, [job])
+
+    def pipeline() -> None:
+        inputs.printed.cache_clear()  # translate again every time, as a fresh build would
+        result, _ = build_document(inputs, job, options)
+        assert result.ok, result.problems
+
+    doc, translator = inputs.printed(job, None)
+    html = render_html(doc, translator, project.templates_dir)
+    base = project.templates_dir.as_uri() + "/"
+    shared = FontConfiguration()
+    fresh_ms = median_ms(timed(lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(
+        pdf_tags=True)))
+    shared_ms = median_ms(timed(lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(
+        font_config=shared, pdf_tags=True)))
+    render_only_ms = median_ms(timed(lambda: html_to_pdf(html, project.templates_dir,
+                                                         [project.templates_dir])))
+    pipeline_ms = median_ms(timed(pipeline))
+    return {"bare_fresh_fontconfig_ms": fresh_ms, "bare_shared_fontconfig_ms": shared_ms,
+            "handoutkit_render_ms": render_only_ms, "handoutkit_pipeline_ms": pipeline_ms,
+            "overhead_vs_bare": pipeline_ms / shared_ms - 1}
+
+
+def matrix(project: Project, work: Path) -> dict[str, float]:
+    jobs = plan_jobs(project, read_plan_file(project))  # type: ignore[arg-type]
+    figures: dict[str, float] = {"documents": len(jobs)}
+    for workers in (1, 2):
+        out = work / f"matrix-{workers}"
+        start = time.perf_counter()
+        report = build_documents(project, jobs, BuildOptions(out_dir=out, jobs=workers))
+        figures[f"jobs{workers}_s"] = time.perf_counter() - start
+        assert not report.failed
+    figures["speedup"] = figures["jobs1_s"] / figures["jobs2_s"]
+    figures["pdfs_per_s_jobs1"] = len(jobs) / figures["jobs1_s"]
+    figures["pdfs_per_s_jobs2"] = len(jobs) / figures["jobs2_s"]
+    figures["peak_worker_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    identical = all((work / "matrix-1" / str(j.output)).read_bytes()
+                    == (work / "matrix-2" / str(j.output)).read_bytes() for j in jobs)
+    figures["jobs2_identical_bytes"] = float(identical)
+    return figures
+
+
+def rebuilds(work: Path) -> dict[str, float]:
+    """A no-op rebuild, and one after a translator fixes one Spanish entry (CLI, as used)."""
+    project_dir = work / "project"
+    for name in ("handouts", "locales", "templates", "handout.toml"):
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, project_dir / name)
+    handout = Path(sys.executable).with_name("handout")
+    command = [str(handout), "build", "--json", "-o", str(work / "inc"), "-C", str(project_dir)]
+    subprocess.run(command, check=True, capture_output=True)
+
+    def run() -> tuple[float, dict]:  # type: ignore[type-arg]
+        start = time.perf_counter()
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        return time.perf_counter() - start, json.loads(out)
+
+    noop_s, noop = run()
+    po = project_dir / "locales" / "es" / "LC_MESSAGES" / f"{HANDOUT}.po"
+    po.write_text(po.read_text().replace("Es del mismo grupo de plantas que el café.",
+                                         "Es pariente de la planta del café."))
+    edit_s, edited = run()
+    rebuilt = [d["path"] for d in edited["documents"] if d["status"] == "built"]
+    return {"noop_s": noop_s, "noop_rebuilt": sum(d["status"] == "built"
+                                                  for d in noop["documents"]),
+            "edit_s": edit_s, "edit_rebuilt": len(rebuilt),
+            "edit_rebuilt_paths": rebuilt}  # type: ignore[dict-item]
+
+
+def sizes(out: Path) -> dict[str, int]:
+    manifest = json.loads((out / "manifest.json").read_text())
+    found = {}
+    for entry in manifest["outputs"]:
+        if entry["level"] == "standard" and not entry["region"]:
+            found[entry["lang"]] = entry["bytes"]
+    return found
+
+
+def startup() -> dict[str, float]:
+    handout = Path(sys.executable).with_name("handout")
+    help_s = statistics.median(
+        _wall([str(handout), "--help"]) for _ in range(5))
+    import_s = statistics.median(
+        _wall([sys.executable, "-c", "import weasyprint"]) for _ in range(5))
+    return {"help_s": help_s, "import_weasyprint_s": import_s}
+
+
+def _wall(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), "?")
+    return (f"{os.cpu_count()} × {cpu}, {int(memory) // 1024 // 1024} GiB RAM; "
+            f"Python {platform.python_version()}, WeasyPrint {weasyprint.__version__}, "
+            f"handoutkit {__version__}; {platform.platform()}")
+
+
+def main() -> None:
+    project = Project(ROOT)
+    with tempfile.TemporaryDirectory() as temp:
+        work = Path(temp)
+        pdf = per_pdf(project, work / "one")
+        grid = matrix(project, work)
+        pdf_sizes = sizes(work / "matrix-1")
+        incremental = rebuilds(work)
+    start = startup()
+    report = f"""# Benchmark results
+
+Machine: {machine()}
+Run: {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}; reproduce with `.venv/bin/python bench/run.py`.
+Medians of {REPEAT} runs after a warm-up, all in one process and one run.
+
+## 1. One two-page A4 handout (English, standard level): pipeline vs bare WeasyPrint
+
+| what | ms per PDF |
+| --- | ---: |
+| bare WeasyPrint, same final HTML, new FontConfiguration each time | {pdf['bare_fresh_fontconfig_ms']:.1f} |
+| bare WeasyPrint, same final HTML, one shared FontConfiguration | {pdf['bare_shared_fontconfig_ms']:.1f} |
+| handoutkit render step (our URL fetcher, log capture, tagged PDF) | {pdf['handoutkit_render_ms']:.1f} |
+| handoutkit full pipeline (translate, score, render HTML, PDF, verify, atomic write) | {pdf['handoutkit_pipeline_ms']:.1f} |
+
+Pipeline overhead over bare WeasyPrint (shared FontConfiguration): **{pdf['overhead_vs_bare'] * 100:+.1f} %** (target: within 10 %).
+
+## 2. The whole plan (`handout.toml`): serial vs two workers
+
+| what | value |
+| --- | ---: |
+| documents | {grid['documents']:.0f} |
+| `--jobs 1` | {grid['jobs1_s']:.2f} s ({grid['pdfs_per_s_jobs1']:.1f} PDFs/s) |
+| `--jobs 2` | {grid['jobs2_s']:.2f} s ({grid['pdfs_per_s_jobs2']:.1f} PDFs/s) |
+| speed-up | **{grid['speedup']:.2f}×** (target ≥ 1.7× on 2 cores) |
+| `--jobs 2` PDFs byte-identical to `--jobs 1` | {'yes' if grid['jobs2_identical_bytes'] else 'NO'} |
+
+## 3. Incremental rebuilds (the CLI in a subprocess, start-up included)
+
+| what | time | documents rebuilt |
+| --- | ---: | ---: |
+| no-op rebuild of the whole plan | {incremental['noop_s']:.2f} s | {incremental['noop_rebuilt']} |
+| after editing one Spanish `.po` entry (`what-is-it.plant.easy`) | {incremental['edit_s']:.2f} s | {incremental['edit_rebuilt']} |
+
+Rebuilt after the edit: {', '.join(f'`{Path(p).name}`' for p in incremental['edit_rebuilt_paths'])}.
+
+## 4. Memory and PDF sizes
+
+Peak resident memory of a build worker: **{grid['peak_worker_rss_mb']:.0f} MB**.
+
+Fonts are subset (HarfBuzz); standard-level PDFs, no region:
+
+| language (script) | bytes |
+| --- | ---: |
+""" + "".join(f"| {lang} | {size:,} |\n" for lang, size in sorted(pdf_sizes.items())) + f"""
+## 5. Start-up
+
+| what | seconds |
+| --- | ---: |
+| `handout --help` (does not import WeasyPrint) | {start['help_s']:.3f} |
+| `python -c "import weasyprint"`, for comparison | {start['import_weasyprint_s']:.3f} |
+"""
+    (ROOT / "bench" / "RESULTS.md").write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
