@@ -16,7 +16,7 @@ build: setup
 	$(BIN)/handout build
 
 test: setup
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/pytest
 
