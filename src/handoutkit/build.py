@@ -26,7 +26,7 @@ from . import __version__
 from .catalog import Translator, load_catalog
 from .clinic import Clinic
 from .content import HandoutSource, load_handout
-from .output import Manifest, ManifestEntry, file_sha256, sha256, write_atomic
+from .output import Manifest, ManifestEntry, file_sha256, remove_leftovers, sha256, write_atomic
 from .pdf import html_to_pdf
 from .plan import Job
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
@@ -169,7 +169,8 @@ def document_key(inputs: Inputs, job: Job, options: BuildOptions) -> tuple[str, 
         for font in font_files(font_stack(lang)):
             stat = font.stat()
             digest.update(f"{font}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    digest.update(repr((job, options.preview, options.allow_hard, __version__)).encode())
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    digest.update(repr((job, options.preview, options.allow_hard, epoch, __version__)).encode())
     hashes["handoutkit"] = __version__
     return digest.hexdigest(), hashes
 
@@ -183,6 +184,7 @@ def up_to_date(entry: ManifestEntry | None, key: str, target: Path) -> bool:
 def build_documents(project: Project, jobs: list[Job], options: BuildOptions,
                     progress: Progress | None = None) -> BuildReport:
     inputs = Inputs(project, jobs)
+    remove_leftovers(options.out_dir)
     manifest = Manifest.read(options.out_dir, __version__)
     results: list[DocumentResult | None] = [None] * len(jobs)
     keys: dict[int, tuple[str, dict[str, str]]] = {}

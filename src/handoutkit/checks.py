@@ -28,9 +28,14 @@ class Finding:
     blocks_build: bool
 
 
-def _placeholders(text: str) -> list[str]:
+def _placeholders(text: str, python: bool = True) -> list[str]:
+    """Named and positional placeholders; ``%`` counts only where the English uses it.
+
+    In a message whose English text has no ``%`` placeholder, a ``%`` is a plain character:
+    "50 % off" or "{% … %}" in such a translation is text, not a broken placeholder.
+    """
     names = [m.group(0) if not m.group(1) else f"%({m.group(1)})"
-             for m in PYTHON_FORMAT.finditer(text) if m.group(0) != "%%"]
+             for m in PYTHON_FORMAT.finditer(text) if m.group(0) != "%%"] if python else []
     names += [f"{{{name}}}" for name in BRACE_FORMAT.findall(text)]
     return sorted(names)
 
@@ -49,9 +54,10 @@ def check_messages(catalog: Catalog, path: Path) -> list[Finding]:
 
 
 def _message_problems(message: Message, expected_forms: int) -> list[tuple[str, str, bool]]:
+    python = bool(message.python_format)
     if not isinstance(message.id, tuple):
         wanted = set(_placeholders(str(message.id)))
-        return _text_problems(str(message.string), wanted, wanted)
+        return _text_problems(str(message.string), wanted, wanted, python)
     forms = list(message.string or ())
     if any(forms) and len(forms) != expected_forms:
         return [(f"{len(forms)} plural forms, but the header's Plural-Forms says "
@@ -63,12 +69,13 @@ def _message_problems(message: Message, expected_forms: int) -> list[tuple[str, 
         # Languages with a "one" form may write it without the number ("a source").
         required = wanted if index > 0 or expected_forms == 1 else set()
         if form:
-            problems += _text_problems(form, allowed, required)
+            problems += _text_problems(form, allowed, required, python)
     return problems
 
 
-def _text_problems(text: str, allowed: set[str], required: set[str]) -> list[tuple[str, str, bool]]:
-    found = set(_placeholders(text))
+def _text_problems(text: str, allowed: set[str], required: set[str],
+                   python: bool) -> list[tuple[str, str, bool]]:
+    found = set(_placeholders(text, python))
     problems = []
     if found - allowed:
         problems.append((f"unknown placeholder {', '.join(sorted(found - allowed))} in the "

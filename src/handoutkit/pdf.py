@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from weasyprint.text.fonts import FontConfiguration
 
-#: ``data:`` URLs are only for small inline images.
-MAX_DATA_URL_BYTES = 256 * 1024
+#: ``data:`` URLs are only for small inline images (a logo, the QR code).
+MAX_DATA_URL_BYTES = 300 * 1024
+PDF_VARIANT = "pdf/ua-1"
 
 
 @dataclass
@@ -77,6 +78,9 @@ class RenderedPdf:
     data: bytes
     page_count: int
     warnings: tuple[str, ...]
+    #: WeasyPrint's ERROR messages, e.g. PDF/UA's "missing lang" or "missing alt": each fails
+    #: the document.
+    errors: tuple[str, ...]
     fetches: FetchLog
 
 
@@ -89,12 +93,16 @@ def html_to_pdf(html: str, base_dir: Path, asset_roots: list[Path]) -> RenderedP
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
+        # PDF/UA-1: tagged structure (headings, lists), document language and title, alt
+        # text; WeasyPrint logs an ERROR for what the standard requires and is missing.
         document = weasyprint.HTML(
             string=html, base_url=base_dir.resolve().as_uri() + "/",
             url_fetcher=make_fetcher(asset_roots, log),
-        ).render(font_config=font_configuration(), pdf_tags=True)
-        data = document.write_pdf(pdf_tags=True)
+        ).render(font_config=font_configuration(), pdf_tags=True, pdf_variant=PDF_VARIANT)
+        data = document.write_pdf(pdf_tags=True, pdf_variant=PDF_VARIANT)
     finally:
         logger.removeHandler(collector)
+    messages = [(record.levelno, record.getMessage()) for record in collector.records]
     return RenderedPdf(data, len(document.pages),
-                       tuple(record.getMessage() for record in collector.records), log)
+                       tuple(m for level, m in messages if level < logging.ERROR),
+                       tuple(m for level, m in messages if level >= logging.ERROR), log)

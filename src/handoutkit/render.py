@@ -8,6 +8,8 @@ placed in CSS (the footer words reach the page margins as running elements).
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -110,6 +112,18 @@ def page_number_parts(label: Markup) -> list[tuple[str, str]]:
     return [part for part in parts if part[1]]
 
 
+def creation_date(doc: PrintedHandout) -> dt.date:
+    """The PDF's creation date: ``SOURCE_DATE_EPOCH`` if set, else the content's review date.
+
+    Never the clock: the same inputs must give the same bytes, so a clinic can prove what it
+    printed.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return doc.reviewed
+
+
 def qr_code_data_url(url: str) -> str:
     """A vector (SVG) QR code for ``url``, inline, so nothing is fetched to draw it."""
     import segno
@@ -142,6 +156,7 @@ def render_html(doc: PrintedHandout, translator: Translator, templates_dir: Path
     template = env.get_template(TEMPLATE_NAME)
     return template.render(
         doc=doc, text=text, preview=preview, version=__version__, second=second,
+        created=creation_date(doc),
         second_text=second_text, clinic=clinic,
         qr_code=qr_code_data_url(doc.online_url) if doc.online_url else None,
         page_size=PAGE_SIZES[doc.job.paper], font_stack=Markup(font_stack(doc.language.code)),

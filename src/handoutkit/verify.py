@@ -92,6 +92,8 @@ def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | No
         for glyph in missing_glyphs(printed, font_stack(printed.language.code)):
             problems.append(f"no font draws {glyph} for language {printed.language.code}; it "
                             "would print as an empty box (install the fonts with `make setup`)")
+    for error in pdf.errors:
+        problems.append(f"PDF/UA: {error}")
     for url in pdf.fetches.refused:
         problems.append(f"the renderer asked for {url}, which is not a project asset")
     return problems

@@ -1,0 +1,294 @@
+"""Trust: hostile translations stay text, only project assets load, PDFs are accessible and
+reproducible, and a killed build loses nothing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from handoutkit.build import BuildOptions, Inputs, build_documents
+from handoutkit.clinic import load_clinic
+from handoutkit.errors import InputError
+from handoutkit.pdf import FetchLog, RenderedPdf, html_to_pdf, make_fetcher
+from handoutkit.plan import Job, make_plan
+from handoutkit.project import TEMPLATE_DOMAIN, Project
+from handoutkit.render import render_html
+from handoutkit.verify import check_pdf
+
+from .conftest import ROOT, squash
+
+HANDOUT = "kratom-chronic-pain"
+
+HOSTILE = {
+    "what-is-it.heading": "<script>alert(1)</script>",
+    "what-is-it.plant.easy": '<img src="file:///etc/passwd">',
+    "how-taken.heading": '<link rel="stylesheet" href="file:///etc/passwd">',
+    "how-taken.forms.easy": '<span style="background: url(file:///etc/passwd)">x</span>',
+    "chronic-pain.heading.easy": "{{ 7*7 }}",
+    "research.heading.easy": '{% include "/etc/passwd" %}',
+}
+
+
+def _set_msgstr(path: Path, context: str, value: str, msgid: str | None = None) -> None:
+    text = path.read_text()
+    anchor = f'msgctxt "{context}"' + (f'\nmsgid "{msgid}"' if msgid else "")
+    start = text.index(anchor)
+    msgstr = text.index("msgstr ", start)
+    end = text.index("\n\n", msgstr)
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    path.write_text(text[:msgstr] + f'msgstr "{escaped}"' + text[end:])
+
+
+def _render(project: Project, job: Job) -> tuple[str, RenderedPdf]:
+    inputs = Inputs(project, [job])
+    doc, translator = inputs.printed(job, None)
+    html = render_html(doc, translator, project.templates_dir)
+    return html, html_to_pdf(html, project.templates_dir, [project.templates_dir])
+
+
+# --- untrusted text stays text ----------------------------------------------------------------
+
+def test_hostile_translations_print_literally_and_load_nothing(project: Project) -> None:
+    catalog = project.catalog_path("es", HANDOUT)
+    for context, value in HOSTILE.items():
+        _set_msgstr(catalog, context, value)
+    words = project.catalog_path("es", TEMPLATE_DOMAIN)
+    _set_msgstr(words, "sources", "<style>@import url(file:///etc/passwd);</style>",
+                msgid="Sources")
+    html, pdf = _render(project, Job(HANDOUT, "es", "easy"))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    text = squash(pdf_text_from_bytes(pdf.data))
+    for value in [*HOSTILE.values(), "<style>@import url(file:///etc/passwd);</style>"]:
+        assert squash(value) in text, value
+    # The fetcher's log: the stylesheet, nothing else; nothing outside the project, ever.
+    templates = project.templates_dir.resolve().as_uri()
+    assert pdf.fetches.served == [f"{templates}/handout.css"]
+    assert pdf.fetches.refused == []
+
+
+def pdf_text_from_bytes(data: bytes) -> str:
+    import io
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_hostile_content_string_prints_literally(project: Project) -> None:
+    path = project.handout_path(HANDOUT)
+    text = path.read_text()
+    hostile = "<b onload=x>{{ 7*7 }}</b> url(file:///etc/passwd)"
+    path.write_text(text.replace("heading: What is kratom?", f"heading: '{hostile}'"))
+    html, pdf = _render(project, Job(HANDOUT, "en", "easy"))
+    assert "<b onload" not in html
+    assert squash(hostile) in squash(pdf_text_from_bytes(pdf.data))
+    assert pdf.fetches.refused == []
+
+
+# --- the fetcher ------------------------------------------------------------------------------
+
+@pytest.fixture
+def fetch(project: Project):  # type: ignore[no-untyped-def]
+    log = FetchLog()
+    fetcher = make_fetcher([project.templates_dir], log)
+    return fetcher, log, project
+
+
+def test_fetcher_serves_project_assets(fetch) -> None:  # type: ignore[no-untyped-def]
+    fetcher, log, project = fetch
+    url = (project.templates_dir / "handout.css").resolve().as_uri()
+    assert b"@page" in fetcher.fetch(url).read()
+    assert log.served == [url]
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd",
+    "file:///etc/hostname",
+    "http://127.0.0.1:9/x.css",
+    "https://example.org/x.png",
+    "ftp://example.org/x",
+])
+def test_fetcher_refuses_everything_else(fetch, url: str) -> None:  # type: ignore[no-untyped-def]
+    fetcher, log, _ = fetch
+    with pytest.raises(ValueError, match="refused"):
+        fetcher.fetch(url)
+    assert log.refused == [url] and log.served == []
+
+
+def test_fetcher_refuses_traversal_out_of_the_project(fetch) -> None:  # type: ignore[no-untyped-def]
+    fetcher, log, project = fetch
+    sneaky = project.templates_dir.resolve().as_uri() + "/../../../../etc/passwd"
+    with pytest.raises(ValueError):
+        fetcher.fetch(sneaky)
+    link = project.templates_dir / "link.css"
+    link.symlink_to("/etc/passwd")
+    with pytest.raises(ValueError):
+        fetcher.fetch(link.as_uri())
+    assert len(log.refused) == 2
+
+
+def test_fetcher_limits_data_urls(fetch) -> None:  # type: ignore[no-untyped-def]
+    fetcher, log, _ = fetch
+    small = "data:text/plain;base64," + base64.b64encode(b"hello").decode()
+    assert fetcher.fetch(small).read() == b"hello"
+    big = "data:text/plain;base64," + "A" * (400 * 1024)
+    with pytest.raises(ValueError):
+        fetcher.fetch(big)
+    assert len(log.refused) == 1
+
+
+def test_an_outside_image_fails_the_document(project: Project) -> None:
+    html = ('<html lang="en"><head><title>t</title></head><body><p>x</p>'
+            '<img src="file:///etc/passwd" alt="x"></body></html>')
+    pdf = html_to_pdf(html, project.templates_dir, [project.templates_dir])
+    assert pdf.fetches.refused == ["file:///etc/passwd"]
+
+
+def test_svg_logo_that_points_outside_fails_the_build(project: Project, tmp_path: Path) -> None:
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" '
+                    'xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">'
+                    '<image xlink:href="file:///etc/passwd" width="10" height="10"/></svg>')
+    profile = tmp_path / "clinic.toml"
+    profile.write_text('name = "Evil Clinic"\nlogo = "logo.svg"\n')
+    report = build_documents(project, [Job(HANDOUT, "en", "easy")],
+                             BuildOptions(out_dir=tmp_path / "out", clinic=load_clinic(profile)))
+    assert report.failed
+    assert any("file:///etc/passwd" in p for p in report.failed[0].problems)
+    assert not (tmp_path / "out" / HANDOUT).exists()
+
+
+# --- accessible PDFs --------------------------------------------------------------------------
+
+def _structure(pdf: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+
+    def walk(node: object) -> None:
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list) or (hasattr(node, "__iter__") and not hasattr(node, "keys")
+                                      and not isinstance(node, (str, bytes))):
+            for child in node:  # type: ignore[union-attr]
+                walk(child)
+            return
+        if hasattr(node, "keys"):
+            kind = node.get("/S")  # type: ignore[union-attr]
+            if kind:
+                counts[str(kind)] = counts.get(str(kind), 0) + 1
+                if kind == "/Figure":
+                    assert node.get("/Alt"), "a figure without alt text"  # type: ignore[union-attr]
+            if "/K" in node:  # type: ignore[operator]
+                walk(node["/K"])  # type: ignore[index]
+
+    walk(PdfReader(pdf).trailer["/Root"]["/StructTreeRoot"])
+    return counts
+
+
+@pytest.mark.parametrize(("lang", "tag"), [("en", "en"), ("ar", "ar"), ("zh_Hans", "zh-CN")])
+def test_pdfs_are_tagged_pdf_ua(tmp_path: Path, lang: str, tag: str) -> None:
+    project = Project(ROOT)
+    clinic = load_clinic(ROOT / "examples" / "clinic" / "clinic.toml")
+    report = build_documents(project, [Job(HANDOUT, lang, "standard")],
+                             BuildOptions(out_dir=tmp_path, clinic=clinic))
+    assert not report.failed, report.failed[0].problems
+    pdf = report.results[0].path
+    reader = PdfReader(pdf)
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == tag
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    assert reader.metadata.title  # type: ignore[union-attr]
+    assert b"pdfuaid:part" in root["/Metadata"].get_object().get_data()
+    counts = _structure(pdf)
+    assert counts["/H1"] == 1 and counts["/H2"] >= 10
+    assert counts["/L"] >= 9 and counts["/LI"] >= 25
+    # The QR code is a figure with alt text; the clinic header (logo included) repeats on
+    # every page, so it is page furniture (an artifact), as PDF/UA wants.
+    assert counts["/Figure"] == 1
+
+
+def test_missing_alt_or_lang_fails_the_document(project: Project) -> None:
+    source = Inputs(project, [Job(HANDOUT, "en", "easy")])
+    doc, _ = source.printed(Job(HANDOUT, "en", "easy"), None)
+    html = '<html><head><title>t</title></head><body><img src="handout.css"></body></html>'
+    pdf = html_to_pdf(html, project.templates_dir, [project.templates_dir])
+    problems = check_pdf(doc, pdf)
+    assert any(p.startswith("PDF/UA:") and "lang" in p for p in problems)
+
+
+# --- reproducible PDFs ------------------------------------------------------------------------
+
+def test_two_clean_builds_give_identical_sha256(tmp_path: Path) -> None:
+    project = Project(ROOT)
+    jobs = [*make_plan(project, [HANDOUT]), Job(HANDOUT, "es", "easy", "letter", "US-AL"),
+            Job(HANDOUT, "th", "standard", "a4", "TH")]
+    digests = []
+    for run in ("one", "two"):
+        build_documents(project, jobs, BuildOptions(out_dir=tmp_path / run, jobs=2))
+        manifest = json.loads((tmp_path / run / "manifest.json").read_text())
+        digests.append({e["path"]: e["sha256"] for e in manifest["outputs"]})
+        for entry in manifest["outputs"]:
+            data = (tmp_path / run / entry["path"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+    assert digests[0] == digests[1] and len(digests[0]) == len(jobs)
+
+
+def test_source_date_epoch_sets_the_creation_date(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    report = build_documents(Project(ROOT), [Job(HANDOUT, "en", "easy")],
+                             BuildOptions(out_dir=tmp_path))
+    created = PdfReader(report.results[0].path).metadata.creation_date  # type: ignore[union-attr]
+    assert created.date().isoformat() == "2023-11-14"
+
+
+# --- nothing lost -----------------------------------------------------------------------------
+
+def test_a_killed_build_leaves_every_file_old_or_new(project: Project, tmp_path: Path) -> None:
+    handout = Path(sys.executable).with_name("handout")
+    out, reference = tmp_path / "out", tmp_path / "reference"
+    command = [str(handout), "build", "-q", "-j", "2", "--lang", "en", "--lang", "es",
+               "--lang", "th", "-C", str(project.root)]
+    subprocess.run([*command, "-o", str(out)], check=True)
+    old = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    css = project.templates_dir / "handout.css"
+    css.write_text(css.read_text().replace("#0d3557", "#0d3558"))
+    subprocess.run([*command, "-o", str(reference)], check=True)
+    new = {out / p.relative_to(reference): p.read_bytes()
+           for p in reference.rglob("*") if p.is_file()}
+
+    for delay in (0.4, 0.9, 1.4):
+        process = subprocess.Popen([*command, "--force", "-o", str(out)],
+                                   start_new_session=True)
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        for path in old:
+            data = path.read_bytes()
+            assert data in (old[path], new[path]), f"{path} is neither old nor new"
+        json.loads((out / "manifest.json").read_text())  # never a half-written manifest
+    finished = subprocess.run([*command, "-o", str(out)], capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert not list(out.rglob(".*.tmp"))  # leftovers of killed builds are cleaned up
+    for path in old:
+        assert path.read_bytes() == new[path]
+
+
+def test_oversized_catalog_is_refused(project: Project) -> None:
+    path = project.catalog_path("es", HANDOUT)
+    with path.open("ab") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    from handoutkit.catalog import load_catalog
+
+    with pytest.raises(InputError, match="over the limit"):
+        load_catalog(path)
+    shutil.rmtree(project.locales_dir / "es")
