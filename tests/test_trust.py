@@ -292,3 +292,29 @@ def test_oversized_catalog_is_refused(project: Project) -> None:
     with pytest.raises(InputError, match="over the limit"):
         load_catalog(path)
     shutil.rmtree(project.locales_dir / "es")
+
+
+# Findings of page-validation (an alpha PDF/UA-1 checker) that were judged and accepted:
+# for Thai, and for Arabic where a vowel mark meets a ligature (ًا), WeasyPrint writes a
+# ToUnicode entry with an empty target (`<02c1> <>`) that the checker calls malformed. It is
+# the same WeasyPrint limitation that garbles those words in extracted text (WeasyPrint issue
+# 2841); the page prints correctly and handoutkit cannot change the font's ToUnicode map.
+UNICODE_MAP = "PDFUA1-FONT-UNICODE-MAPPING-001"
+ACCEPTED_FINDINGS = {"th": {UNICODE_MAP}, "ar": {UNICODE_MAP}}
+
+
+def test_pdf_ua_checker_finds_nothing_unexpected(tmp_path: Path) -> None:
+    import page
+
+    project = Project(ROOT)
+    clinic = load_clinic(ROOT / "examples" / "clinic" / "clinic.toml")
+    jobs = [*make_plan(project, [HANDOUT], levels=["standard"]),
+            Job(HANDOUT, "es", "easy", "letter", "US-AL", large_print=True),
+            Job(HANDOUT, "zh_Hans", "easy", "a4", None, False, "en"),
+            Job(HANDOUT, "ar", "easy", "a4", "AU", False, "en")]
+    report = build_documents(project, jobs, BuildOptions(out_dir=tmp_path, clinic=clinic, jobs=2))
+    assert not report.failed
+    for result in report.results:
+        check = page.validate_pdf(result.path, profile=page.ValidationProfile.PDF_UA_1)
+        found = {failure.rule_id for failure in check.failures}
+        assert found <= ACCEPTED_FINDINGS.get(result.job.lang, set()), (result.job, found)

@@ -149,7 +149,8 @@ def render_html(doc: PrintedHandout, translator: Translator, templates_dir: Path
         """The bilingual print's second language, tagged with its own language and direction."""
         if item is None or second is None:
             return Markup("")
-        return Markup('<span class="second" lang="{}" dir="{}">{}</span>').format(
+        # A line break, not a block: a block inside a list item breaks PDF/UA's LI structure.
+        return Markup('<br><span class="second" lang="{}" dir="{}">{}</span>').format(
             second.language.html_lang, second.language.direction, item.value)
 
     rtl = doc.language.direction == "rtl"

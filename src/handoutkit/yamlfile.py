@@ -64,13 +64,19 @@ def load_yaml(path: Path, kind: str = "YAML file", text: str | None = None) -> Y
     """Parse ``path`` (or ``text``, when the caller already read it) keeping every line."""
     if text is None:
         text = read_text(path, MAX_YAML_BYTES, kind)
-    loader = yaml.SafeLoader(text)
+    try:
+        # The reader rejects control characters already in the constructor.
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, path) from None
     try:
         node = loader.get_single_node()
         doc = YamlDocument(path, None)
         if node is not None:
             doc.data = _Builder(loader, doc).build(node, ())
         return doc
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, path) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -81,6 +87,12 @@ def load_yaml(path: Path, kind: str = "YAML file", text: str | None = None) -> Y
         raise InputError.at(f"YAML error: {exc}", path) from None
     finally:
         loader.dispose()
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, path: Path) -> InputError:
+    line = text[: exc.position].count("\n") + 1
+    return InputError.at(f"YAML syntax error: character U+{exc.character:04X} is not allowed",
+                         path, line, hint="remove the control character from this line")
 
 
 class _Builder:
