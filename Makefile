@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # libharfbuzz-subset0: WeasyPrint subsets fonts with it (without it, ~5x slower, huge PDFs).
-# Noto fonts cover every shipped script; poppler-utils gives pdftotext/pdftoppm for tests.
+# Noto fonts cover every shipped script; poppler-utils gives pdftotext/pdftoppm for tests;
+# chromium and its driver run the print desk's end-to-end test.
 DEB_PACKAGES := libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core \
-	fonts-noto-cjk fonts-dejavu-core poppler-utils gettext
+	fonts-noto-cjk fonts-dejavu-core poppler-utils gettext chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: build test setup system-deps lint clean

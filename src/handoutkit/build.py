@@ -26,8 +26,9 @@ from . import __version__
 from .catalog import Translator, load_catalog
 from .clinic import Clinic
 from .content import HandoutSource, load_handout
+from .errors import InputError, Problem
 from .output import Manifest, ManifestEntry, file_sha256, remove_leftovers, sha256, write_atomic
-from .pdf import html_to_pdf
+from .pdf import RenderedPdf, html_to_pdf
 from .plan import Job
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
 from .readability import ReadabilityReport, score
@@ -288,6 +289,39 @@ def readability_reports(project: Project, jobs: list[Job]) -> list[ReadabilityRe
 def build_document(inputs: Inputs, job: Job, options: BuildOptions
                    ) -> tuple[DocumentResult, ManifestEntry | None]:
     """Translate, check, render, verify and write one document."""
+    result, pdf = render_document(inputs, job, options)
+    if pdf is None:
+        return result, None
+    write_atomic(result.path, pdf.data)
+    result.ok, result.status = True, "built"
+    result.pages, result.sha256 = pdf.page_count, sha256(pdf.data)
+    readability = result.readability
+    assert readability is not None
+    entry = ManifestEntry(
+        path=str(job.output), handout=job.handout, lang=job.lang, level=job.level,
+        paper=job.paper, region=job.region, large_print=job.large_print, also=job.also,
+        pages=pdf.page_count, sha256=result.sha256, bytes=len(pdf.data), inputs={},
+        fallbacks=result.fallbacks,
+        readability={**readability.as_dict(),
+                     "override": options.allow_hard and not readability.passed},
+        warnings=[*result.warnings, *pdf.warnings])
+    return result, entry
+
+
+def build_document_bytes(project: Project, job: Job, clinic: Clinic | None,
+                         prepared_for: str | None = None) -> tuple[bytes, dict[str, object]]:
+    """One document as PDF bytes, written nowhere (the print desk's renderer)."""
+    options = BuildOptions(out_dir=project.root / "build", clinic=clinic)
+    result, pdf = render_document(Inputs(project, [job]), job, options, prepared_for)
+    if pdf is None:
+        raise InputError([Problem(p) for p in result.problems])
+    readability = result.readability.as_dict() if result.readability else {}
+    return pdf.data, readability
+
+
+def render_document(inputs: Inputs, job: Job, options: BuildOptions,
+                    prepared_for: str | None = None) -> tuple[DocumentResult, RenderedPdf | None]:
+    """Everything but writing: the result, and the verified PDF unless a check failed."""
     clinic = options.clinic
     url_template = clinic.profile.handout_url if clinic else None
     target = options.out_dir / str(job.output)
@@ -314,23 +348,11 @@ def build_document(inputs: Inputs, job: Job, options: BuildOptions
     if result.problems:
         return result, None
     html = render_html(printed, translator, inputs.project.templates_dir,
-                       preview=options.preview, second=second, clinic=clinic)
+                       preview=options.preview, second=second, clinic=clinic,
+                       prepared_for=prepared_for)
     pdf = html_to_pdf(html, inputs.project.templates_dir, [inputs.project.templates_dir])
     result.problems.extend(check_pdf(printed, pdf, second))
-    if result.problems:
-        return result, None
-    write_atomic(target, pdf.data)
-    result.ok, result.status = True, "built"
-    result.pages, result.sha256 = pdf.page_count, sha256(pdf.data)
-    entry = ManifestEntry(
-        path=str(job.output), handout=job.handout, lang=job.lang, level=job.level,
-        paper=job.paper, region=job.region, large_print=job.large_print, also=job.also,
-        pages=pdf.page_count, sha256=result.sha256, bytes=len(pdf.data), inputs={},
-        fallbacks=fallbacks,
-        readability={**readability.as_dict(),
-                     "override": options.allow_hard and not readability.passed},
-        warnings=[*result.warnings, *pdf.warnings])
-    return result, entry
+    return result, (None if result.problems else pdf)
 
 
 def default_jobs() -> int:

@@ -324,6 +324,34 @@ def list_handouts(
                    f"{r['paper']}; emergency {r['emergency']}; {facts}")
 
 
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    clinic: Annotated[Path | None, typer.Option(
+        "--clinic", help="Clinic profile (TOML) printed on every handout.",
+        show_default=False)] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, help="Render worker processes.")] = 2,
+    project: ProjectOption = None,
+) -> None:
+    """Run the print desk: a local web page and HTTP API that render handouts on demand.
+
+    Open the printed URL in a browser at the front desk; a record system can call
+    /api/render. The OpenAPI description is at /openapi.json.
+
+    Example:
+
+      handout serve --clinic examples/clinic/clinic.toml --port 8080
+    """
+    from .serve import serve
+
+    with user_errors():
+        proj = _project(project)
+        serve(proj, host, port, clinic, workers)
+
+
 i18n_app = typer.Typer(
     help="The translator's workflow: templates, catalogs, coverage and checks.",
     epilog="Examples:\n\n"

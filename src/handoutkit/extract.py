@@ -22,7 +22,6 @@ from .content import HandoutSource, load_handout
 from .errors import InputError
 from .project import REGIONS_DOMAIN, TEMPLATE_DOMAIN, Project
 from .regions import FACTS_FILE, FactsSource, TopicFacts, read_profile, region_codes
-from .render import TEMPLATE_NAME
 from .yamlfile import load_yaml, validate
 
 #: Comments in templates that start with this reach translators as extracted comments.
@@ -93,20 +92,20 @@ def region_words(project: Project, created: dt.date) -> Catalog:
 def template_words(project: Project, created: dt.date) -> Catalog:
     """The ``.pot`` catalog of the templates' own words ("Sources", "Page 1 of 2")."""
     catalog = _new_catalog(TEMPLATE_DOMAIN, "handoutkit's templates", created)
-    path = project.templates_dir / TEMPLATE_NAME
-    relative = path.relative_to(project.root).as_posix()
     options = {"extensions": "jinja2.ext.i18n", "silent": "false"}
-    try:
-        with path.open("rb") as fileobj:
-            found = list(extract("jinja2.ext:babel_extract", fileobj, keywords=DEFAULT_KEYWORDS,
-                                 comment_tags=(TRANSLATOR_TAG,), options=options,
-                                 strip_comment_tags=True))
-    except Exception as exc:  # Jinja2 raises TemplateSyntaxError with a line number
-        line = getattr(exc, "lineno", None)
-        raise InputError.at(f"template syntax error: {exc}", path, line) from None
-    for lineno, message, comments, context in found:
-        catalog.add(message, locations=[(relative, lineno)], auto_comments=comments,
-                    context=context)
+    for path in sorted(project.templates_dir.glob("*.j2")):
+        relative = path.relative_to(project.root).as_posix()
+        try:
+            with path.open("rb") as fileobj:
+                found = list(extract("jinja2.ext:babel_extract", fileobj,
+                                     keywords=DEFAULT_KEYWORDS, comment_tags=(TRANSLATOR_TAG,),
+                                     options=options, strip_comment_tags=True))
+        except Exception as exc:  # Jinja2 raises TemplateSyntaxError with a line number
+            line = getattr(exc, "lineno", None)
+            raise InputError.at(f"template syntax error: {exc}", path, line) from None
+        for lineno, message, comments, context in found:
+            catalog.add(message, locations=[(relative, lineno)], auto_comments=comments,
+                        context=context)
     return catalog
 
 

@@ -133,7 +133,7 @@ def qr_code_data_url(url: str) -> str:
 
 def render_html(doc: PrintedHandout, translator: Translator, templates_dir: Path,
                 preview: bool = False, second: PrintedHandout | None = None,
-                clinic: Clinic | None = None) -> str:
+                clinic: Clinic | None = None, prepared_for: str | None = None) -> str:
     env = environment(templates_dir)
     words = TemplateWords(translator)
     env.install_gettext_callables(  # type: ignore[attr-defined]
@@ -157,7 +157,7 @@ def render_html(doc: PrintedHandout, translator: Translator, templates_dir: Path
     template = env.get_template(TEMPLATE_NAME)
     return template.render(
         doc=doc, text=text, preview=preview, version=__version__, second=second,
-        created=creation_date(doc),
+        created=creation_date(doc), prepared_for=prepared_for,
         second_text=second_text, clinic=clinic,
         qr_code=qr_code_data_url(doc.online_url) if doc.online_url else None,
         page_size=PAGE_SIZES[doc.job.paper], font_stack=Markup(font_stack(doc.language.code)),

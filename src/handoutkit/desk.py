@@ -1,0 +1,65 @@
+"""The print desk's page: a plain HTML form, translated through the catalogs like a handout."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from .build import readability_reports
+from .catalog import Translator
+from .errors import InputError
+from .levels import LEVELS
+from .plan import Job
+from .project import TEMPLATE_DOMAIN, Project
+from .regions import load_region
+from .render import TemplateWords, environment
+from .translate import language, translator_for
+
+DESK_TEMPLATE = "desk.html.j2"
+FIELDS = ("handout", "lang", "level", "region", "paper", "large_print", "also", "prepared_for")
+
+
+def render_desk(project: Project, query: dict[str, str], ui: str,
+                catalog: dict[str, Any]) -> str:
+    """The page for ``query`` (the form's own values), in the language ``ui``."""
+    ui = ui if ui in project.languages() else "en"
+    translator: Translator = translator_for(project, ui, [TEMPLATE_DOMAIN])
+    words = TemplateWords(translator)
+    env = environment(project.templates_dir)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        words.gettext, words.ngettext, newstyle=False,
+        pgettext=words.pgettext, npgettext=words.npgettext)
+    chosen = {name: query.get(name, "") for name in FIELDS}
+    chosen["handout"] = chosen["handout"] or (catalog["handouts"][0]["id"]
+                                               if catalog["handouts"] else "")
+    chosen["lang"] = chosen["lang"] or "en"
+    chosen["level"] = chosen["level"] or "easy"
+    result: dict[str, Any] | None = None
+    if "lang" in query:
+        result = _result(project, chosen)
+    return env.get_template(DESK_TEMPLATE).render(
+        ui=language(ui), catalog=catalog, chosen=chosen, result=result,
+        levels=list(LEVELS), ui_languages=catalog["languages"])
+
+
+def _result(project: Project, chosen: dict[str, str]) -> dict[str, Any]:
+    """What the page shows after the form is sent: preview, readability, links."""
+    params = {k: v for k, v in chosen.items() if v and k != "prepared_for"}
+    try:
+        region = chosen["region"] or None
+        paper = chosen["paper"] or (load_region(project.handouts_dir, region).paper
+                                    if region else "a4")
+        job = Job(chosen["handout"], chosen["lang"], chosen["level"], paper, region,
+                  chosen["large_print"] in ("1", "true", "on"), chosen["also"] or None)
+        report = readability_reports(project, [job])[0]
+    except (InputError, KeyError) as exc:
+        return {"error": str(exc)}
+    render = dict(params)
+    if chosen["prepared_for"]:
+        render["prepared_for"] = chosen["prepared_for"]
+    return {
+        "preview": "/api/preview?" + urlencode(params),
+        "pdf": "/api/render?" + urlencode(render),
+        "download": "/api/render?" + urlencode({**render, "download": "1"}),
+        "readability": report, "file": job.output.name, "error": None,
+    }

@@ -1,0 +1,313 @@
+"""The print desk: a local web page and HTTP API that render handouts on demand.
+
+Requests are validated against what the project has (422 names the field and the allowed
+values), rendered in a bounded pool of worker processes, and cached by the same key an
+incremental build uses. A "prepared for" name is printed on the handout and nowhere else: such
+documents are never cached, and the name is scrubbed from the access log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from . import __version__
+from .build import BuildOptions, Inputs, document_key
+from .clinic import Clinic, load_clinic
+from .errors import InputError
+from .levels import LEVELS
+from .plan import PAPERS, Job
+from .project import Project
+from .regions import load_region, region_codes
+
+MAX_PREPARED_FOR = 80
+MAX_URL_BYTES = 4096
+#: The value runs to the next parameter; in a whole request line, to " HTTP/".
+SCRUB = re.compile(r"(prepared_for=).*?(?=&|\"| HTTP/|$)")
+
+
+class _ScrubPreparedFor(logging.Filter):
+    """Access logs keep the request line; the patient's name is replaced before it is written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(SCRUB.sub(r"\1[removed]", a) if isinstance(a, str) else a
+                                for a in record.args)
+        record.msg = SCRUB.sub(r"\1[removed]", str(record.msg))
+        return True
+
+
+@dataclass
+class Limits:
+    workers: int = 2
+    #: Requests that may wait for a worker; past that the desk answers 503 at once.
+    queue: int = 64
+    #: Token bucket per client address: a steady rate and a burst.
+    rate_per_second: float = 50.0
+    burst: int = 200
+    cache_entries: int = 256
+
+
+@dataclass
+class Stats:
+    renders: int = 0
+    cache_hits: int = 0
+    rejected_busy: int = 0
+    rejected_rate: int = 0
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float = field(default_factory=time.monotonic)
+
+
+class InvalidChoice(Exception):
+    def __init__(self, field_name: str, value: str, allowed: list[str]):
+        self.field_name, self.value, self.allowed = field_name, value, allowed
+        super().__init__(f"{field_name}: {value!r} is not one of {', '.join(allowed)}")
+
+
+# --- rendering, in worker processes ------------------------------------------------------------
+
+def _render_pdf(root: str, job: Job, clinic_path: str | None, prepared_for: str | None,
+                as_png: bool) -> tuple[bytes, dict[str, Any]]:
+    """Render one document in memory (nothing is written to disk): PDF, or page 1 as PNG."""
+    from .build import build_document_bytes
+
+    project = Project(Path(root))
+    clinic = load_clinic(Path(clinic_path)) if clinic_path else None
+    data, readability = build_document_bytes(project, job, clinic, prepared_for)
+    if as_png:
+        import pypdfium2
+
+        document = pypdfium2.PdfDocument(data)
+        image = document[0].render(scale=1.5).to_pil()
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        document.close()
+        data = buffer.getvalue()
+    return data, readability
+
+
+# --- the app -------------------------------------------------------------------------------
+
+def create_app(project: Project, clinic_path: Path | None = None,
+               limits: Limits | None = None) -> FastAPI:
+    limits = limits or Limits()
+    clinic: Clinic | None = load_clinic(clinic_path) if clinic_path else None
+    pool: list[ProcessPoolExecutor] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        for workers in pool:
+            workers.shutdown(cancel_futures=True)
+
+    app = FastAPI(title="handoutkit print desk", version=__version__, lifespan=lifespan,
+                  description="Render plain-language patient handouts as PDF on demand.")
+    stats = Stats()
+    cache: OrderedDict[str, tuple[bytes, dict[str, Any]]] = OrderedDict()
+    pending = asyncio.Semaphore(limits.workers + limits.queue)
+    buckets: dict[str, _Bucket] = {}
+    logging.getLogger("uvicorn.access").addFilter(_ScrubPreparedFor())
+
+    def executor() -> ProcessPoolExecutor:
+        if not pool:
+            import multiprocessing
+
+            pool.append(ProcessPoolExecutor(limits.workers,
+                                            mp_context=multiprocessing.get_context("spawn")))
+        return pool[0]
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Response:
+        if len(str(request.url)) > MAX_URL_BYTES:
+            return JSONResponse({"detail": "request too long"}, status_code=414)
+        if request.method not in ("GET", "HEAD"):
+            return JSONResponse({"detail": "only GET is served"}, status_code=405)
+        client = request.client.host if request.client else "?"
+        bucket = buckets.setdefault(client, _Bucket(float(limits.burst)))
+        now = time.monotonic()
+        bucket.tokens = min(limits.burst, bucket.tokens + (now - bucket.stamp)
+                            * limits.rate_per_second)
+        bucket.stamp = now
+        if bucket.tokens < 1:
+            stats.rejected_rate += 1
+            return JSONResponse({"detail": "too many requests; slow down"}, status_code=429,
+                                headers={"Retry-After": "1"})
+        bucket.tokens -= 1
+        response: Response = await call_next(request)
+        return response
+
+    @app.exception_handler(InvalidChoice)
+    async def invalid(request: Request, exc: InvalidChoice) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": [{
+            "field": exc.field_name, "value": exc.value, "allowed": exc.allowed,
+            "message": f"{exc.field_name} must be one of: {', '.join(exc.allowed)}"}]})
+
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": [
+            {"message": p.message, "hint": p.hint} for p in exc.problems]})
+
+    def choose_job(handout: str, lang: str, level: str, region: str | None, paper: str | None,
+                   large_print: bool, also: str | None) -> Job:
+        def check(name: str, value: str, allowed: list[str]) -> None:
+            if value not in allowed:
+                raise InvalidChoice(name, value[:40], allowed)
+
+        check("handout", handout, project.handout_ids())
+        languages = project.languages()
+        check("lang", lang, languages)
+        check("level", level, list(LEVELS))
+        if region:
+            check("region", region, region_codes(project.handouts_dir))
+        if paper:
+            check("paper", paper, list(PAPERS))
+        if also:
+            check("also", also, languages)
+        chosen_paper = paper or (load_region(project.handouts_dir, region).paper
+                                 if region else "a4")
+        return Job(handout, lang, level, chosen_paper, region or None, large_print,
+                   also if also != lang else None)
+
+    async def rendered(job: Job, prepared_for: str | None, as_png: bool
+                       ) -> tuple[bytes, dict[str, Any]]:
+        if prepared_for is not None and len(prepared_for) > MAX_PREPARED_FOR:
+            raise InvalidChoice("prepared_for", prepared_for[:20] + "…",
+                                [f"at most {MAX_PREPARED_FOR} characters"])
+        key = None
+        if not prepared_for:  # a named document is never cached
+            options = BuildOptions(out_dir=project.root / "build", clinic=clinic)
+            key = document_key(Inputs(project, [job]), job, options)[0] + (".png" if as_png
+                                                                            else ".pdf")
+            if key in cache:
+                stats.cache_hits += 1
+                cache.move_to_end(key)
+                return cache[key]
+        if pending.locked():
+            stats.rejected_busy += 1
+            raise _Busy()
+        async with pending:
+            future = executor().submit(_render_pdf, str(project.root), job,
+                                       str(clinic_path) if clinic_path else None,
+                                       prepared_for or None, as_png)
+            result = await asyncio.wrap_future(future)
+        stats.renders += 1
+        if key is not None:
+            cache[key] = result
+            while len(cache) > limits.cache_entries:
+                cache.popitem(last=False)
+        return result
+
+    @app.exception_handler(Exception)
+    async def busy_or_bug(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, _Busy):
+            return JSONResponse({"detail": "all workers are busy; try again"}, status_code=503,
+                                headers={"Retry-After": "2"})
+        logging.getLogger("handoutkit.serve").exception("render failed")
+        return JSONResponse({"detail": f"internal error: {type(exc).__name__}"},
+                            status_code=500)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        """Liveness, with render and cache counters."""
+        return {"status": "ok", "version": __version__, "renders": stats.renders,
+                "cache_hits": stats.cache_hits, "cached": len(cache),
+                "rejected_busy": stats.rejected_busy, "rejected_rate": stats.rejected_rate}
+
+    @app.get("/api/handouts")
+    def handouts() -> dict[str, Any]:
+        """Topics, languages (in their own names, with catalog coverage), levels and regions."""
+        from .build import load_handouts
+        from .i18n import status
+        from .translate import language
+
+        coverage: dict[str, list[float]] = {}
+        for row in status(project):
+            coverage.setdefault(row.lang, []).append(row.percent)
+        sources = load_handouts(project, project.handout_ids())
+        return {
+            "handouts": [{"id": s.id, "version": s.handout.version,
+                          "reviewed": s.handout.reviewed.isoformat()} for s in sources.values()],
+            "languages": [{"code": code, "name": language(code).name,
+                           "direction": language(code).direction,
+                           "coverage": min(coverage.get(code, [100.0]))}
+                          for code in project.languages()],
+            "levels": [{"name": lvl.name, "description": lvl.description}
+                       for lvl in LEVELS.values()],
+            "regions": [{"code": code, "name": load_region(project.handouts_dir, code).name}
+                        for code in region_codes(project.handouts_dir)],
+            "papers": list(PAPERS),
+        }
+
+    params: dict[str, Any] = {
+        "handout": Query(..., max_length=80), "lang": Query("en", max_length=20),
+        "level": Query("easy", max_length=20), "region": Query(None, max_length=10),
+        "paper": Query(None, max_length=10), "large_print": Query(False),
+        "also": Query(None, max_length=20), "prepared_for": Query(None, max_length=200)}
+
+    @app.get("/api/render", response_class=Response,
+             responses={200: {"content": {"application/pdf": {}}}})
+    async def render(handout: str = params["handout"], lang: str = params["lang"],
+                     level: str = params["level"], region: str | None = params["region"],
+                     paper: str | None = params["paper"],
+                     large_print: bool = params["large_print"], also: str | None = params["also"],
+                     prepared_for: str | None = params["prepared_for"],
+                     download: bool = Query(False)) -> Response:
+        """The handout as a PDF, with a stable file name."""
+        job = choose_job(handout, lang, level, region, paper, large_print, also)
+        data, _ = await rendered(job, prepared_for, as_png=False)
+        disposition = "attachment" if download else "inline"
+        return Response(data, media_type="application/pdf", headers={
+            "Content-Disposition": f'{disposition}; filename="{job.output.name}"',
+            "Cache-Control": "no-store" if prepared_for else "private, max-age=300"})
+
+    @app.get("/api/preview", response_class=Response,
+             responses={200: {"content": {"image/png": {}}}})
+    async def preview(handout: str = params["handout"], lang: str = params["lang"],
+                      level: str = params["level"], region: str | None = params["region"],
+                      paper: str | None = params["paper"],
+                      large_print: bool = params["large_print"],
+                      also: str | None = params["also"]) -> Response:
+        """Page 1 of the handout as a PNG image."""
+        job = choose_job(handout, lang, level, region, paper, large_print, also)
+        data, _ = await rendered(job, None, as_png=True)
+        return Response(data, media_type="image/png")
+
+    @app.get("/", response_class=HTMLResponse)
+    async def page(request: Request, ui: str = Query("en", max_length=20)) -> HTMLResponse:
+        """The desk page: choose, preview, print or download. No JavaScript needed."""
+        from .desk import render_desk
+
+        return HTMLResponse(render_desk(project, dict(request.query_params), ui,
+                                        handouts()))
+
+    return app
+
+
+class _Busy(Exception):
+    pass
+
+
+def serve(project: Project, host: str, port: int, clinic_path: Path | None,
+          workers: int) -> None:
+    import uvicorn
+
+    app = create_app(project, clinic_path, Limits(workers=workers))
+    print(f"handoutkit print desk: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
