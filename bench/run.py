@@ -33,6 +33,9 @@ from handoutkit.project import Project
 from handoutkit.render import render_html
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import serve_load  # noqa: E402 - the sibling script, importable once bench/ is on the path
+
 HANDOUT = "kratom-chronic-pain"
 REPEAT = 9
 
@@ -168,6 +171,7 @@ def main() -> None:
         pdf_sizes = sizes(work / "matrix-1")
         incremental = rebuilds(work)
     start = startup()
+    desk = serve_load.report(serve_load.run())
     report = f"""# Benchmark results
 
 Machine: {machine()}
@@ -219,7 +223,7 @@ Fonts are subset (HarfBuzz); standard-level PDFs, no region:
 | --- | ---: |
 | `handout --help` (does not import WeasyPrint) | {start['help_s']:.3f} |
 | `python -c "import weasyprint"`, for comparison | {start['import_weasyprint_s']:.3f} |
-"""
+""" + desk
     (ROOT / "bench" / "RESULTS.md").write_text(report)
     print(report)
 

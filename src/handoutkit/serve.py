@@ -123,6 +123,7 @@ def create_app(project: Project, clinic_path: Path | None = None,
     cache: OrderedDict[str, tuple[bytes, dict[str, Any]]] = OrderedDict()
     pending = asyncio.Semaphore(limits.workers + limits.queue)
     buckets: dict[str, _Bucket] = {}
+    in_flight: dict[str, asyncio.Future[tuple[bytes, dict[str, Any]]]] = {}
     logging.getLogger("uvicorn.access").addFilter(_ScrubPreparedFor())
 
     def executor() -> ProcessPoolExecutor:
@@ -199,19 +200,34 @@ def create_app(project: Project, clinic_path: Path | None = None,
                 stats.cache_hits += 1
                 cache.move_to_end(key)
                 return cache[key]
+            if key in in_flight:  # the same document is being rendered: wait for it
+                stats.cache_hits += 1
+                return await asyncio.shield(in_flight[key])
         if pending.locked():
             stats.rejected_busy += 1
             raise _Busy()
+        task = asyncio.ensure_future(render_now(job, prepared_for, as_png))
+        if key is not None:
+            in_flight[key] = task
+        try:
+            result = await asyncio.shield(task)
+        finally:
+            if key is not None:
+                in_flight.pop(key, None)
+        if key is not None:
+            cache[key] = result
+            while len(cache) > limits.cache_entries:
+                cache.popitem(last=False)
+        return result
+
+    async def render_now(job: Job, prepared_for: str | None, as_png: bool
+                         ) -> tuple[bytes, dict[str, Any]]:
         async with pending:
             future = executor().submit(_render_pdf, str(project.root), job,
                                        str(clinic_path) if clinic_path else None,
                                        prepared_for or None, as_png)
             result = await asyncio.wrap_future(future)
         stats.renders += 1
-        if key is not None:
-            cache[key] = result
-            while len(cache) > limits.cache_entries:
-                cache.popitem(last=False)
         return result
 
     @app.exception_handler(Exception)
