@@ -31,6 +31,17 @@ def pdf_text(path: Path) -> str:
     return "\n".join(pdf_pages(path))
 
 
+def set_msgstr(path: Path, context: str, value: str, msgid: str | None = None) -> None:
+    """Set one entry's translation in a .po file, as a translator's editor would."""
+    text = path.read_text()
+    anchor = f'msgctxt "{context}"' + (f'\nmsgid "{msgid}"' if msgid else "")
+    start = text.index(anchor)
+    msgstr = text.index("msgstr ", start)
+    end = text.index("\n\n", msgstr)
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    path.write_text(text[:msgstr] + f'msgstr "{escaped}"' + text[end:])
+
+
 def squash(text: str) -> str:
     """Text with all white space removed: line breaks fall anywhere in a PDF."""
     return "".join(text.split())

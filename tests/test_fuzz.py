@@ -3,7 +3,7 @@
 Every case must end with success or an InputError that names the file (exit code 0 or 2 on
 the command line), never a traceback. CI runs a fixed, bounded number of examples
 (derandomized); `HYPOTHESIS_PROFILE=fuzz pytest tests/test_fuzz.py` runs many more.
-Cases these fuzzers found are kept as regular tests at the bottom of this file.
+The limits they probe, and the cases they found, are kept as regular tests at the bottom.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def test_random_command_lines(monkeypatch: pytest.MonkeyPatch, args: list[str]) 
         assert isinstance(result.exception, SystemExit), (args, repr(result.exception))
 
 
-# --- cases found by the fuzzers, kept as regular tests ---------------------------------------
+# --- limits, and the cases the fuzzers found, kept as regular tests ----------------------------
 
 def test_yaml_alias_bomb_is_refused(topic: Path) -> None:
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"

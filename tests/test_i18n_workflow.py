@@ -18,7 +18,7 @@ from handoutkit.project import TEMPLATE_DOMAIN, Project
 from handoutkit.render import render_html
 from handoutkit.translate import translate, translator_for
 
-from .conftest import ROOT, pdf_text
+from .conftest import ROOT, pdf_text, set_msgstr
 
 runner = CliRunner()
 HANDOUT = "kratom-chronic-pain"
@@ -87,12 +87,7 @@ def test_status_json_and_a_deleted_translation(project: Project, tmp_path: Path)
     assert {row["lang"] for row in data} == set(LANGUAGES)
     assert all(row["percent"] == 100.0 for row in data)
 
-    path = _po(project, "th")
-    text = path.read_text()
-    start = text.index('msgctxt "risks.seizures.easy"')
-    msgstr = text.index("msgstr ", start)
-    end = text.index("\n\n", msgstr)
-    path.write_text(text[:msgstr] + 'msgstr ""' + text[end:])
+    set_msgstr(_po(project, "th"), "risks.seizures.easy", "")
 
     rows = json.loads(invoke(project, "i18n", "status", "--json", "--lang", "th").stdout)
     row = next(r for r in rows if r["domain"] == HANDOUT)
@@ -213,12 +208,7 @@ def test_unknown_language_lists_the_available_ones(project: Project, tmp_path: P
 
 
 def test_preview_marks_untranslated_strings(project: Project) -> None:
-    path = _po(project, "th")
-    text = path.read_text()
-    start = text.index('msgctxt "get-help.heading"')
-    msgstr = text.index("msgstr ", start)
-    end = text.index("\n", msgstr)
-    path.write_text(text[:msgstr] + 'msgstr ""' + text[end:])
+    set_msgstr(_po(project, "th"), "get-help.heading", "")
     sources = load_handouts(project, [HANDOUT])
     job = Job(HANDOUT, "th", "easy")
     translator = translator_for(project, "th", [HANDOUT, TEMPLATE_DOMAIN])

@@ -14,6 +14,8 @@ from handoutkit.cli import app
 from handoutkit.plan import make_plan
 from handoutkit.project import Project
 
+from .conftest import set_msgstr
+
 runner = CliRunner()
 HANDOUT = "kratom-chronic-pain"
 LANGS = ["en", "es", "th"]
@@ -28,22 +30,13 @@ def statuses(report: BuildReport) -> dict[str, str]:
     return {f"{r.job.lang}.{r.job.level}": r.status for r in report.results}
 
 
-def _edit_po(project: Project, lang: str, context: str, new_text: str) -> None:
-    path = project.catalog_path(lang, HANDOUT)
-    text = path.read_text()
-    start = text.index(f'msgctxt "{context}"')
-    msgstr = text.index("msgstr ", start)
-    end = text.index("\n\n", msgstr)
-    path.write_text(text[:msgstr] + f'msgstr "{new_text}"' + text[end:])
-
-
 def test_editing_one_entry_rebuilds_exactly_the_documents_that_print_it(project: Project,
                                                                       tmp_path: Path) -> None:
     first = build(project, tmp_path)
     assert set(statuses(first).values()) == {"built"}
     assert set(statuses(build(project, tmp_path)).values()) == {"skipped"}
 
-    _edit_po(project, "es", "what-is-it.plant.easy",
+    set_msgstr(project.catalog_path("es", HANDOUT), "what-is-it.plant.easy",
              "El kratom es un árbol del sudeste de Asia. Es pariente del café.")
     after = statuses(build(project, tmp_path))
     assert after == {"en.easy": "skipped", "en.standard": "skipped", "es.easy": "built",
@@ -62,7 +55,7 @@ def test_a_failed_document_is_retried_next_time(project: Project, tmp_path: Path
     path = project.catalog_path("es", HANDOUT)
     good = path.read_text()
     long_sentence = " ".join(["anticonstitucionalmente"] * 40) + "."
-    _edit_po(project, "es", "what-is-it.plant.easy", long_sentence)
+    set_msgstr(project.catalog_path("es", HANDOUT), "what-is-it.plant.easy", long_sentence)
     failed = build(project, tmp_path)
     assert statuses(failed)["es.easy"] == "failed"
     assert [r.job.lang + "." + r.job.level for r in failed.failed] == ["es.easy"]
@@ -93,7 +86,7 @@ def test_two_workers_give_the_same_bytes_as_one(project: Project, tmp_path: Path
 
 def test_one_failure_does_not_stop_the_others_unless_fail_fast(project: Project,
                                                              tmp_path: Path) -> None:
-    _edit_po(project, "es", "what-is-it.plant.easy",
+    set_msgstr(project.catalog_path("es", HANDOUT), "what-is-it.plant.easy",
              " ".join(["anticonstitucionalmente"] * 40) + ".")
     for jobs in (1, 2):
         report = build(project, tmp_path / f"all{jobs}", jobs=jobs)

@@ -26,7 +26,7 @@ from handoutkit.project import TEMPLATE_DOMAIN, Project
 from handoutkit.render import render_html
 from handoutkit.verify import check_pdf
 
-from .conftest import ROOT, squash
+from .conftest import ROOT, set_msgstr, squash
 
 HANDOUT = "kratom-chronic-pain"
 
@@ -38,16 +38,6 @@ HOSTILE = {
     "chronic-pain.heading.easy": "{{ 7*7 }}",
     "research.heading.easy": '{% include "/etc/passwd" %}',
 }
-
-
-def _set_msgstr(path: Path, context: str, value: str, msgid: str | None = None) -> None:
-    text = path.read_text()
-    anchor = f'msgctxt "{context}"' + (f'\nmsgid "{msgid}"' if msgid else "")
-    start = text.index(anchor)
-    msgstr = text.index("msgstr ", start)
-    end = text.index("\n\n", msgstr)
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    path.write_text(text[:msgstr] + f'msgstr "{escaped}"' + text[end:])
 
 
 def _render(project: Project, job: Job) -> tuple[str, RenderedPdf]:
@@ -62,9 +52,9 @@ def _render(project: Project, job: Job) -> tuple[str, RenderedPdf]:
 def test_hostile_translations_print_literally_and_load_nothing(project: Project) -> None:
     catalog = project.catalog_path("es", HANDOUT)
     for context, value in HOSTILE.items():
-        _set_msgstr(catalog, context, value)
+        set_msgstr(catalog, context, value)
     words = project.catalog_path("es", TEMPLATE_DOMAIN)
-    _set_msgstr(words, "sources", "<style>@import url(file:///etc/passwd);</style>",
+    set_msgstr(words, "sources", "<style>@import url(file:///etc/passwd);</style>",
                 msgid="Sources")
     html, pdf = _render(project, Job(HANDOUT, "es", "easy"))
     assert "<script>" not in html and "&lt;script&gt;" in html
