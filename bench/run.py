@@ -37,21 +37,24 @@ sys.path.insert(0, str(ROOT / "bench"))
 import serve_load  # noqa: E402 - the sibling script, importable once bench/ is on the path
 
 HANDOUT = "kratom-chronic-pain"
-REPEAT = 9
+REPEAT = 15
 
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
-def timed(action, repeat: int = REPEAT) -> list[float]:  # type: ignore[no-untyped-def]
-    action()  # warm-up: imports, fonts, template compilation
-    samples = []
+def interleaved(actions: dict[str, object], repeat: int = REPEAT) -> dict[str, float]:
+    """Median milliseconds of each action, run in turns so that drift hits all alike."""
+    for action in actions.values():
+        action()  # type: ignore[operator]  # warm-up: imports, fonts, template compilation
+    samples: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return samples
+        for name, action in actions.items():
+            start = time.perf_counter()
+            action()  # type: ignore[operator]
+            samples[name].append(time.perf_counter() - start)
+    return {name: median_ms(values) for name, values in samples.items()}
 
 
 def per_pdf(project: Project, out: Path) -> dict[str, float]:
@@ -70,16 +73,18 @@ def per_pdf(project: Project, out: Path) -> dict[str, float]:
     base = project.templates_dir.as_uri() + "/"
     shared = FontConfiguration()
     # The same output options as handoutkit: tagged PDF/UA-1.
-    fresh_ms = median_ms(timed(lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(
-        pdf_tags=True, pdf_variant=PDF_VARIANT)))
-    shared_ms = median_ms(timed(lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(
-        font_config=shared, pdf_tags=True, pdf_variant=PDF_VARIANT)))
-    render_only_ms = median_ms(timed(lambda: html_to_pdf(html, project.templates_dir,
-                                                         [project.templates_dir])))
-    pipeline_ms = median_ms(timed(pipeline))
-    return {"bare_fresh_fontconfig_ms": fresh_ms, "bare_shared_fontconfig_ms": shared_ms,
-            "handoutkit_render_ms": render_only_ms, "handoutkit_pipeline_ms": pipeline_ms,
-            "overhead_vs_bare": pipeline_ms / shared_ms - 1}
+    ms = interleaved({
+        "bare_fresh": lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(
+            pdf_tags=True, pdf_variant=PDF_VARIANT),
+        "bare_shared": lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(
+            font_config=shared, pdf_tags=True, pdf_variant=PDF_VARIANT),
+        "render": lambda: html_to_pdf(html, project.templates_dir, [project.templates_dir]),
+        "pipeline": pipeline,
+    })
+    return {"bare_fresh_fontconfig_ms": ms["bare_fresh"],
+            "bare_shared_fontconfig_ms": ms["bare_shared"],
+            "handoutkit_render_ms": ms["render"], "handoutkit_pipeline_ms": ms["pipeline"],
+            "overhead_vs_bare": ms["pipeline"] / ms["bare_shared"] - 1}
 
 
 def matrix(project: Project, work: Path) -> dict[str, float]:
@@ -177,7 +182,8 @@ def main() -> None:
 
 Machine: {machine()}
 Run: {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}; reproduce with `.venv/bin/python bench/run.py`.
-Medians of {REPEAT} runs after a warm-up, all in one process and one run.
+Medians of {REPEAT} rounds after a warm-up; in section 1 the four variants run in turns in one
+process, so that drift (CPU clock, memory growth) hits them alike.
 
 ## 1. One two-page A4 handout (English, standard level): pipeline vs bare WeasyPrint
 
