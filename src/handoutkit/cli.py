@@ -91,7 +91,8 @@ def build(
         "--lang", help="Language code such as en or es (repeatable; default: all).",
         show_default=False)] = None,
     paper: Annotated[list[Paper] | None, typer.Option(
-        "--paper", help="Paper size (repeatable; default: a4).", show_default=False)] = None,
+        "--paper", help="Paper size (repeatable; default: the region's paper, else a4).",
+        show_default=False)] = None,
     region: Annotated[list[str] | None, typer.Option(
         "--region", "-r", help="Region code such as US-AL or TH: its legal facts, help lines, "
         "emergency number, languages and paper (repeatable).", show_default=False)] = None,
@@ -113,7 +114,7 @@ def build(
         help="Stop at the first document that fails.")] = False,
     strict: Annotated[bool, typer.Option(
         help="Fail a document if any string would print in English for lack of a "
-             "translation.")] = False,
+             "translation, or a regional fact is past its review date.")] = False,
     preview: Annotated[bool, typer.Option(
         help="Highlight strings that are not translated yet (for translators).")] = False,
     allow_hard: Annotated[bool, typer.Option(
@@ -126,7 +127,8 @@ def build(
     """Build handout PDFs into the build folder, with a manifest.
 
     Each PDF goes to OUT/<handout>/<lang>/<handout>.<lang>.<level>[.<region>].<paper>.pdf
-    and is listed in OUT/manifest.json with its inputs' hashes and page count. A document
+    (with +<also> after the language and .large before .pdf when asked) and is listed in
+    OUT/manifest.json with its inputs' hashes and page count. A document
     that fails a check leaves its previous PDF in place. With no selection at all, the
     project's handout.toml plan says what to build (see `handout list --plan`).
 
