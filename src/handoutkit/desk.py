@@ -12,7 +12,7 @@ from .levels import LEVELS
 from .plan import Job
 from .project import TEMPLATE_DOMAIN, Project
 from .regions import load_region
-from .render import TemplateWords, environment
+from .render import translated_environment
 from .translate import language, translator_for
 
 DESK_TEMPLATE = "desk.html.j2"
@@ -24,11 +24,7 @@ def render_desk(project: Project, query: dict[str, str], ui: str,
     """The page for ``query`` (the form's own values), in the language ``ui``."""
     ui = ui if ui in project.languages() else "en"
     translator: Translator = translator_for(project, ui, [TEMPLATE_DOMAIN])
-    words = TemplateWords(translator)
-    env = environment(project.templates_dir)
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        words.gettext, words.ngettext, newstyle=False,
-        pgettext=words.pgettext, npgettext=words.npgettext)
+    env = translated_environment(project.templates_dir, translator)
     chosen = {name: query.get(name, "") for name in FIELDS}
     chosen["handout"] = chosen["handout"] or (catalog["handouts"][0]["id"]
                                                if catalog["handouts"] else "")

@@ -160,12 +160,14 @@ def status(project: Project, langs: list[str] | None = None) -> list[CatalogStat
     import polib
 
     domains = [*project.handout_ids(), TEMPLATE_DOMAIN, REGIONS_DOMAIN]
+    fresh: dict[str, Catalog] = {}  # extracted only if some language lacks a catalog
     rows = []
     for lang in langs or project.languages()[1:]:
         for domain in domains:
             path = project.catalog_path(lang, domain)
             if not path.exists():
-                total = len(templates(project)[domain]) - 1  # minus the header entry
+                fresh = fresh or templates(project)
+                total = len(fresh[domain]) - 1  # minus the header entry
                 rows.append(CatalogStatus(lang, domain, str(path.relative_to(project.root)),
                                           0, 0, total, 0, 0.0, 0))
                 continue

@@ -131,14 +131,23 @@ def qr_code_data_url(url: str) -> str:
     return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
 
 
-def render_html(doc: PrintedHandout, translator: Translator, templates_dir: Path,
-                preview: bool = False, second: PrintedHandout | None = None,
-                clinic: Clinic | None = None, prepared_for: str | None = None) -> str:
+def translated_environment(templates_dir: Path, translator: Translator) -> jinja2.Environment:
+    """The shared environment, its gettext functions set to ``translator``'s escaping words.
+
+    Render right after: the functions stay installed until the next call replaces them.
+    """
     env = environment(templates_dir)
     words = TemplateWords(translator)
     env.install_gettext_callables(  # type: ignore[attr-defined]
         words.gettext, words.ngettext, newstyle=False,
         pgettext=words.pgettext, npgettext=words.npgettext)
+    return env
+
+
+def render_html(doc: PrintedHandout, translator: Translator, templates_dir: Path,
+                preview: bool = False, second: PrintedHandout | None = None,
+                clinic: Clinic | None = None, prepared_for: str | None = None) -> str:
+    env = translated_environment(templates_dir, translator)
 
     def text(item: Text) -> Markup:
         if preview and item.fallback:
