@@ -8,6 +8,7 @@ current translation falls back to English and is recorded, so the build can repo
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import hashlib
 import io
@@ -15,12 +16,14 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
 from .checks import check_messages
 from .errors import InputError
+from .review import Review, read_review
 from .yamlfile import read_text
 
 #: A handout's catalog is tens of KiB; refuse what could only be a mistake or an attack.
@@ -37,12 +40,8 @@ class MessageCatalog:
     catalog: Catalog
     translations: dict[Key, str | tuple[str, ...]]
     plural: gettext._PluralFunc  # type: ignore[name-defined]
-
-    @property
-    def translators(self) -> str | None:
-        """The credit line for the leaflet: the Last-Translator name, without its address."""
-        name = (self.catalog.last_translator or "").split("<")[0].strip()
-        return None if not name or name == "FULL NAME" else name
+    #: The sign-off recorded in the header, if a reviewer gave one.
+    review: Review | None = None
 
 
 _PO_STRING = r'"(?:[^"\\]|\\.)*"'
@@ -99,7 +98,8 @@ def load_catalog(path: Path) -> MessageCatalog:
     return _load_cached(path, hashlib.sha256(data.encode()).hexdigest(), data)
 
 
-@lru_cache(maxsize=64)
+#: Enough for every catalog of a many-topic project, so none is parsed twice per process.
+@lru_cache(maxsize=1024)
 def _load_cached(path: Path, digest: str, text: str) -> MessageCatalog:
     catalog = parse_po(path, text)
     blocking = [f.problem for f in check_messages(catalog, path) if f.blocks_build]
@@ -121,28 +121,39 @@ def _load_cached(path: Path, digest: str, text: str) -> MessageCatalog:
         raise InputError.at(
             f"invalid Plural-Forms expression {catalog.plural_expr!r}", path,
             hint="copy the Plural-Forms line for this language from the gettext manual") from None
-    return MessageCatalog(path, catalog, translations, plural)
+    return MessageCatalog(path, catalog, translations, plural, read_review(text))
+
+
+Translation = str | tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class Fallback:
-    """A string printed in English because its language had no current translation."""
+class Lookup:
+    """One string a document prints, and its translation (``None``: printed in English)."""
 
     domain: str
     context: str | None
     msgid: str
+    translation: Translation | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.domain}:{self.context}"
 
 
 @dataclass
 class Translator:
-    """Looks strings up in one language's catalogs and notes every fallback to English."""
+    """Looks strings up in one language's catalogs, noting every lookup and what it gave.
+
+    Each document (and each rendering of a template) gets its own: the lookups become that
+    document's immutable :class:`TranslationRecord`.
+    """
 
     lang: str
     catalogs: dict[str, MessageCatalog]
-    fallbacks: list[Fallback] = field(default_factory=list)
-    #: Every entry looked up and what it gave: an incremental build hashes exactly these.
-    used: dict[tuple[str, str | None, str], str | tuple[str, ...] | None] = field(
-        default_factory=dict)
+    #: The source language prints the English text itself: nothing is a fallback.
+    source: bool = False
+    lookups: dict[tuple[str, str | None, str], Translation | None] = field(default_factory=dict)
 
     def pgettext(self, domain: str, context: str | None, msgid: str) -> str:
         found = self._lookup(domain, context, msgid)
@@ -158,20 +169,69 @@ class Translator:
         return singular if n == 1 else plural
 
     def is_fallback(self, domain: str, context: str | None, msgid: str) -> bool:
-        return Fallback(domain, context, msgid) in self.fallbacks
+        return not self.source and self.lookups.get((domain, context, msgid)) is None
 
-    def _lookup(self, domain: str, context: str | None, msgid: str) -> str | tuple[str, ...] | None:
+    def _lookup(self, domain: str, context: str | None, msgid: str) -> Translation | None:
         catalog = self.catalogs.get(domain)
-        if catalog is None:
-            if self.catalogs:  # a translated language with no catalog for this domain
-                self._note(Fallback(domain, context, msgid))
-            return None
-        found = catalog.translations.get((context, msgid))
-        self.used[(domain, context, msgid)] = found
-        if found is None:
-            self._note(Fallback(domain, context, msgid))
+        found = catalog.translations.get((context, msgid)) if catalog else None
+        if not self.source:
+            self.lookups[(domain, context, msgid)] = found
         return found
 
-    def _note(self, fallback: Fallback) -> None:
-        if fallback not in self.fallbacks:
-            self.fallbacks.append(fallback)
+    def recorded(self) -> tuple[Lookup, ...]:
+        return tuple(Lookup(*key, value) for key, value in self.lookups.items())
+
+
+@dataclass(frozen=True)
+class TranslationRecord:
+    """What one document prints in its language: coverage, fallbacks and review state.
+
+    ``status`` is ``source`` (the source language), ``reviewed`` (every printed string is
+    translated and covered by a reviewer's sign-off) or ``draft``.
+    """
+
+    lang: str
+    status: str
+    printed: int
+    fallbacks: tuple[str, ...]
+    #: Translated strings no review covers (new, edited, or never reviewed).
+    unreviewed: tuple[str, ...] = ()
+    reviewed_by: str | None = None
+    reviewed_on: dt.date | None = None
+
+    @property
+    def coverage(self) -> float:
+        """The share of printed strings with a current translation (1.0 for the source)."""
+        if self.status == "source" or not self.printed:
+            return 1.0
+        return (self.printed - len(self.fallbacks)) / self.printed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "reviewed_by": self.reviewed_by,
+                "reviewed_on": self.reviewed_on.isoformat() if self.reviewed_on else None,
+                "coverage": round(self.coverage, 4), "printed": self.printed,
+                "fallbacks": list(self.fallbacks), "unreviewed": len(self.unreviewed)}
+
+
+def translation_record(lang: str, lookups: tuple[Lookup, ...],
+                       catalogs: dict[str, MessageCatalog], source: bool) -> TranslationRecord:
+    """The record of a document that made ``lookups`` (each string counted once)."""
+    unique = {lookup.id + "\x00" + lookup.msgid: lookup for lookup in lookups}.values()
+    if source:
+        return TranslationRecord(lang, "source", len(unique), ())
+    fallbacks = tuple(dict.fromkeys(lk.id for lk in unique if lk.translation is None))
+    reviews: dict[str, Review] = {}
+    unreviewed = []
+    for lookup in unique:
+        if lookup.translation is None:
+            continue
+        review = catalogs[lookup.domain].review
+        if review and review.covers(lookup.context, lookup.msgid, lookup.translation):
+            reviews[lookup.domain] = review
+        else:
+            unreviewed.append(lookup.id)
+    if fallbacks or unreviewed or not reviews:
+        return TranslationRecord(lang, "draft", len(unique), fallbacks, tuple(unreviewed))
+    names = ", ".join(dict.fromkeys(r.by for r in reviews.values()))
+    return TranslationRecord(lang, "reviewed", len(unique), (), (), names,
+                             max(r.on for r in reviews.values()))

@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,8 +20,9 @@ import typer
 
 from . import __version__
 from .errors import InputError
+from .languages import PAPERS
 from .levels import LEVELS
-from .plan import PAPERS, Job, PlanRequest, make_plan, plan_jobs, read_plan_file
+from .plan import Job, PlanRequest, plan_jobs, read_settings
 
 if TYPE_CHECKING:
     from .build import DocumentResult, Progress
@@ -34,8 +36,9 @@ app = typer.Typer(
     help="Make plain-language patient handouts as printable PDFs, one per language and "
          "reading level.",
     epilog="Examples:\n\n"
-           "  handout build                         build every handout, language and level\n\n"
-           "  handout build kratom-chronic-pain -l easy --paper letter\n\n"
+           "  handout build                         build the plan in handout.toml\n\n"
+           "  handout build TOPIC -l easy --paper letter\n\n"
+           "  handout check --region US-AL\n\n"
            "  handout list --json",
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -115,8 +118,12 @@ def build(
     strict: Annotated[bool, typer.Option(
         help="Fail a document if any string would print in English for lack of a "
              "translation, or a regional fact is past its review date.")] = False,
+    require_review: Annotated[bool, typer.Option(
+        help="Refuse draft translations: build only those a reviewer signed off "
+             "(`require_review = true` under [build] in handout.toml does the same).")] = False,
     preview: Annotated[bool, typer.Option(
-        help="Highlight strings that are not translated yet (for translators).")] = False,
+        help="Highlight strings that are not translated yet (for translators); written "
+             "as ….preview.pdf beside the print PDF, never over it.")] = False,
     allow_hard: Annotated[bool, typer.Option(
         help="Write a PDF even if its text is too hard for its reading level; the manifest "
              "records the override.")] = False,
@@ -132,44 +139,59 @@ def build(
     that fails a check leaves its previous PDF in place. With no selection at all, the
     project's handout.toml plan says what to build (see `handout list --plan`).
 
+    A topic is built in English and in each language that has its catalog; a translation
+    that covers less than [build] min_coverage of the printed strings (90 % by default) is
+    not built and is reported. Every non-English PDF says whether its translation is a
+    draft or was signed off (`handout i18n review`).
+
     Examples:
 
       handout build
 
-      handout build kratom-chronic-pain --level standard --paper letter
+      handout build TOPIC --level standard --paper letter
 
       handout build --region US-AL --lang es --level easy
 
       handout build --clinic clinic.toml --large-print --also en --lang es
 
+      handout build --lang es --require-review
+
       handout build --lang th --preview
     """
     from .build import BuildOptions, build_documents, default_jobs
     from .clinic import load_clinic
+    from .output import BuildBusy
 
     with user_errors():
         proj = _project(project)
+        settings = read_settings(proj)
         request = PlanRequest(handouts or [], lang or [], level or [],
                               [p.value for p in paper or []], region or [], large_print, also,
                               clinic)
         if request == PlanRequest():
-            request = read_plan_file(proj) or request
-        jobs = plan_jobs(proj, request)
+            request = settings.plan or request
+        jobs = plan_jobs(proj, replace(request, preview=preview))
         out_dir = out if out.is_absolute() else Path.cwd() / out
-        options = BuildOptions(out_dir=out_dir, strict=strict, preview=preview,
-                               allow_hard=allow_hard, jobs=workers or default_jobs(),
-                               force=force, fail_fast=fail_fast,
+        options = BuildOptions(out_dir=out_dir, strict=strict, allow_hard=allow_hard,
+                               require_review=require_review or settings.policy.require_review,
+                               min_coverage=settings.policy.min_coverage,
+                               jobs=workers or default_jobs(), force=force, fail_fast=fail_fast,
                                clinic=load_clinic(request.clinic) if request.clinic else None)
         show = not (quiet or as_json)
-        with _progress(len(jobs), show) as progress:
-            report = build_documents(proj, jobs, options, progress)
+        try:
+            with _progress(len(jobs), show) as progress:
+                report = build_documents(proj, jobs, options, progress)
+        except BuildBusy as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_FAILED) from None
 
     for result in report.results:
         if result.fallbacks and result.status == "built" and not as_json and not quiet:
             typer.echo(f"warning: {result.job}: {len(result.fallbacks)} string(s) not translated, "
                        f"printed in English: {', '.join(result.fallbacks)}", err=True)
         for problem in result.problems:
-            typer.echo(f"error: {result.job}: {problem}", err=True)
+            kind = "note" if result.ok else "error"
+            typer.echo(f"{kind}: {result.job}: {problem}", err=True)
         if not quiet:
             for warning in result.warnings:
                 typer.echo(f"warning: {result.job}: {warning}", err=True)
@@ -180,10 +202,13 @@ def build(
                            "status": r.status, "sha256": r.sha256, "fallbacks": r.fallbacks,
                            "problems": r.problems, "warnings": r.warnings,
                            **_job_fields(r.job),
+                           "translation": r.translation.as_dict() if r.translation else None,
                            "readability": r.readability.as_dict() if r.readability else None}
                           for r in report.results]}, indent=2, ensure_ascii=False))
     elif show:
-        typer.echo(f"{report.count('built')} built, {report.count('skipped')} up to date, "
+        incomplete = report.count("incomplete")
+        held = f", {incomplete} not built (translation incomplete)" if incomplete else ""
+        typer.echo(f"{report.count('built')} built, {report.count('skipped')} up to date{held}, "
                    f"{len(report.failed)} failed; manifest: {_shown(report.manifest_path)}")
     if report.failed:
         raise typer.Exit(EXIT_FAILED)
@@ -198,6 +223,9 @@ def check(
         show_default=False)] = None,
     lang: Annotated[list[str] | None, typer.Option(
         "--lang", help="Language code (repeatable; default: all).", show_default=False)] = None,
+    region: Annotated[list[str] | None, typer.Option(
+        "--region", "-r", help="Region code: score the regional leaflet (its legal fact "
+        "and languages).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     project: ProjectOption = None,
 ) -> None:
@@ -211,23 +239,33 @@ def check(
 
       handout check
 
-      handout check kratom-chronic-pain --lang en --level easy --json
+      handout check TOPIC --lang en --level easy --json
+
+      handout check --region US-AL
     """
     from .build import readability_reports
 
     with user_errors():
         proj = _project(project)
-        jobs = make_plan(proj, handouts, lang, level)
+        request = PlanRequest(handouts or [], lang or [], level or [], [], region or [])
+        if request == PlanRequest():
+            request = read_settings(proj).plan or request
+        # One document per topic, language, level and region: paper does not change the text.
+        jobs = list({(j.handout, j.lang, j.level, j.region): j
+                     for j in plan_jobs(proj, request)}.values())
         reports = readability_reports(proj, jobs)
     if as_json:
-        typer.echo(json.dumps([{"handout": job.handout, **report.as_dict()}
+        typer.echo(json.dumps([{"handout": job.handout, "region": job.region,
+                                **report.as_dict()}
                                for job, report in zip(jobs, reports, strict=True)],
                               indent=2, ensure_ascii=False))
     else:
         for job, report in zip(jobs, reports, strict=True):
             mark = "pass" if report.passed else "FAIL"
             measures = "; ".join(m.describe() for m in report.measures)
-            typer.echo(f"{mark}  {job.handout:<22} {job.lang:<8} {job.level:<9} {measures}")
+            where = f" {job.region}" if job.region else ""
+            typer.echo(f"{mark}  {job.handout:<22} {job.lang:<8} {job.level:<9}{where} "
+                       f"{measures}")
             if not report.passed:
                 for hard in report.hardest:
                     typer.echo(f"      [{hard.context}] {hard.text!r}: {', '.join(hard.reasons)}")
@@ -265,7 +303,7 @@ def list_handouts(
         regions = [load_region(proj.handouts_dir, code)
                    for code in region_codes(proj.handouts_dir)]
         if plan:
-            request = read_plan_file(proj) or PlanRequest()
+            request = read_settings(proj).plan or PlanRequest()
             jobs = plan_jobs(proj, request)
     if plan:
         if as_json:
@@ -380,18 +418,69 @@ def i18n_extract(project: ProjectOption = None) -> None:
             typer.echo(f"wrote {path.relative_to(proj.root)}")
 
 
+TopicOption = Annotated[str | None, typer.Option(
+    "--topic", help="Only this handout's catalog (default: every handout's).",
+    show_default=False)]
+
+
 @i18n_app.command("init")
 def i18n_init(
     lang: Annotated[str, typer.Argument(help="Locale code, such as es, th or zh_Hans.")],
+    topic: TopicOption = None,
     project: ProjectOption = None,
 ) -> None:
-    """Start catalogs for a new language, with its plural rule filled in."""
+    """Start a language's catalogs, with its plural rule filled in.
+
+    Catalogs that exist already are kept, so this also adds a language to a new topic.
+
+    Examples:
+
+      handout i18n init pt_BR
+
+      handout i18n init es --topic TOPIC
+    """
     from .i18n import init_language
 
     with user_errors():
         proj = _project(project)
-        for path in init_language(proj, lang):
+        for path in init_language(proj, lang, topic):
             typer.echo(f"wrote {path.relative_to(proj.root)}")
+
+
+@i18n_app.command("review")
+def i18n_review(
+    lang: Annotated[str, typer.Argument(help="Locale code of the catalogs reviewed.")],
+    by: Annotated[str, typer.Option("--by", help="The reviewer's name, as printed on the "
+                                    "handouts.", show_default=False)],
+    date: Annotated[str | None, typer.Option(
+        "--date", help="The review date, YYYY-MM-DD (default: today).",
+        show_default=False)] = None,
+    topic: TopicOption = None,
+    project: ProjectOption = None,
+) -> None:
+    """Sign off a language's translations after a medical translator checked them.
+
+    Records the reviewer, the date and a fingerprint of every entry reviewed in each
+    catalog's header. Handouts whose every printed string is covered then say "reviewed"
+    and print the reviewer's name; editing a reviewed entry later, or a change of its
+    English text, makes the handouts that print it drafts again.
+
+    Examples:
+
+      handout i18n review es --by "Ana Pérez"
+
+      handout i18n review ar --topic TOPIC --by "Omar Haddad" --date 2026-12-01
+    """
+    from .i18n import review_catalogs
+
+    with user_errors():
+        proj = _project(project)
+        try:
+            when = dt.date.fromisoformat(date) if date else dt.date.today()
+        except ValueError:
+            raise InputError.at(f"--date {date!r} is not a date (YYYY-MM-DD)") from None
+        for path, count in review_catalogs(proj, lang, by, when, topic):
+            typer.echo(f"signed off {count} entries in {path.relative_to(proj.root)}")
 
 
 @i18n_app.command("update")
@@ -478,6 +567,8 @@ def _progress(total: int, show: bool) -> Iterator[Progress | None]:
             done += 1
             if result.status == "built":
                 typer.echo(f"[{done}/{total}] wrote {_shown(result.path)} ({result.pages} page(s))")
+            elif result.status == "incomplete":
+                typer.echo(f"[{done}/{total}] not built (translation incomplete) {job}")
             elif result.status != "skipped":  # up-to-date documents go by silently
                 typer.echo(f"[{done}/{total}] FAILED {job}")
 

@@ -17,10 +17,10 @@ import base64
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import InputError, Problem
-from .plan import load_toml
+from .errors import InputError
+from .plan import load_toml, toml_line_of, validate_toml
 
 MAX_LOGO_BYTES = 200 * 1024
 LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
@@ -36,6 +36,9 @@ class ClinicProfile(BaseModel):
     logo: str | None = None
     note: str | None = Field(None, max_length=200)
     handout_url: str | None = Field(None, pattern=r"^https://\S+$")
+    #: The number to call in an emergency, printed on leaflets with no region (which have
+    #: none of their own); a region's number always wins.
+    emergency: str | None = Field(None, max_length=20)
 
 
 @dataclass(frozen=True)
@@ -48,22 +51,7 @@ class Clinic:
 
 
 def load_clinic(path: Path) -> Clinic:
-    data = load_toml(path, "clinic profile")
-    try:
-        profile = ClinicProfile.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"])
-            if err["type"] == "missing":
-                message, hint = f"{field}: required field is missing", f"add `{field} = \"...\"`"
-            elif err["type"] == "extra_forbidden":
-                message = f"{field}: unknown field"
-                hint = "allowed: " + ", ".join(ClinicProfile.model_fields)
-            else:
-                message, hint = f"{field}: {err['msg']}", None
-            problems.append(Problem(message, path, _line_of_key(path, field), hint))
-        raise InputError(problems) from None
+    profile: ClinicProfile = validate_toml(ClinicProfile, load_toml(path, "clinic profile"), path)
     logo_url, logo_path = None, None
     if profile.logo:
         logo_path = (path.parent / profile.logo).resolve()
@@ -71,16 +59,8 @@ def load_clinic(path: Path) -> Clinic:
     return Clinic(profile, path, logo_url, logo_path)
 
 
-def _line_of_key(path: Path, key: str) -> int | None:
-    top = key.split(".")[0]
-    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-        if line.split("=")[0].strip() == top:
-            return number
-    return None
-
-
 def _logo_data_url(logo: Path, profile: Path) -> str:
-    line = _line_of_key(profile, "logo")
+    line = toml_line_of(profile, ("logo",))
     kind = LOGO_TYPES.get(logo.suffix.lower())
     if kind is None:
         raise InputError.at(f"logo {logo.name!r} is not SVG or PNG", profile, line,

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -59,20 +59,38 @@ class Point(_Strict):
     note: str | None = None
 
 
+#: Pictograms the default templates draw (``templates/icons/<name>.svg``).
+Icon = Literal["emergency", "warning", "do-not-mix", "pregnancy", "ask"]
+ICONS: tuple[str, ...] = get_args(Icon)
+
+
 class Section(_Strict):
     id: Id
     heading: LevelText
-    #: ``help`` prints as the "get help now" box; ``legal`` is replaced by a region's facts.
-    kind: Literal["points", "help", "legal"] = "points"
+    #: ``help`` prints as the "get help now" box on page 1 (its first point is the lead line,
+    #: the rest bullets); ``legal`` is replaced by a region's fact; ``steps`` is numbered.
+    kind: Literal["points", "help", "legal", "steps"] = "points"
+    #: A pictogram beside the heading, for readers who read little (help boxes get one anyway).
+    icon: Icon | None = None
     note: str | None = None
     points: list[Point] = Field(min_length=1, max_length=MAX_POINTS)
+
+    @model_validator(mode="after")
+    def _help_has_signs(self) -> Section:
+        if self.kind == "help" and len(self.points) < 2:
+            raise ValueError("a help section needs a lead line and at least one sign: its "
+                             "first point is the lead, the others print as bullets")
+        return self
 
 
 class Source(_Strict):
     title: str
     publisher: str
+    #: The year the page or paper was last updated.
     year: int = Field(ge=1900, le=2100)
     url: str = Field(pattern=r"^https://\S+$")
+    #: The day an author last opened it: a web page changes, so readers see how fresh it is.
+    accessed: dt.date | None = None
 
 
 class Handout(_Strict):

@@ -8,12 +8,13 @@ from urllib.parse import urlencode
 from .build import readability_reports
 from .catalog import Translator
 from .errors import InputError
+from .languages import language
 from .levels import LEVELS
 from .plan import Job
-from .project import TEMPLATE_DOMAIN, Project
+from .project import SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
 from .regions import load_region
-from .render import translated_environment
-from .translate import language, translator_for
+from .render import environment, gettext_globals
+from .translate import catalogs_for
 
 DESK_TEMPLATE = "desk.html.j2"
 FIELDS = ("handout", "lang", "level", "region", "paper", "large_print", "also", "prepared_for")
@@ -22,9 +23,9 @@ FIELDS = ("handout", "lang", "level", "region", "paper", "large_print", "also", 
 def render_desk(project: Project, query: dict[str, str], ui: str,
                 catalog: dict[str, Any]) -> str:
     """The page for ``query`` (the form's own values), in the language ``ui``."""
-    ui = ui if ui in project.languages() else "en"
-    translator: Translator = translator_for(project, ui, [TEMPLATE_DOMAIN])
-    env = translated_environment(project.templates_dir, translator)
+    ui = ui if ui in project.languages() else SOURCE_LANGUAGE
+    translator = Translator(ui, catalogs_for(project, ui, [TEMPLATE_DOMAIN]),
+                            source=ui == SOURCE_LANGUAGE)
     chosen = {name: query.get(name, "") for name in FIELDS}
     chosen["handout"] = chosen["handout"] or (catalog["handouts"][0]["id"]
                                                if catalog["handouts"] else "")
@@ -33,9 +34,10 @@ def render_desk(project: Project, query: dict[str, str], ui: str,
     result: dict[str, Any] | None = None
     if "lang" in query:
         result = _result(project, chosen)
-    return env.get_template(DESK_TEMPLATE).render(
+    page: str = environment(project.templates_dir).get_template(DESK_TEMPLATE).render(
         ui=language(ui), catalog=catalog, chosen=chosen, result=result,
-        levels=list(LEVELS), ui_languages=catalog["languages"])
+        levels=list(LEVELS), ui_languages=catalog["languages"], **gettext_globals(translator))
+    return page
 
 
 def _result(project: Project, chosen: dict[str, str]) -> dict[str, Any]:

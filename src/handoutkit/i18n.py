@@ -8,6 +8,7 @@ translator confirms it), and a string that left the source is kept as an obsolet
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,12 +19,14 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 
 from . import __version__
-from .catalog import parse_po
+from .catalog import MAX_PO_BYTES, load_catalog, parse_po
 from .checks import Finding, check_messages
 from .errors import InputError
 from .extract import po_bytes, templates
 from .output import write_atomic
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
+from .review import Review, fingerprint, read_review, with_review
+from .yamlfile import read_text
 
 
 def write_templates(project: Project) -> list[Path]:
@@ -36,8 +39,12 @@ def write_templates(project: Project) -> list[Path]:
     return written
 
 
-def init_language(project: Project, lang: str) -> list[Path]:
-    """Start catalogs for a new language, with its plural rule from Babel's locale data."""
+def init_language(project: Project, lang: str, topic: str | None = None) -> list[Path]:
+    """Start a language's catalogs (all, or one topic's plus the shared ones it needs).
+
+    Catalogs that exist already are left alone, so adding a language to a new topic works
+    the same as starting a language.
+    """
     try:
         Locale.parse(lang)
     except (ValueError, UnknownLocaleError):
@@ -45,15 +52,51 @@ def init_language(project: Project, lang: str) -> list[Path]:
                             hint="use a code such as es, th, pt_BR or zh_Hans") from None
     if lang == SOURCE_LANGUAGE:
         raise InputError.at(f"{lang!r} is the source language; it needs no catalog")
+    if topic is not None and topic not in project.handout_ids():
+        raise InputError.at(f"unknown handout {topic!r}; handouts: "
+                            f"{', '.join(project.handout_ids()) or 'none'}")
+    wanted = None if topic is None else {topic, TEMPLATE_DOMAIN, REGIONS_DOMAIN}
     written = []
     for domain, template in templates(project).items():
         path = project.catalog_path(lang, domain)
-        if path.exists():
-            raise InputError.at("catalog already exists", path,
-                                hint="use `handout i18n update` to merge new strings into it")
-        write_atomic(path, po_bytes(_new_language_catalog(lang, domain, template)))
-        written.append(path)
+        if (wanted is None or domain in wanted) and not path.exists():
+            write_atomic(path, po_bytes(_new_language_catalog(lang, domain, template)))
+            written.append(path)
+    if not written:
+        raise InputError.at(f"every {lang} catalog{' for ' + topic if topic else ''} exists "
+                            "already", project.locales_dir / lang,
+                            hint="use `handout i18n update` to merge new strings into them")
     return written
+
+
+def review_catalogs(project: Project, lang: str, by: str, on: dt.date,
+                    topic: str | None = None) -> list[tuple[Path, int]]:
+    """Record a reviewer's sign-off of every current translation in ``lang``'s catalogs.
+
+    Each catalog's header gets the reviewer, the date and a fingerprint of each entry signed
+    off; only translated, non-fuzzy entries are covered. Returns each file and its count.
+    """
+    if not by.strip() or any(c in by for c in "\n\r\"\\"):
+        raise InputError.at(f"reviewer name {by!r} is empty or has a quote or line break",
+                            hint='pass --by "First Last"')
+    if topic is not None and topic not in project.handout_ids():
+        raise InputError.at(f"unknown handout {topic!r}; handouts: "
+                            f"{', '.join(project.handout_ids()) or 'none'}")
+    domains = [topic] if topic else [*project.handout_ids(), TEMPLATE_DOMAIN, REGIONS_DOMAIN]
+    paths = [project.catalog_path(lang, d) for d in domains
+             if project.catalog_path(lang, d).exists()]
+    if not paths:
+        raise InputError.at(f"no {lang} catalog to review", project.locales_dir / lang,
+                            hint=f"start one with `handout i18n init {lang}`")
+    done = []
+    for path in paths:
+        catalog = load_catalog(path)
+        entries = frozenset(fingerprint(context, msgid, translation)
+                            for (context, msgid), translation in catalog.translations.items())
+        text = read_text(path, MAX_PO_BYTES, "catalog")
+        write_atomic(path, with_review(text, Review(by.strip(), on, entries)).encode("utf-8"))
+        done.append((path, len(entries)))
+    return done
 
 
 def _new_language_catalog(lang: str, domain: str, template: Catalog) -> Catalog:
@@ -81,7 +124,7 @@ def update_catalogs(project: Project, langs: list[str] | None = None) -> list[Up
             path = project.catalog_path(lang, domain)
             if not path.exists():  # a domain added since the language started
                 write_atomic(path, po_bytes(_new_language_catalog(lang, domain, template)))
-                results.append(UpdateResult(str(path), added=len(template) - 1))
+                results.append(UpdateResult(str(path), added=len(template)))
             else:
                 results.append(_update_one(path, template))
     return results
@@ -112,7 +155,10 @@ def _update_one(path: Path, template: Catalog) -> UpdateResult:
         else:
             result.added += 1
     result.obsoleted = len(catalog.obsolete) - obsolete_before
-    write_atomic(path, po_bytes(catalog))
+    # Babel drops header fields it does not know: carry the reviewer's sign-off over.
+    review = read_review(read_text(path, MAX_PO_BYTES, "catalog"))
+    text = po_bytes(catalog).decode("utf-8")
+    write_atomic(path, (with_review(text, review) if review else text).encode("utf-8"))
     return result
 
 
@@ -167,7 +213,7 @@ def status(project: Project, langs: list[str] | None = None) -> list[CatalogStat
             path = project.catalog_path(lang, domain)
             if not path.exists():
                 fresh = fresh or templates(project)
-                total = len(fresh[domain]) - 1  # minus the header entry
+                total = len(fresh[domain])  # the header is not counted in a Catalog's len
                 rows.append(CatalogStatus(lang, domain, str(path.relative_to(project.root)),
                                           0, 0, total, 0, 0.0, 0))
                 continue

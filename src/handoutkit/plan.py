@@ -10,15 +10,18 @@ import tomllib
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
-from .errors import InputError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import InputError, Problem
+from .languages import PAPERS
 from .levels import LEVEL_NAMES
-from .project import Project
+from .project import SOURCE_LANGUAGE, Project
 from .regions import load_region, region_codes
 
-PAPERS = ("a4", "letter")
 PLAN_FILE = "handout.toml"
+_M = TypeVar("_M", bound=BaseModel)
 
 
 @dataclass(frozen=True, order=True)
@@ -33,6 +36,9 @@ class Job:
     large_print: bool = False
     #: A second language printed below each section, for bilingual prints.
     also: str | None = None
+    #: A translator's preview (untranslated strings highlighted): written beside, never over,
+    #: the print PDF.
+    preview: bool = False
 
     @property
     def output(self) -> PurePosixPath:
@@ -43,11 +49,14 @@ class Job:
         parts.append(self.paper)
         if self.large_print:
             parts.append("large")
+        if self.preview:
+            parts.append("preview")
         return PurePosixPath(self.handout, self.lang, ".".join(parts) + ".pdf")
 
     def __str__(self) -> str:
         extras = [x for x in (self.region, "large print" if self.large_print else None,
-                              f"+{self.also}" if self.also else None) if x]
+                              f"+{self.also}" if self.also else None,
+                              "preview" if self.preview else None) if x]
         return f"{self.handout} [{', '.join([self.lang, self.level, self.paper, *extras])}]"
 
 
@@ -63,33 +72,59 @@ class PlanRequest:
     large_print: bool = False
     also: str | None = None
     clinic: Path | None = None
+    preview: bool = False
 
 
 def make_plan(project: Project, handouts: list[str] | None = None,
               langs: list[str] | None = None, levels: list[str] | None = None,
               papers: list[str] | None = None, regions: list[str] | None = None,
-              large_print: bool = False, also: str | None = None) -> list[Job]:
-    """Every combination asked for. Without languages or paper, a region picks its own."""
+              large_print: bool = False, also: str | None = None,
+              preview: bool = False) -> list[Job]:
+    """Every combination asked for, each topic in the languages it has.
+
+    A topic is built in the source language and in every language with its catalog. Without
+    languages, a region picks its own (those the topic has; the source language if it has
+    none of them). A language asked for by name must exist for each topic named; when no
+    topic is named, topics without that language are left out.
+    """
     available_langs = project.languages()
+    named_topics = bool(handouts)
     handouts = _choose("handout", handouts, project.handout_ids(), "handout list")
     levels = _choose("reading level", levels, list(LEVEL_NAMES), "handout list")
     if papers:
         _choose("paper size", papers, list(PAPERS), "handout build --help")
-    if langs:
-        _choose("language", langs, available_langs, "handout i18n status")
-    if also:
-        _choose("language", [also], available_langs, "handout i18n status")
+    for lang in [*(langs or []), *([also] if also else [])]:
+        _choose("language", [lang], available_langs, "handout i18n status")
+    topic_langs = {handout: project.topic_languages(handout) for handout in handouts}
+    if named_topics:
+        for handout in handouts:
+            missing = [lang for lang in [*(langs or []), *([also] if also else [])]
+                       if lang not in topic_langs[handout]]
+            if missing:
+                raise InputError.at(
+                    f"{handout} has no {', '.join(missing)} translation; it is built in "
+                    f"{', '.join(topic_langs[handout])}", project.locales_dir,
+                    hint=f"start one with `handout i18n init {missing[0]} --topic {handout}`")
+    elif langs and not any(lang in topic_langs[h] for h in handouts for lang in langs):
+        raise InputError.at(f"no handout has a {', '.join(langs)} translation",
+                            hint="`handout i18n status` shows each topic's languages")
     jobs = []
     region_codes_asked: list[str | None] = [*regions] if regions else [None]
     for region_code in region_codes_asked:
         region = load_region(project.handouts_dir, region_code) if region_code else None
-        region_langs = ([lang for lang in region.languages if lang in available_langs]
-                        if region else [])
-        chosen_langs = langs or region_langs or available_langs
         chosen_papers = papers or [region.paper if region else "a4"]
-        for handout, lang, level, paper in product(handouts, chosen_langs, levels, chosen_papers):
-            jobs.append(Job(handout, lang, level, paper, region_code, large_print,
-                            also if also != lang else None))
+        for handout in handouts:
+            has = topic_langs[handout]
+            if langs:
+                chosen = [lang for lang in langs if lang in has]
+            elif region:
+                chosen = [lang for lang in region.languages if lang in has] or [SOURCE_LANGUAGE]
+            else:
+                chosen = has
+            second = also if also in has else None
+            for lang, level, paper in product(chosen, levels, chosen_papers):
+                jobs.append(Job(handout, lang, level, paper, region_code, large_print,
+                                second if second != lang else None, preview))
     return jobs
 
 
@@ -104,31 +139,93 @@ def _choose(what: str, asked: list[str] | None, available: list[str], command: s
     return list(dict.fromkeys(asked))
 
 
-def read_plan_file(project: Project) -> PlanRequest | None:
-    """The ``[plan]`` table of ``handout.toml``, or ``None`` if the project has none."""
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class PlanTable(_Table):
+    handouts: list[str] = []
+    languages: list[str] = []
+    levels: list[str] = []
+    papers: list[str] = []
+    regions: list[str] = []
+    large_print: bool = False
+    also: str | None = None
+    #: A clinic profile, relative to ``handout.toml``.
+    clinic: str | None = None
+
+
+class Policy(_Table):
+    """What a document must reach before it may be written (``[build]`` in handout.toml)."""
+
+    #: A translated document whose printed strings are translated below this share is not
+    #: built (it would be mostly English under another language's name).
+    min_coverage: float = Field(0.9, ge=0.0, le=1.0)
+    #: Refuse draft translations: for a clinic whose policy is to print reviewed ones only.
+    require_review: bool = False
+
+
+class _PlanFile(_Table):
+    plan: PlanTable | None = None
+    build: Policy = Policy()
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """``handout.toml``: the plan for a bare ``handout build``, and the build policy."""
+
+    plan: PlanRequest | None
+    policy: Policy
+
+
+def read_settings(project: Project) -> ProjectSettings:
+    """The project's ``handout.toml`` (defaults where there is none)."""
     path = project.root / PLAN_FILE
     if not path.exists():
+        return ProjectSettings(None, Policy())
+    settings: _PlanFile = validate_toml(_PlanFile, load_toml(path, "plan file"), path)
+    plan = settings.plan
+    request = PlanRequest(
+        handouts=plan.handouts, langs=plan.languages, levels=plan.levels, papers=plan.papers,
+        regions=plan.regions, large_print=plan.large_print, also=plan.also,
+        clinic=(path.parent / plan.clinic) if plan.clinic else None) if plan else None
+    return ProjectSettings(request, settings.build)
+
+
+def validate_toml(model: type[_M], data: dict[str, Any], path: Path) -> _M:
+    """Validate a TOML file's data; each error names its key's line and what to write."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "missing":
+                message, hint = f"{key}: required field is missing", f"add `{key} = ...`"
+            elif err["type"] == "extra_forbidden":
+                message, hint = f"{key}: unknown key", "check its spelling in the README"
+            else:
+                message, hint = f"{key}: {err['msg']}", None
+            problems.append(Problem(message, path, toml_line_of(path, err["loc"]), hint))
+        raise InputError(problems) from None
+
+
+def toml_line_of(path: Path, loc: tuple[int | str, ...]) -> int | None:
+    """The line that sets the last named key of ``loc`` (inside its table, if it has one)."""
+    names = [str(part) for part in loc if isinstance(part, str)]
+    if not names:
         return None
-    data = load_toml(path, "plan file")
-    plan = data.get("plan")
-    if not isinstance(plan, dict):
-        raise InputError.at("no [plan] table", path, hint="start the file with a [plan] table")
-    allowed = {"handouts", "languages", "levels", "papers", "regions", "large_print", "also",
-               "clinic"}
-    unknown = sorted(set(plan) - allowed)
-    if unknown:
-        raise InputError.at(f"unknown key(s) in [plan]: {', '.join(unknown)}", path,
-                            hint=f"allowed keys: {', '.join(sorted(allowed))}")
-    for key in ("handouts", "languages", "levels", "papers", "regions"):
-        value = plan.get(key, [])
-        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            raise InputError.at(f"[plan] {key} must be a list of strings", path)
-    clinic = plan.get("clinic")
-    return PlanRequest(
-        handouts=plan.get("handouts", []), langs=plan.get("languages", []),
-        levels=plan.get("levels", []), papers=plan.get("papers", []),
-        regions=plan.get("regions", []), large_print=bool(plan.get("large_print", False)),
-        also=plan.get("also"), clinic=(path.parent / clinic) if clinic else None)
+    table, key = (names[0] if len(names) > 1 else None), names[-1]
+    in_table = table is None
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_table = table is None or stripped.strip("[] ") == table
+            if table is not None and stripped.strip("[] ") == table and key == table:
+                return number
+        elif in_table and stripped.split("=")[0].strip() == key:
+            return number
+    return None
 
 
 def plan_jobs(project: Project, request: PlanRequest) -> list[Job]:
@@ -142,7 +239,7 @@ def plan_jobs(project: Project, request: PlanRequest) -> list[Job]:
     for region in request.regions or [""]:
         jobs += make_plan(project, request.handouts, request.langs, request.levels,
                           request.papers, [region] if region else None, request.large_print,
-                          request.also)
+                          request.also, request.preview)
     return jobs
 
 

@@ -52,6 +52,11 @@ class Project:
         found = sorted(p.parent.name for p in self.locales_dir.glob("*/LC_MESSAGES") if p.is_dir())
         return [SOURCE_LANGUAGE] + [lang for lang in found if lang != SOURCE_LANGUAGE]
 
+    def topic_languages(self, handout_id: str) -> list[str]:
+        """The languages a topic is built in: the source, and those with its catalog."""
+        return [SOURCE_LANGUAGE] + [lang for lang in self.languages()[1:]
+                                    if self.catalog_path(lang, handout_id).exists()]
+
     def catalog_path(self, lang: str, domain: str) -> Path:
         return self.locales_dir / lang / "LC_MESSAGES" / f"{domain}.po"
 

@@ -30,13 +30,14 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from .levels import LEVELS
-from .translate import PrintedHandout
+from .syllables import spanish_syllables as rule_spanish_syllables
+from .translate import PrintedHandout, Text
 
 SENTENCE_END = re.compile(r"(?<=[.!?…;:])\s+|(?<=[。！？；：؟؛])")
 
@@ -83,6 +84,8 @@ class ReadabilityReport:
     units: int
     unit_name: str
     hardest: list[HardSentence] = field(default_factory=list)
+    #: English measures of the strings printed in English for want of a translation.
+    fallback_measures: list[Measure] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -106,6 +109,9 @@ class ReadabilityReport:
                          for m in self.measures],
             "hardest": [{"text": h.text, "context": h.context, "reasons": list(h.reasons)}
                         for h in self.hardest],
+            "fallback_measures": [{"key": m.key, "label": m.label, "value": round(m.value, 2),
+                                   "target": m.target, "passed": m.passed, "gating": False}
+                                  for m in self.fallback_measures],
         }
 
 
@@ -164,9 +170,10 @@ def english_syllables(word: str) -> int:
 
 
 def spanish_syllables(word: str) -> int:
-    """Syllables of a Spanish word: Spanish hyphenation breaks at every syllable."""
-    parts = [part for part in word.lower().split("-") if part]
-    return sum(len(_hyphenator("es").positions(part)) + 1 for part in parts)
+    """Syllables of a Spanish word, by the RAE's syllabification rules (``syllables.py``):
+    pyphen's hyphenation points undercount, as a lone vowel is never hyphenated off."""
+    parts = [part for part in word.split("-") if part]
+    return sum(rule_spanish_syllables(part) for part in parts)
 
 
 def words(text: str) -> list[str]:
@@ -180,13 +187,13 @@ def characters(text: str) -> list[str]:
     return [c for c in text if c.isalnum() and unicodedata.category(c) != "Mn"]
 
 
-def split_sentences(text: str, lang: str) -> list[str]:
-    if lang == "th":
+def split_sentences(text: str, measure: str) -> list[str]:
+    if measure == "phrase-characters":  # Thai ends phrases with a space, not punctuation
         return [phrase for phrase in text.split() if characters(phrase)]
     return [s.strip() for s in SENTENCE_END.split(text) if words(s) or characters(s)]
 
 
-# --- one scorer per language --------------------------------------------------------------
+# --- one scorer per measure ---------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Scorer:
@@ -195,31 +202,30 @@ class Scorer:
     syllables: Callable[[str], int] | None = None
     #: Words at least this many syllables long count as long words ("polysyllables").
     long_word_syllables: int = 3
+    #: The level target's key for sentence length in this scorer's unit.
+    length_key: str = "words-per-sentence"
+    length_label: str = "words per sentence"
 
 
+#: Keyed by ``Language.measure`` (languages.py says which language uses which).
 SCORERS: dict[str, Scorer] = {
-    "en": Scorer("words", words, english_syllables, 3),
-    "es": Scorer("words", words, spanish_syllables, 4),
-    "id": Scorer("words", words),
-    "ar": Scorer("words", words),
-    "vi": Scorer("syllables", words),
-    "zh": Scorer("characters", characters),
-    "th": Scorer("characters", characters),
+    "english": Scorer("words", words, english_syllables, 3),
+    "spanish": Scorer("words", words, spanish_syllables, 4),
+    "words": Scorer("words", words),
+    "syllables": Scorer("syllables", words, length_key="syllables-per-sentence",
+                        length_label="syllables per sentence"),
+    "characters": Scorer("characters", characters, length_key="characters-per-sentence",
+                         length_label="characters per sentence"),
+    "phrase-characters": Scorer("characters", characters, length_key="characters-per-phrase",
+                                length_label="characters per phrase"),
 }
-LENGTH_MEASURE = {"words": "words-per-sentence", "syllables": "syllables-per-sentence",
-                  "characters": "characters-per-sentence"}
 
 
-def scorer_for(lang: str) -> Scorer:
-    return SCORERS.get(lang.split("_")[0], SCORERS["id"])
-
-
-def sentences_of(doc: PrintedHandout) -> list[Sentence]:
-    lang = doc.language.code.split("_")[0]
-    scorer = scorer_for(lang)
+def sentences_of(texts: Iterable[Text], measure: str) -> list[Sentence]:
+    scorer = SCORERS[measure]
     found = []
-    for text in doc.body_texts():
-        for sentence in split_sentences(text.value, lang):
+    for text in texts:
+        for sentence in split_sentences(text.value, measure):
             units = tuple(scorer.units(sentence))
             counts = tuple(scorer.syllables(u) for u in units) if scorer.syllables else ()
             found.append(Sentence(sentence, text.context, units, counts))
@@ -227,48 +233,59 @@ def sentences_of(doc: PrintedHandout) -> list[Sentence]:
 
 
 def score(doc: PrintedHandout) -> ReadabilityReport:
-    """Score ``doc``'s printed text against its level's targets."""
-    lang = doc.language.code.split("_")[0]
+    """Score ``doc``'s printed text against its level's targets, each text in its language.
+
+    Strings printed in English for want of a translation are not scored with the document
+    language's measure (a Chinese formula on English text means nothing): they get English
+    measures of their own, reported but not gating (a few strings are too few to score).
+    """
     level = LEVELS[doc.job.level]
-    scorer = scorer_for(lang)
-    sentences = sentences_of(doc)
+    texts = doc.body_texts()
+    own = [t for t in texts if not t.fallback] or texts
+    report = _report(own, doc.language.measure, level.targets, doc.language.code, level.name)
+    fallback = [t for t in texts if t.fallback] if own is not texts else []
+    if fallback:
+        report.fallback_measures = _report(fallback, "english", level.targets, "en",
+                                           level.name).measures
+    return report
+
+
+def _report(texts: list[Text], measure: str, targets: dict[str, float], lang: str,
+            level: str) -> ReadabilityReport:
+    scorer = SCORERS[measure]
+    sentences = sentences_of(texts, measure)
     n_sent = max(1, len(sentences))
     n_units = max(1, sum(len(s.units) for s in sentences))
     syllables = sum(sum(s.syllables) for s in sentences)
     polysyllables = sum(1 for s in sentences for n in s.syllables
                         if n >= scorer.long_word_syllables)
-    targets = level.targets
 
-    def measure(key: str, label: str, value: float, easier_up: bool, validated: bool) -> Measure:
+    def gauge(key: str, label: str, value: float, easier_up: bool, validated: bool) -> Measure:
         return Measure(key, label, value, targets[key], easier_up, validated)
 
-    if lang == "en":
+    if measure == "english":
         measures = [
-            measure("flesch-kincaid", "Flesch-Kincaid grade",
-                    flesch_kincaid_grade(n_units, n_sent, syllables), False, True),
-            measure("smog", "SMOG grade", smog_grade(polysyllables, n_sent), False, True)]
-    elif lang == "es":
+            gauge("flesch-kincaid", "Flesch-Kincaid grade",
+                  flesch_kincaid_grade(n_units, n_sent, syllables), False, True),
+            gauge("smog", "SMOG grade", smog_grade(polysyllables, n_sent), False, True)]
+    elif measure == "spanish":
         measures = [
-            measure("fernandez-huerta", "Fernández-Huerta",
-                    fernandez_huerta(n_units, n_sent, syllables), True, True),
-            measure("inflesz", "Szigriszt-Pazos (INFLESZ)",
-                    szigriszt_pazos(n_units, n_sent, syllables), True, True)]
+            gauge("fernandez-huerta", "Fernández-Huerta",
+                  fernandez_huerta(n_units, n_sent, syllables), True, True),
+            gauge("inflesz", "Szigriszt-Pazos (INFLESZ)",
+                  szigriszt_pazos(n_units, n_sent, syllables), True, True)]
     else:
-        key = "characters-per-phrase" if lang == "th" else LENGTH_MEASURE[scorer.unit_name]
-        unit = "characters per phrase" if lang == "th" else f"{scorer.unit_name} per sentence"
-        measures = [measure(key, f"sentence length, {unit} (language-independent)",
-                            n_units / n_sent, False, False)]
-    report = ReadabilityReport(doc.language.code, level.name, measures, len(sentences),
-                               n_units, scorer.unit_name)
-    report.hardest = _hardest(sentences, scorer, level.targets, lang)
+        measures = [gauge(scorer.length_key, f"sentence length, {scorer.length_label} "
+                          "(language-independent, provisional)", n_units / n_sent, False, False)]
+    report = ReadabilityReport(lang, level, measures, len(sentences), n_units, scorer.unit_name)
+    report.hardest = _hardest(sentences, scorer, targets)
     return report
 
 
 def _hardest(sentences: list[Sentence], scorer: Scorer, targets: dict[str, float],
-             lang: str, count: int = 3) -> list[HardSentence]:
+             count: int = 3) -> list[HardSentence]:
     """The sentences to rewrite first, each with why it is hard."""
-    key = "characters-per-phrase" if lang == "th" else LENGTH_MEASURE[scorer.unit_name]
-    length_target = targets[key]
+    length_target = targets[scorer.length_key]
 
     def difficulty(sentence: Sentence) -> float:
         long_words = sum(n >= scorer.long_word_syllables for n in sentence.syllables)

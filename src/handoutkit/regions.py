@@ -21,7 +21,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .content import LevelText, Message, level_messages
-from .errors import InputError
+from .errors import InputError, Problem
 from .yamlfile import YamlDocument, load_yaml, validate
 
 CODE_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
@@ -42,12 +42,31 @@ class Dated(_Strict):
         return self.review_by < today
 
 
+class Source(_Strict):
+    """Where a fact or number was checked: the exact page, and the law's section if any."""
+
+    title: str
+    url: str = Field(pattern=r"^https://\S+$")
+    section: str | None = None
+
+
+class EmergencyNumber(Dated):
+    """The number to call in an emergency, with where it was verified."""
+
+    number: str = Field(min_length=1, max_length=20)
+    sources: list[Source] = Field(min_length=1)
+
+
 class HelpLine(Dated):
     id: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     name: str
     phone: str
     url: str = Field(pattern=r"^https://\S+$")
     hours: str
+    #: Where the number was verified (one primary source, or two independent ones).
+    sources: list[Source] = Field(default_factory=list)
+    #: Languages whose leaflets leave this line out (an interpreter line is for the others).
+    omit_in: list[str] = Field(default_factory=list)
 
 
 class RegionProfile(_Strict):
@@ -57,14 +76,19 @@ class RegionProfile(_Strict):
     name: str
     languages: list[str] | None = None
     paper: Literal["a4", "letter"] | None = None
-    emergency: str | None = None
+    #: A plain number (``"911"``), or the number with its sources and review dates.
+    emergency: str | EmergencyNumber | None = None
     help_lines: list[HelpLine] | None = None
 
     def messages(self) -> Iterator[Message]:
         """The strings translators see in the ``regions`` catalog."""
         yield Message(region_context(self.code), self.name, ("name",), "The region's name.")
         for i, line in enumerate(self.help_lines or ()):
-            yield Message(help_line_context(line), line.hours, ("help_lines", i, "hours"),
+            yield Message(help_line_context(line, "name"), line.name, ("help_lines", i, "name"),
+                          f"The name of the help line {line.phone}: translate what it is; keep "
+                          "a proper name readers would search for.")
+            yield Message(help_line_context(line, "hours"), line.hours,
+                          ("help_lines", i, "hours"),
                           f"What {line.name} offers and when it is open.")
 
 
@@ -72,8 +96,8 @@ def region_context(code: str) -> str:
     return f"region.{code}"
 
 
-def help_line_context(line: HelpLine) -> str:
-    return f"help.{line.id}.hours"
+def help_line_context(line: HelpLine, part: Literal["name", "hours"]) -> str:
+    return f"help.{line.id}.{part}"
 
 
 def read_profile(handouts_dir: Path, code: str) -> tuple[RegionProfile, YamlDocument]:
@@ -100,14 +124,15 @@ class Region:
     languages: tuple[str, ...]
     paper: str
     emergency: str
+    #: The emergency number's sources and review dates, when the profile gives them.
+    emergency_checked: EmergencyNumber | None
     help_lines: tuple[HelpLine, ...]
     path: Path
+    #: This profile's file and its parents', nearest first: what the region is made from.
+    paths: tuple[Path, ...]
 
-
-
-class Source(_Strict):
-    title: str
-    url: str = Field(pattern=r"^https://\S+$")
+    def help_lines_for(self, lang: str) -> tuple[HelpLine, ...]:
+        return tuple(line for line in self.help_lines if lang not in line.omit_in)
 
 
 class LegalFact(Dated):
@@ -131,8 +156,8 @@ class FactsSource:
         for code, fact in self.facts.facts.items():
             yield from level_messages(f"legal.{code}.status", fact.status,
                                       ("facts", code, "status"),
-                                      "The legal status of kratom in this region: translate "
-                                      "exactly, keep dates and names of laws.")
+                                      f"The legal status of this handout's subject in {code}: "
+                                      "translate exactly, keep dates and names of laws.")
 
 
 def regions_dir(handouts_dir: Path) -> Path:
@@ -146,11 +171,14 @@ def region_codes(handouts_dir: Path) -> list[str]:
 def load_region(handouts_dir: Path, code: str) -> Region:
     """The region ``code`` with everything it inherits from its parents."""
     chain: list[RegionProfile] = []
-    path = regions_dir(handouts_dir) / f"{code}.yaml"
+    paths: list[Path] = []
     current: str | None = code
     while current:
-        chain.append(read_profile(handouts_dir, current)[0])
+        profile, doc = read_profile(handouts_dir, current)
+        chain.append(profile)
+        paths.append(doc.path)
         current = current.rsplit("-", 1)[0] if "-" in current else None
+    path = paths[0]
 
     def inherited(field: str) -> object:
         return next((getattr(p, field) for p in chain if getattr(p, field) is not None), None)
@@ -159,19 +187,33 @@ def load_region(handouts_dir: Path, code: str) -> Region:
     if missing:
         raise InputError.at(f"region {code!r} has no {', '.join(missing)}, and no parent gives it",
                             path, hint="add the field to this file or to its parent's")
+    emergency = inherited("emergency")
+    checked = emergency if isinstance(emergency, EmergencyNumber) else None
     return Region(code=code, name=chain[0].name,
                   languages=tuple(inherited("languages")),  # type: ignore[arg-type]
-                  paper=str(inherited("paper")), emergency=str(inherited("emergency")),
+                  paper=str(inherited("paper")),
+                  emergency=checked.number if checked else str(emergency),
+                  emergency_checked=checked,
                   help_lines=tuple(inherited("help_lines") or ()),  # type: ignore[arg-type]
-                  path=path)
+                  path=path, paths=tuple(paths))
 
 
 def load_facts(topic_dir: Path) -> FactsSource | None:
+    """A topic's legal facts; a fact for a region with no profile is an error (a typo)."""
     path = topic_dir / FACTS_FILE
     if not path.exists():
         return None
     doc = load_yaml(path, "regional facts")
-    return FactsSource(validate(TopicFacts, doc, "regional facts"), doc)
+    facts: TopicFacts = validate(TopicFacts, doc, "regional facts")
+    known = region_codes(topic_dir.parent)
+    problems = [Problem(f"facts for unknown region {code!r}", path,
+                        doc.line_of(("facts", code)),
+                        f"add {regions_dir(topic_dir.parent) / (code + '.yaml')}, or fix the "
+                        f"code (known regions: {', '.join(known) or 'none'})")
+                for code in facts.facts if code not in known]
+    if problems:
+        raise InputError(problems)
+    return FactsSource(facts, doc)
 
 
 @dataclass(frozen=True)
@@ -193,6 +235,9 @@ def stale_items(region: Region | None, facts: FactsSource | None,
             if (region is None or code == region.code) and fact.stale(today):
                 items.append(StaleItem(f"legal fact {code}", fact.review_by, facts.doc.path))
     if region is not None:
+        if region.emergency_checked and region.emergency_checked.stale(today):
+            items.append(StaleItem(f"emergency number ({region.code})",
+                                   region.emergency_checked.review_by, region.path))
         for line in region.help_lines:
             if line.stale(today):
                 items.append(StaleItem(f"help line {line.name} ({region.code})",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,31 +20,21 @@ import jinja2
 from markupsafe import Markup, escape
 
 from . import __version__
-from .catalog import Translator
+from .catalog import Lookup, MessageCatalog, TranslationRecord, Translator
 from .clinic import Clinic
 from .errors import InputError
+from .languages import PAPERS
 from .project import TEMPLATE_DOMAIN
 from .translate import PrintedHandout, Text
 
 TEMPLATE_NAME = "handout.html.j2"
 STYLESHEET_NAME = "handout.css"
 
-PAGE_SIZES = {"a4": "A4", "letter": "Letter"}
-
-#: Font stacks per script. Noto covers every shipped language; naming the script's own
-#: family first keeps fontconfig from picking a face with the wrong glyph forms.
-FONT_STACKS = {
-    "default": '"Noto Sans", "DejaVu Sans", sans-serif',
-    "th": '"Noto Sans Thai", "Noto Sans", sans-serif',
-    "zh": '"Noto Sans CJK SC", "Noto Sans", sans-serif',
-    "ar": '"Noto Sans Arabic", "Noto Naskh Arabic", "Noto Sans", sans-serif',
-}
-
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
-
-
-def font_stack(lang: str) -> str:
-    return FONT_STACKS.get(lang.split("_")[0], FONT_STACKS["default"])
+#: ``*Mitragyna speciosa*`` in content marks a scientific name, printed in italics.
+SCIENTIFIC_NAME = re.compile(r"\*([^*<>\n]+)\*")
+#: Where a printed URL may break: after a slash, dot or hyphen, never inside "https".
+URL_BREAK = re.compile(r"(?<=[/.\-])(?=[^/.\-])")
 
 
 @lru_cache(maxsize=4)
@@ -90,9 +81,14 @@ class TemplateWords:
                 "text does not have", path,
                 hint=f"use only {', '.join(sorted(wanted)) or 'no placeholders'}; "
                      "`handout i18n check` lists every such entry with its line")
+        escaped = escape(translated)
         if not variables:  # placeholders kept for the caller, e.g. page_number_parts
-            return escape(translated)
-        return escape(translated) % {k: escape(str(v)) for k, v in variables.items()}
+            return escaped
+        # Only the named placeholders are replaced: a stray "%" in a translation ("100%")
+        # is text, never a format directive (no % or str.format on translated text).
+        return Markup(PLACEHOLDER.sub(
+            lambda m: escape(str(variables[m.group(1)])) if m.group(1) in variables
+            else m.group(0), escaped))
 
 
 def page_number_parts(label: Markup) -> list[tuple[str, str]]:
@@ -131,28 +127,46 @@ def qr_code_data_url(url: str) -> str:
     return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
 
 
-def translated_environment(templates_dir: Path, translator: Translator) -> jinja2.Environment:
-    """The shared environment, its gettext functions set to ``translator``'s escaping words.
+def gettext_globals(translator: Translator) -> dict[str, Any]:
+    """The template's gettext functions, bound to one render's own ``translator``.
 
-    Render right after: the functions stay installed until the next call replaces them.
+    Passed to ``render`` as variables (Jinja2's i18n extension looks them up there first),
+    so nothing is installed on the shared, cached environment.
     """
-    env = environment(templates_dir)
     words = TemplateWords(translator)
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        words.gettext, words.ngettext, newstyle=False,
-        pgettext=words.pgettext, npgettext=words.npgettext)
-    return env
+    return {"gettext": words.gettext, "ngettext": words.ngettext, "_": words.gettext,
+            "pgettext": words.pgettext, "npgettext": words.npgettext}
 
 
-def render_html(doc: PrintedHandout, translator: Translator, templates_dir: Path,
-                preview: bool = False, second: PrintedHandout | None = None,
-                clinic: Clinic | None = None, prepared_for: str | None = None) -> str:
-    env = translated_environment(templates_dir, translator)
+def print_url(url: str) -> Markup:
+    """An escaped URL that may break only after ``/``, ``.`` or ``-``."""
+    return Markup("<wbr>").join(escape(part) for part in URL_BREAK.split(url))
+
+
+@dataclass(frozen=True)
+class RenderedHtml:
+    html: str
+    #: The template's own words this render looked up, and what each gave.
+    lookups: tuple[Lookup, ...]
+
+
+def render_html(doc: PrintedHandout, catalogs: dict[str, MessageCatalog], templates_dir: Path,
+                translation: TranslationRecord, preview: bool = False,
+                second: PrintedHandout | None = None, clinic: Clinic | None = None,
+                prepared_for: str | None = None,
+                emergency_number: str | None = None) -> RenderedHtml:
+    env = environment(templates_dir)
+    translator = Translator(doc.language.code, catalogs, source=translation.status == "source")
 
     def text(item: Text) -> Markup:
+        value = escape(item.value)
+        if doc.language.italics:
+            value = Markup(SCIENTIFIC_NAME.sub(r'<i class="scientific">\1</i>', value))
+        else:
+            value = Markup(SCIENTIFIC_NAME.sub(r"\1", value))
         if preview and item.fallback:
-            return Markup('<span class="fallback">{}</span>').format(item.value)
-        return escape(item.value)
+            return Markup('<span class="fallback">{}</span>').format(value)
+        return value
 
     def second_text(item: Text | None) -> Markup:
         """The bilingual print's second language, tagged with its own language and direction."""
@@ -160,17 +174,21 @@ def render_html(doc: PrintedHandout, translator: Translator, templates_dir: Path
             return Markup("")
         # A line break, not a block: a block inside a list item breaks PDF/UA's LI structure.
         return Markup('<br><span class="second" lang="{}" dir="{}">{}</span>').format(
-            second.language.html_lang, second.language.direction, item.value)
+            second.language.html_lang, second.language.direction,
+            SCIENTIFIC_NAME.sub(r"\1", item.value))
 
     rtl = doc.language.direction == "rtl"
     template = env.get_template(TEMPLATE_NAME)
-    return template.render(
+    html = template.render(
         doc=doc, text=text, preview=preview, version=__version__, second=second,
         created=creation_date(doc), prepared_for=prepared_for,
-        second_text=second_text, clinic=clinic,
+        second_text=second_text, clinic=clinic, translation=translation,
+        emergency_number=emergency_number, url=print_url,
         qr_code=qr_code_data_url(doc.online_url) if doc.online_url else None,
-        page_size=PAGE_SIZES[doc.job.paper], font_stack=Markup(font_stack(doc.language.code)),
+        page_size=PAPERS[doc.job.paper], font_stack=Markup(doc.language.fonts),
         page_number_parts=page_number_parts,
         page_number_box=Markup("@bottom-left" if rtl else "@bottom-right"),
         page_info_box=Markup("@bottom-right" if rtl else "@bottom-left"),
+        **gettext_globals(translator),
     )
+    return RenderedHtml(html, translator.recorded())

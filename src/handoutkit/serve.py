@@ -28,8 +28,9 @@ from . import __version__
 from .build import BuildOptions, Inputs, document_key
 from .clinic import Clinic, load_clinic
 from .errors import InputError
+from .languages import PAPERS
 from .levels import LEVELS
-from .plan import PAPERS, Job
+from .plan import Job
 from .project import Project
 from .regions import load_region, region_codes
 
@@ -251,7 +252,7 @@ def create_app(project: Project, clinic_path: Path | None = None,
         """Topics, languages (in their own names, with catalog coverage), levels and regions."""
         from .build import load_handouts
         from .i18n import status
-        from .translate import language
+        from .languages import language
 
         coverage: dict[str, list[float]] = {}
         for row in status(project):

@@ -7,52 +7,17 @@ read, so what is scored is exactly what is printed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
-from babel import Locale, UnknownLocaleError
-from babel.core import get_global
-from babel.dates import format_date
-
-from .catalog import Translator, load_catalog
+from .catalog import Lookup, MessageCatalog, Translator, load_catalog
 from .content import HandoutSource, Source, text_context
 from .errors import InputError
+from .languages import Language, language
 from .plan import Job
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, Project
 from .regions import Region, help_line_context, region_context
-
-
-@dataclass(frozen=True)
-class Language:
-    code: str          # our catalog folder name, e.g. ``zh_Hans``
-    html_lang: str     # BCP 47 tag for ``<html lang>``, e.g. ``zh-CN``
-    direction: str     # ``ltr`` or ``rtl``
-    name: str          # the language's name in itself, e.g. "العربية"
-    locale: Locale
-
-
-@cache
-def language(code: str) -> Language:
-    try:
-        locale = Locale.parse(code)
-    except (ValueError, LookupError, UnknownLocaleError):
-        raise InputError.at(
-            f"{code!r} is not a language Babel knows",
-            hint="name catalog folders by locale code, such as es, th or zh_Hans") from None
-    tag = locale.language
-    if locale.script:
-        # A bare "zh" or "zh-Hans" makes Pango pick Japanese glyph forms; name the region
-        # the script implies (zh_Hans → zh-CN) as browsers and fonts expect.
-        subtags = get_global("likely_subtags")
-        likely = subtags.get(f"{locale.language}_{locale.script}") or subtags.get(
-            locale.language, "")
-        territory = likely.rsplit("_", 1)[-1] if likely.count("_") == 2 else None
-        tag = f"{tag}-{territory}" if territory else f"{tag}-{locale.script}"
-    elif locale.territory:
-        tag = f"{tag}-{locale.territory}"
-    direction = "rtl" if locale.text_direction == "rtl" else "ltr"
-    return Language(code, tag, direction, locale.get_display_name(locale) or code, locale)
 
 
 @dataclass(frozen=True)
@@ -77,7 +42,7 @@ class PrintedSection:
 
 @dataclass(frozen=True)
 class PrintedHelpLine:
-    name: str
+    name: Text
     phone: str
     url: str
     hours: Text
@@ -100,6 +65,8 @@ class PrintedLegal:
     source_title: str
     source_url: str
     checked: dt.date
+    #: The law's section, where the source names one.
+    source_section: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,14 +84,15 @@ class PrintedHandout:
     publisher: str
     reviewed: dt.date
     review_by: dt.date
-    translators: str | None
+    #: Every string of the content looked up in the catalogs, and what each gave.
+    lookups: tuple[Lookup, ...]
     region: PrintedRegion | None = None
     #: The region's legal fact; ``None`` prints the neutral "the law differs by place" box.
     legal: PrintedLegal | None = None
     online_url: str | None = None
 
     def format_date(self, date: dt.date) -> str:
-        return format_date(date, "long", locale=self.language.locale)
+        return self.language.format_date(date)
 
     def body_texts(self) -> list[Text]:
         """The text a reader reads: title, summary, headings and points (not the footer)."""
@@ -142,25 +110,25 @@ class PrintedHandout:
         extra = [self.disclaimer]
         if self.region:
             extra.append(self.region.name)
-            extra.extend(line.hours for line in self.region.help_lines)
+            for line in self.region.help_lines:
+                extra += [line.name, line.hours]
         return [*self.body_texts(), *extra]
 
 
-def translator_for(project: Project, lang: str, domains: list[str]) -> Translator:
+def catalogs_for(project: Project, lang: str, domains: list[str]) -> dict[str, MessageCatalog]:
+    """The catalogs ``lang`` has for ``domains`` (none for the source language)."""
     if lang == SOURCE_LANGUAGE:
-        return Translator(lang, {})
-    catalogs = {}
-    for domain in domains:
-        path = project.catalog_path(lang, domain)
-        if path.exists():
-            catalogs[domain] = load_catalog(path)
-    return Translator(lang, catalogs)
+        return {}
+    paths = {domain: project.catalog_path(lang, domain) for domain in domains}
+    return {domain: load_catalog(path) for domain, path in paths.items() if path.exists()}
 
 
-def translate(source: HandoutSource, job: Job, translator: Translator,
+def translate(source: HandoutSource, job: Job, catalogs: dict[str, MessageCatalog],
               region: Region | None = None, url_template: str | None = None) -> PrintedHandout:
+    """The handout's printed text in ``job``'s language and level, with every lookup made."""
     handout = source.handout
     domain = handout.id
+    translator = Translator(job.lang, catalogs, source=job.lang == SOURCE_LANGUAGE)
 
     def text(context: str, value: str | dict[str, str], in_domain: str = domain) -> Text:
         ctxt, english = text_context(context, value, job.level)
@@ -172,28 +140,42 @@ def translate(source: HandoutSource, job: Job, translator: Translator,
         printed_region = PrintedRegion(
             region.code, text(region_context(region.code), region.name, REGIONS_DOMAIN),
             region.emergency,
-            tuple(PrintedHelpLine(line.name, line.phone, line.url,
-                                  text(help_line_context(line), line.hours, REGIONS_DOMAIN))
-                  for line in region.help_lines))
+            tuple(PrintedHelpLine(
+                text(help_line_context(line, "name"), line.name, REGIONS_DOMAIN),
+                line.phone, line.url,
+                text(help_line_context(line, "hours"), line.hours, REGIONS_DOMAIN))
+                for line in region.help_lines_for(job.lang)))
         legal = _legal_fact(source, region, text)
     template = url_template or handout.online_url
-    online_url = template.format(handout=handout.id, lang=job.lang, level=job.level) if (
-        template) else None
+    online_url = fill_url(template, handout=handout.id, lang=job.lang,
+                          level=job.level) if template else None
 
     sections = tuple(
         PrintedSection(
             section.id, section.kind, text(f"{section.id}.heading", section.heading),
             tuple(text(f"{section.id}.{p.id}", p.text) for p in section.points))
         for section in handout.sections)
-    topic_catalog = translator.catalogs.get(domain)
+    title, summary = text("title", handout.title), text("summary", handout.summary)
+    disclaimer = text("disclaimer", handout.disclaimer)
     return PrintedHandout(
-        job=job, language=language(job.lang),
-        title=text("title", handout.title), summary=text("summary", handout.summary),
-        sections=sections, disclaimer=text("disclaimer", handout.disclaimer),
+        job=job, language=language(job.lang), title=title, summary=summary,
+        sections=sections, disclaimer=disclaimer,
         sources=tuple(handout.sources), version=handout.version, publisher=handout.publisher,
         reviewed=handout.reviewed, review_by=handout.review_by,
-        translators=topic_catalog.translators if topic_catalog else None,
-        region=printed_region, legal=legal, online_url=online_url)
+        lookups=translator.recorded(), region=printed_region, legal=legal,
+        online_url=online_url)
+
+
+_URL_FIELD = re.compile(r"\{(\w*)\}")
+
+
+def fill_url(template: str, **values: str) -> str:
+    """``template`` with ``{handout}``, ``{lang}`` and ``{level}`` replaced, as plain text.
+
+    Never ``str.format``: a profile's URL is user input, and format would evaluate
+    ``{handout.__class__}`` and friends. Any other ``{name}`` is left as written.
+    """
+    return _URL_FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
 def _legal_fact(source: HandoutSource, region: Region,
@@ -209,4 +191,4 @@ def _legal_fact(source: HandoutSource, region: Region,
                 "`without_facts: neutral` to print the neutral box")
         return None
     return PrintedLegal(text(f"legal.{region.code}.status", fact.status), fact.as_of,
-                        fact.source.title, fact.source.url, fact.checked)
+                        fact.source.title, fact.source.url, fact.checked, fact.source.section)

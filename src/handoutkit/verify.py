@@ -11,7 +11,6 @@ from pathlib import Path
 
 from .levels import LEVELS
 from .pdf import RenderedPdf
-from .render import font_stack
 from .translate import PrintedHandout
 
 
@@ -95,9 +94,10 @@ def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | No
         problems.append(f"{pdf.page_count} pages; the {level.name} level must fit on "
                         f"{level.max_pages} (shorten the text)")
     for printed in filter(None, (doc, second)):
-        for glyph in missing_glyphs(printed, font_stack(printed.language.code)):
+        for glyph in missing_glyphs(printed, printed.language.fonts):
             problems.append(f"no font draws {glyph} for language {printed.language.code}; it "
-                            "would print as an empty box (install the fonts with `make setup`)")
+                            "would print as an empty box (install a Noto font for its script: "
+                            "fonts-noto-core and fonts-noto-cjk on Debian)")
     for error in pdf.errors:
         problems.append(f"PDF/UA: {error}")
     for url in pdf.fetches.refused:

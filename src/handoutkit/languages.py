@@ -1,0 +1,135 @@
+"""Facts about languages and papers, in one place: script, direction, fonts, measure, dates.
+
+What CLDR knows (a language's script, direction, own name, month names) comes from Babel;
+what it does not (which installed fonts draw a script, whether the script has italics, which
+readability measure is valid for the language) is one entry per script or language below.
+A language with no entry still works: Latin-script fonts, and the labelled, provisional
+sentence-length measure counted in words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+from babel.dates import format_date
+
+from .errors import InputError
+
+#: Paper name → CSS page size. Adding a paper is one entry here.
+PAPERS: dict[str, str] = {"a4": "A4", "letter": "Letter"}
+
+
+@dataclass(frozen=True)
+class ScriptFacts:
+    #: CSS font stack: the script's own Noto family first, so fontconfig picks right forms.
+    fonts: str
+    #: Whether the script has real italic faces; without them the renderer would slant glyphs.
+    italics: bool = True
+    #: The readability unit when the language has no validated formula (see readability.py).
+    unit: str = "words"
+
+
+_LATIN = ScriptFacts('"Noto Sans", "DejaVu Sans", sans-serif')
+SCRIPTS: dict[str, ScriptFacts] = {
+    "Latn": _LATIN,
+    "Cyrl": _LATIN,
+    "Grek": _LATIN,
+    "Thai": ScriptFacts('"Noto Sans Thai", "Noto Sans", sans-serif', italics=False,
+                        unit="phrase-characters"),
+    "Hans": ScriptFacts('"Noto Sans CJK SC", "Noto Sans", sans-serif', italics=False,
+                        unit="characters"),
+    "Hant": ScriptFacts('"Noto Sans CJK TC", "Noto Sans", sans-serif', italics=False,
+                        unit="characters"),
+    "Arab": ScriptFacts('"Noto Sans Arabic", "Noto Naskh Arabic", "Noto Sans", sans-serif',
+                        italics=False),
+}
+
+#: Languages whose readability has a validated formula here (readability.py), or whose
+#: script's default unit is wrong for them (Vietnamese spaces syllables, not words).
+MEASURES: dict[str, str] = {"en": "english", "es": "spanish", "vi": "syllables"}
+
+
+@dataclass(frozen=True)
+class DateStyle:
+    """How a leaflet writes a date: a CLDR pattern, and the era's year offset."""
+
+    pattern: str = "long"
+    #: Added to the Gregorian year (543 for the Thai Buddhist era), printed with ``era``.
+    year_offset: int = 0
+    era: str = ""
+
+
+#: Dates a language's readers expect where CLDR's long format is not it.
+DATE_STYLES: dict[str, DateStyle] = {
+    # Thai readers count years in the Buddhist era: 28 พฤศจิกายน พ.ศ. 2569.
+    "th": DateStyle("d MMMM", 543, "พ.ศ."),
+    # "ngày 1 tháng 2 năm 2022", not CLDR's "1 tháng 2, 2022".
+    "vi": DateStyle("'ngày' d 'tháng' M 'năm' y"),
+}
+
+
+@dataclass(frozen=True)
+class Language:
+    """Everything the pipeline needs to know about one language."""
+
+    code: str          # our catalog folder name, e.g. ``zh_Hans``
+    html_lang: str     # BCP 47 tag for ``<html lang>``, e.g. ``zh-CN``
+    direction: str     # ``ltr`` or ``rtl``
+    name: str          # the language's name in itself, e.g. "العربية"
+    locale: Locale
+    script: str        # ISO 15924 code, e.g. ``Thai``
+    #: ``english``, ``spanish`` (validated formulas) or a unit for sentence length:
+    #: ``words``, ``syllables``, ``characters``, ``phrase-characters``.
+    measure: str
+    date_style: DateStyle
+
+    @property
+    def fonts(self) -> str:
+        return SCRIPTS.get(self.script, _LATIN).fonts
+
+    @property
+    def italics(self) -> bool:
+        return SCRIPTS.get(self.script, _LATIN).italics
+
+    def format_date(self, date: dt.date) -> str:
+        style = self.date_style
+        text = format_date(date, style.pattern, locale=self.locale)
+        if style.year_offset:
+            text = f"{text} {style.era} {date.year + style.year_offset}"
+        return text
+
+
+@cache
+def language(code: str) -> Language:
+    """The facts about the language of catalog folder ``code`` (``es``, ``zh_Hans``)."""
+    try:
+        locale = Locale.parse(code)
+    except (ValueError, LookupError, UnknownLocaleError):
+        raise InputError.at(
+            f"{code!r} is not a language Babel knows",
+            hint="name catalog folders by locale code, such as es, th or zh_Hans") from None
+    likely = _likely_subtags(locale)
+    script = locale.script or (likely[1] if len(likely) == 3 else "Latn")
+    tag = locale.language
+    if locale.script:
+        # A bare "zh" or "zh-Hans" makes Pango pick Japanese glyph forms; name the region
+        # the script implies (zh_Hans → zh-CN) as browsers and fonts expect.
+        territory = likely[-1] if len(likely) == 3 else None
+        tag = f"{tag}-{territory}" if territory else f"{tag}-{locale.script}"
+    elif locale.territory:
+        tag = f"{tag}-{locale.territory}"
+    direction = "rtl" if locale.text_direction == "rtl" else "ltr"
+    measure = MEASURES.get(locale.language) or SCRIPTS.get(script, _LATIN).unit
+    return Language(code, tag, direction, locale.get_display_name(locale) or code, locale,
+                    script, measure, DATE_STYLES.get(locale.language, DateStyle()))
+
+
+def _likely_subtags(locale: Locale) -> list[str]:
+    """CLDR's likely ``language_Script_TERRITORY`` for ``locale``, split."""
+    subtags = get_global("likely_subtags")
+    key = f"{locale.language}_{locale.script}" if locale.script else locale.language
+    return str(subtags.get(key) or subtags.get(locale.language, "")).split("_")

@@ -1,0 +1,100 @@
+"""Spanish syllables by rule, as the Real Academia Española divides words in writing.
+
+Why not pyphen: a hyphenation dictionary lists where a word may be *broken at a line end*, and
+Spanish typesetting never leaves a single vowel alone on a line, so it undercounts ("agua" 1,
+"ayuda" 2, "día" 1). The readability formulas want every syllable, so this module counts
+vowel nuclei with the RAE's orthographic conventions (Ortografía de la lengua española, 2010):
+
+* Strong vowels a, e, o and weak i, u (ü). A strong vowel and an unstressed weak one, or two
+  different weak ones (iu, ui), share a syllable: diphthong (ai-re, cuer-po, ciu-dad, cui-da-do);
+  weak + strong + weak is a triphthong (buey, lim-piáis, U-ru-guay).
+* Hiatus: two strong vowels (le-er, po-e-ta), a stressed (accented) weak vowel next to any
+  vowel (dí-a, pa-ís, re-ú-ne, a-ún), and two identical weak vowels (chi-i-ta, fri-í-si-mo).
+  A syllable never holds two strong vowels, so "cacahuete" is ca-ca-hue-te.
+* The u of que, qui, gue, gui is silent (que = 1, guion = 1: the RAE counts "guion" as one
+  syllable although many say gi-ón), but ü is spoken (a-ve-ri-güe, pin-güi-no).
+* y is a vowel when no vowel follows (hoy, muy, rey, y) and a consonant before one (a-yu-da).
+* h between vowels neither makes nor breaks a diphthong (prohi-bir, rehu-sar; al-co-hol,
+  pro-hí-be): it is silent.
+
+Numerals are read aloud, so each digit counts as its Spanish name read on its own (cero,
+uno, dos…), the way a phone number is read: "911" is nue-ve u-no u-no, 6. A cardinal reading
+("novecientos once") would differ, but never by as much as the 0 a numeral would get as a
+vowel-less word. Other characters (apostrophes, periods in "EE.UU.", hyphens) separate the
+parts, which are counted alone; a part with letters but no vowel (an abbreviation such as "km")
+counts as 1.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+STRONG = frozenset("aeo")
+WEAK = frozenset("iu")
+ACUTE, GRAVE, DIAERESIS = "\u0301", "\u0300", "\u0308"
+DIGIT_NAMES = ("cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho",
+               "nueve")
+
+
+def spanish_syllables(word: str) -> int:
+    """Syllables of a Spanish word by the RAE's orthographic syllabification (see module)."""
+    total = 0
+    letters: list[tuple[str, str]] = []  # (base letter, its combining marks)
+    for char in unicodedata.normalize("NFD", word.lower()) + " ":
+        if unicodedata.combining(char):
+            if letters:
+                letters[-1] = (letters[-1][0], letters[-1][1] + char)
+            continue
+        if char.isalpha():
+            letters.append((char, ""))
+            continue
+        if letters:
+            total += _letter_syllables(letters)
+            letters = []
+        if char.isdecimal():
+            total += _letter_syllables([(c, "") for c in DIGIT_NAMES[int(char)]])
+    return total
+
+
+def _letter_syllables(letters: list[tuple[str, str]]) -> int:
+    """Syllables of one run of letters, each given as (base letter, combining marks)."""
+    # Each letter becomes "S" (strong: a e o, or a stressed í ú, or ï, the poets' mark of a
+    # hiatus), "W" (weak: i u ü, vowel y),
+    # "h" (silent, let vowels on either side meet) or "C" (consonant, silent u included).
+    kinds: list[str] = []
+    bases = [base for base, _ in letters]
+    for i, (base, marks) in enumerate(letters):
+        after = bases[i + 1] if i + 1 < len(bases) else ""
+        before = bases[i - 1] if i else ""
+        if base in STRONG:
+            kinds.append("S")
+        elif base in WEAK:
+            stressed = ACUTE in marks or GRAVE in marks or (base == "i" and DIAERESIS in marks)
+            silent_u = (base == "u" and not marks and before in ("q", "g")
+                        and after in ("e", "i"))
+            kinds.append("S" if stressed else "C" if silent_u else "W")
+        elif base == "y":
+            kinds.append("C" if after in STRONG or after in WEAK else "W")
+        elif base == "h":
+            kinds.append("h")
+        else:
+            kinds.append("C")
+
+    count = 0
+    strong_in_nucleus = False
+    previous = ""  # the previous vowel in this run of vowels as kind + letter ("Wi"), if any
+    for (base, _), kind in zip(letters, kinds, strict=True):
+        if kind == "h":
+            continue
+        if kind == "C":
+            previous = ""
+            continue
+        letter = "i" if base == "y" else base
+        if not previous:
+            count, strong_in_nucleus = count + 1, kind == "S"
+        elif (kind == "S" and strong_in_nucleus) or (letter in WEAK and previous[1:] == letter):
+            count, strong_in_nucleus = count + 1, kind == "S"  # hiatus: a new syllable
+        else:
+            strong_in_nucleus = strong_in_nucleus or kind == "S"
+        previous = kind + letter
+    return count or (1 if letters else 0)
