@@ -11,6 +11,27 @@ from pypdf import PdfReader
 from handoutkit.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The topics the tests use, by name; tests never assume they are the only ones.
+HANDOUT = "kratom-chronic-pain"
+SECOND_HANDOUT = "opioid-overdose-naloxone"
+#: The languages the first topic ships in, besides English.
+LANGUAGES = ["ar", "es", "id", "ms", "th", "vi", "zh_Hans"]
+
+
+@pytest.fixture(scope="session")
+def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first topic in every language and level (neutral, A4), built once per session."""
+    from handoutkit.build import BuildOptions, build_documents, default_jobs
+    from handoutkit.plan import make_plan
+
+    out = tmp_path_factory.mktemp("shipped")
+    project = Project(ROOT)
+    jobs = make_plan(project, [HANDOUT], ["en", *LANGUAGES], None, ["a4"])
+    report = build_documents(project, jobs, BuildOptions(out_dir=out, jobs=default_jobs()))
+    assert not report.failed, [(str(r.job), r.problems) for r in report.failed]
+    assert all(r.status == "built" and not r.fallbacks for r in report.results), [
+        (str(r.job), r.status, r.fallbacks) for r in report.results]
+    return out
 
 
 @pytest.fixture

@@ -17,11 +17,11 @@ from .conftest import ROOT
 def test_shipped_handout_is_valid_and_has_every_required_section() -> None:
     source = load_handout(Project(ROOT).handout_path("kratom-chronic-pain"))
     ids = [s.id for s in source.handout.sections]
-    assert ids == ["what-is-it", "how-taken", "chronic-pain", "research", "side-effects",
-                   "risks", "legal", "what-to-do", "get-help"]
+    assert {"what-is-it", "risks", "legal", "what-to-do", "get-help"} <= set(ids)
     kinds = {s.id: s.kind for s in source.handout.sections}
     assert kinds["get-help"] == "help" and kinds["legal"] == "legal"
     assert len(source.handout.sources) >= 3
+    assert all(src.accessed is not None for src in source.handout.sources)
 
 
 def test_message_contexts_are_unique_and_point_at_their_lines() -> None:
@@ -121,7 +121,9 @@ def test_unknown_level_lists_known_levels(project: Project) -> None:
 
 
 def test_duplicate_yaml_key_is_an_error(project: Project) -> None:
-    path = _replace(project, "version: 1.0.0\n", "version: 1.0.0\nversion: 1.0.1\n")
+    version = next(line for line in project.handout_path("kratom-chronic-pain").read_text()
+                   .splitlines() if line.startswith("version: "))
+    path = _replace(project, f"{version}\n", f"{version}\nversion: 1.0.1\n")
     problem = _error(path).problems[0]
     assert "duplicate key 'version'" in problem.message
     assert problem.line == _line_of(path, "version: 1.0.1")

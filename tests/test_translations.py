@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from pathlib import Path
 
 import pypdfium2
 import pytest
 
-from handoutkit.build import BuildOptions, build_documents
-from handoutkit.catalog import load_catalog
+from handoutkit.catalog import Translator, load_catalog
 from handoutkit.content import load_handout, text_context
 from handoutkit.i18n import status
+from handoutkit.languages import language
 from handoutkit.plan import make_plan
-from handoutkit.project import TEMPLATE_DOMAIN, Project
-from handoutkit.render import font_stack
-from handoutkit.translate import language, translate, translator_for
+from handoutkit.project import REGIONS_DOMAIN, TEMPLATE_DOMAIN, Project
+from handoutkit.translate import catalogs_for, translate
 from handoutkit.verify import missing_glyphs
 
-from .conftest import ROOT, pdf_pages, pdf_text, squash
-
-HANDOUT = "kratom-chronic-pain"
-LANGUAGES = ["es", "id", "th", "vi", "zh_Hans", "ar"]
+from .conftest import HANDOUT, LANGUAGES, ROOT, pdf_pages, pdf_text, squash
 
 
 def comparable(text: str) -> str:
@@ -49,22 +46,17 @@ def found_in(expected: str, text: str, lang: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def all_languages(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("build")
-    project = Project(ROOT)
-    report = build_documents(project, make_plan(project, [HANDOUT]), BuildOptions(out_dir=out))
-    assert not report.failed, [(str(r.job), r.problems) for r in report.failed]
-    assert len(report.results) == 7 * 2
-    assert all(not r.fallbacks for r in report.results)
-    return out
+def all_languages(shipped_build: Path) -> Path:
+    return shipped_build
 
 
 def test_every_language_is_shipped() -> None:
-    assert Project(ROOT).languages() == ["en", *sorted(LANGUAGES)]
+    assert set(LANGUAGES) <= set(Project(ROOT).topic_languages(HANDOUT))
 
 
 def test_status_reports_complete_catalogs() -> None:
-    rows = status(Project(ROOT))
+    rows = [row for row in status(Project(ROOT), LANGUAGES)
+            if row.domain in (HANDOUT, TEMPLATE_DOMAIN, REGIONS_DOMAIN)]
     assert {row.lang for row in rows} == set(LANGUAGES)
     for row in rows:
         assert row.percent == 100.0 and row.fuzzy == 0 and row.untranslated == 0, row
@@ -123,31 +115,45 @@ def test_no_shipped_text_needs_a_missing_glyph() -> None:
     project = Project(ROOT)
     source = load_handout(project.handout_path(HANDOUT))
     for job in make_plan(project, [HANDOUT]):
-        translator = translator_for(project, job.lang, [HANDOUT, TEMPLATE_DOMAIN])
-        printed = translate(source, job, translator)
-        assert missing_glyphs(printed, font_stack(job.lang)) == [], str(job)
+        printed = translate(source, job, catalogs_for(project, job.lang, [HANDOUT]))
+        assert missing_glyphs(printed, printed.language.fonts) == [], str(job)
 
 
 def test_plural_forms_follow_each_language() -> None:
     project = Project(ROOT)
-    arabic = translator_for(project, "ar", [TEMPLATE_DOMAIN])
+    arabic = Translator("ar", catalogs_for(project, "ar", [TEMPLATE_DOMAIN]))
     forms = {n: arabic.npgettext(TEMPLATE_DOMAIN, "footer", "Based on %(num)d source.",
                                  "Based on %(num)d sources.", n) for n in (1, 2, 3, 11, 100)}
     assert forms[2] == "يستند إلى %(num)d مصدرين."
     assert forms[3] == "يستند إلى %(num)d مصادر."
     assert forms[11] == "يستند إلى %(num)d مصدرًا."
     assert len(set(forms.values())) == 4
-    spanish = translator_for(project, "es", [TEMPLATE_DOMAIN])
+    spanish = Translator("es", catalogs_for(project, "es", [TEMPLATE_DOMAIN]))
     assert spanish.npgettext(TEMPLATE_DOMAIN, "footer", "Based on %(num)d source.",
                              "Based on %(num)d sources.", 1) == "Basado en %(num)d fuente."
 
 
 def test_translated_dates_and_footer(all_languages: Path) -> None:
     pages = pdf_pages(all_languages / HANDOUT / "es" / f"{HANDOUT}.es.standard.a4.pdf")
+    reviewed = load_handout(Project(ROOT).handout_path(HANDOUT)).handout.reviewed
     assert "Página 1 de 2" in pages[0] and "Página 2 de 2" in pages[1]
-    assert "20 de noviembre de 2026" in pages[0]
+    assert language("es").format_date(reviewed) in pages[0]
     chinese = pdf_text(all_languages / HANDOUT / "zh_Hans" / f"{HANDOUT}.zh_Hans.easy.a4.pdf")
-    assert "2026年11月20日" in chinese and "第 1 页，共 2 页" in chinese
+    assert f"{reviewed.year}年{reviewed.month}月{reviewed.day}日" in chinese
+    assert "第 1 页，共 2 页" in chinese
+    thai = pdf_text(all_languages / HANDOUT / "th" / f"{HANDOUT}.th.easy.a4.pdf")
+    assert f"พ.ศ. {reviewed.year + 543}" in thai and str(reviewed.year) not in thai
+
+
+def test_language_facts_come_from_one_place() -> None:
+    assert language("th").italics is False and language("ar").italics is False
+    assert language("es").italics is True
+    assert language("es").measure == "spanish" and language("vi").measure == "syllables"
+    assert language("zh_Hans").measure == "characters"
+    # A language with no entry of its own: Latin fonts, the provisional sentence-length measure.
+    assert language("pt_BR").measure == "words" and language("pt_BR").html_lang == "pt-BR"
+    assert language("vi").format_date(dt.date(2022, 2, 1)) == (
+        "ngày 1 tháng 2 năm 2022")
 
 
 def test_a_character_no_font_draws_fails_the_build(project: Project, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from handoutkit.build import BuildOptions, Inputs, build_documents
+from handoutkit.catalog import TranslationRecord
 from handoutkit.clinic import load_clinic
 from handoutkit.errors import InputError
 from handoutkit.pdf import FetchLog, RenderedPdf, html_to_pdf, make_fetcher
@@ -42,8 +43,10 @@ HOSTILE = {
 
 def _render(project: Project, job: Job) -> tuple[str, RenderedPdf]:
     inputs = Inputs(project, [job])
-    doc, translator = inputs.printed(job, None)
-    html = render_html(doc, translator, project.templates_dir)
+    doc = inputs.printed(job, None)
+    record = TranslationRecord(job.lang, "draft", 0, ())
+    html = render_html(doc, inputs.catalogs(job.lang, job.handout), project.templates_dir,
+                       record).html
     return html, html_to_pdf(html, project.templates_dir, [project.templates_dir])
 
 

@@ -15,7 +15,8 @@ another language:
   lecturabilidad", Consigna 214), in the corrected form 206.84 − 60·syllables/word −
   1.02·words/sentence that textstat and legible.es use; and Szigriszt-Pazos perspicuity
   (Szigriszt Pazos 1993) read on the INFLESZ scale (Barrio-Cantalejo et al. 2008, Anales del
-  Sistema Sanitario de Navarra 31(2)). Syllables from pyphen's Spanish hyphenation dictionary.
+  Sistema Sanitario de Navarra 31(2)). Syllables by the RAE rules of Spanish syllable division
+  (``syllables.py``), not pyphen, whose hyphenation points undercount ("agua", "ayuda").
 * Indonesian, Vietnamese, Arabic, Thai, Chinese: no validated formula is implemented here, so
   they get a clearly labelled language-independent measure, sentence length, counted in the
   unit the script allows: words (Indonesian, Arabic), syllables (Vietnamese, which spaces

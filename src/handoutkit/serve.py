@@ -173,7 +173,7 @@ def create_app(project: Project, clinic_path: Path | None = None,
                 raise InvalidChoice(name, value[:40], allowed)
 
         check("handout", handout, project.handout_ids())
-        languages = project.languages()
+        languages = project.topic_languages(handout)
         check("lang", lang, languages)
         check("level", level, list(LEVELS))
         if region:
@@ -251,19 +251,37 @@ def create_app(project: Project, clinic_path: Path | None = None,
     def handouts() -> dict[str, Any]:
         """Topics, languages (in their own names, with catalog coverage), levels and regions."""
         from .build import load_handouts
+        from .catalog import load_catalog
         from .i18n import status
         from .languages import language
 
-        coverage: dict[str, list[float]] = {}
-        for row in status(project):
-            coverage.setdefault(row.lang, []).append(row.percent)
+        rows = {(row.lang, row.domain): row for row in status(project)}
         sources = load_handouts(project, project.handout_ids())
+
+        def topic_language(handout: str, code: str) -> dict[str, Any]:
+            row = rows.get((code, handout))
+            catalog = load_catalog(project.catalog_path(code, handout)) if row else None
+            review = catalog.review if catalog else None
+            reviewed = bool(review and catalog and catalog.translations and all(
+                review.covers(ctx, msgid, tr)
+                for (ctx, msgid), tr in catalog.translations.items()))
+            return {"code": code, "name": language(code).name,
+                    "direction": language(code).direction,
+                    "coverage": row.percent if row else 100.0,
+                    "translation": "source" if row is None else (
+                        "reviewed" if reviewed else "draft"),
+                    "reviewed_by": review.by if reviewed and review else None}
+
         return {
-            "handouts": [{"id": s.id, "version": s.handout.version,
-                          "reviewed": s.handout.reviewed.isoformat()} for s in sources.values()],
+            "handouts": [{"id": s.id, "title": s.handout.title if isinstance(
+                              s.handout.title, str) else s.handout.title["standard"],
+                          "version": s.handout.version,
+                          "reviewed": s.handout.reviewed.isoformat(),
+                          "languages": [topic_language(s.id, code)
+                                        for code in project.topic_languages(s.id)]}
+                         for s in sources.values()],
             "languages": [{"code": code, "name": language(code).name,
-                           "direction": language(code).direction,
-                           "coverage": min(coverage.get(code, [100.0]))}
+                           "direction": language(code).direction}
                           for code in project.languages()],
             "levels": [{"name": lvl.name, "description": lvl.description}
                        for lvl in LEVELS.values()],

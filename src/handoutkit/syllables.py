@@ -58,9 +58,9 @@ def spanish_syllables(word: str) -> int:
 
 def _letter_syllables(letters: list[tuple[str, str]]) -> int:
     """Syllables of one run of letters, each given as (base letter, combining marks)."""
-    # Each letter becomes "S" (strong: a e o, or a stressed í ú, or ï, the poets' mark of a
-    # hiatus), "W" (weak: i u ü, vowel y),
-    # "h" (silent, let vowels on either side meet) or "C" (consonant, silent u included).
+    # Each letter becomes "S" (strong: a e o, a stressed í ú, or ï, the poets' hiatus mark),
+    # "W" (weak: i u ü, vowel y), "h" (silent: the vowels on either side meet) or "C"
+    # (a consonant, or the silent u of que/qui/gue/gui).
     kinds: list[str] = []
     bases = [base for base, _ in letters]
     for i, (base, marks) in enumerate(letters):

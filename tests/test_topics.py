@@ -1,0 +1,194 @@
+"""Any topic in its own languages: languages per topic, the coverage gate, sign-off, strict."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from handoutkit.cli import app
+from handoutkit.project import TEMPLATE_DOMAIN, Project
+
+from .conftest import HANDOUT, pdf_text, set_msgstr, squash
+
+runner = CliRunner()
+
+SCRATCH = """\
+id: scratch-topic
+version: 0.1.0
+reviewed: 2026-11-01
+review_by: 2027-11-01
+publisher: Test clinic
+title: Washing your hands
+summary: Clean hands stop germs. Wash them often.
+disclaimer: This sheet gives general facts.
+sections:
+  - id: when
+    heading: When to wash
+    kind: steps
+    points:
+      - {id: before, text: Wash before you eat.}
+      - {id: after, text: Wash after you use the toilet.}
+  - id: help
+    kind: help
+    heading: Get help now
+    points:
+      - {id: lead, text: "Call your emergency number if someone:"}
+      - {id: faint, text: faints and does not wake up}
+sources:
+  - {title: Handwashing, publisher: CDC, year: 2024, url: "https://www.cdc.gov/clean-hands/",
+     accessed: 2026-11-01}
+"""
+
+
+def invoke(project: Project, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, [*args, "--project", str(project.root)])
+
+
+def _manifest(out: Path) -> dict[str, dict[str, object]]:
+    data = json.loads((out / "manifest.json").read_text())
+    return {entry["path"]: entry for entry in data["outputs"]}
+
+
+@pytest.fixture
+def scratch(project: Project) -> Project:
+    folder = project.handouts_dir / "scratch-topic"
+    folder.mkdir()
+    (folder / "handout.yaml").write_text(SCRATCH)
+    return project
+
+
+def test_a_topic_without_catalogs_builds_in_english_only(scratch: Project, tmp_path: Path
+                                                         ) -> None:
+    result = invoke(scratch, "build", "scratch-topic", "-o", str(tmp_path), "--json")
+    assert result.exit_code == 0, result.output
+    documents = json.loads(result.stdout)["documents"]
+    assert {d["lang"] for d in documents} == {"en"} and len(documents) == 2
+    assert all(d["translation"]["status"] == "source" for d in documents)
+    text = pdf_text(tmp_path / "scratch-topic" / "en" / "scratch-topic.en.easy.a4.pdf")
+    assert "Wash before you eat." in text and "Get help now" in text
+    assert not (tmp_path / "scratch-topic" / "es").exists()
+
+    check = invoke(scratch, "check", "scratch-topic", "--json")
+    assert check.exit_code == 0, check.output
+    assert {r["lang"] for r in json.loads(check.stdout)} == {"en"}
+
+
+def test_asking_for_a_language_the_topic_lacks_is_an_input_error(scratch: Project,
+                                                                  tmp_path: Path) -> None:
+    result = invoke(scratch, "build", "scratch-topic", "--lang", "es", "-o", str(tmp_path))
+    assert result.exit_code == 2
+    assert "scratch-topic has no es translation" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_scratch_topic_does_not_break_a_regional_build(scratch: Project, tmp_path: Path
+                                                        ) -> None:
+    """The region's languages the topic lacks are left out; English stands in for none."""
+    result = invoke(scratch, "build", "scratch-topic", "--region", "TH", "-l", "easy",
+                    "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    [pdf] = tmp_path.rglob("*.pdf")
+    assert pdf.name == "scratch-topic.en.easy.TH.a4.pdf"
+
+
+def test_an_incomplete_translation_is_not_built_and_says_why(project: Project,
+                                                             tmp_path: Path) -> None:
+    catalog = project.catalog_path("es", HANDOUT)
+    text = catalog.read_text()
+    # Blank every translation of the topic: the document would be English filed as Spanish.
+    blanked = "\n".join('msgstr ""' if line.startswith('msgstr "') and i > 20 else line
+                        for i, line in enumerate(text.splitlines()))
+    catalog.write_text(blanked + "\n")
+    result = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "easy", "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "not built: only" in result.stderr and "printed strings" in result.stderr
+    assert not list(tmp_path.rglob("*.pdf"))
+    strict = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "easy", "--strict",
+                    "-o", str(tmp_path))
+    assert strict.exit_code == 1
+
+
+def test_a_missing_template_word_is_a_fallback_and_strict_refuses_it(project: Project,
+                                                                     tmp_path: Path) -> None:
+    set_msgstr(project.catalog_path("es", TEMPLATE_DOMAIN), "sources", "", msgid="Sources")
+    out = tmp_path / "out"
+    result = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "standard", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "handoutkit:sources" in result.stderr
+    [entry] = _manifest(out).values()
+    assert "handoutkit:sources" in entry["fallbacks"]  # type: ignore[operator]
+    # Up to date, and still refused: --strict is part of what decides a document.
+    strict = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "standard", "--strict",
+                    "-o", str(out))
+    assert strict.exit_code == 1
+    assert "handoutkit:sources" in strict.stderr
+
+
+def test_sign_off_makes_documents_reviewed_until_an_entry_changes(project: Project,
+                                                                 tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ("build", HANDOUT, "--lang", "en", "--lang", "es", "-l", "easy", "-o", str(out))
+    assert invoke(project, *args).exit_code == 0
+    manifest = _manifest(out)
+    english = f"{HANDOUT}/en/{HANDOUT}.en.easy.a4.pdf"
+    spanish = f"{HANDOUT}/es/{HANDOUT}.es.easy.a4.pdf"
+    assert manifest[english]["translation"]["status"] == "source"  # type: ignore[index]
+    assert manifest[spanish]["translation"]["status"] == "draft"  # type: ignore[index]
+    assert "Draft translation: not yet checked by a medical translator" in squash_text(
+        out / spanish)
+    refused = invoke(project, *args, "--require-review")
+    assert refused.exit_code == 1 and "draft translation" in refused.stderr
+
+    review = invoke(project, "i18n", "review", "es", "--by", "Ana Pérez", "--date",
+                    "2026-11-28")
+    assert review.exit_code == 0, review.output
+    assert invoke(project, *args, "--require-review").exit_code == 0
+    entry = _manifest(out)[spanish]["translation"]
+    assert entry["status"] == "reviewed" and entry["reviewed_by"] == "Ana Pérez"  # type: ignore[index]
+    assert entry["reviewed_on"] == "2026-11-28"  # type: ignore[index]
+    printed = squash_text(out / spanish)
+    assert squash("Ana Pérez") in printed and squash("Draft translation") not in printed
+
+    # A later edit of an entry every document prints makes them drafts again.
+    set_msgstr(project.catalog_path("es", HANDOUT), "title.easy", "El kratom y el dolor")
+    again = invoke(project, *args, "--require-review")
+    assert again.exit_code == 1 and "draft translation" in again.stderr
+    assert invoke(project, *args).exit_code == 0
+    assert _manifest(out)[spanish]["translation"]["status"] == "draft"  # type: ignore[index]
+
+
+def squash_text(path: Path) -> str:
+    return squash(pdf_text(path))
+
+
+def test_preview_is_written_beside_the_print_pdf(project: Project, tmp_path: Path) -> None:
+    args = ("build", HANDOUT, "--lang", "es", "-l", "easy", "-o", str(tmp_path))
+    assert invoke(project, *args).exit_code == 0
+    pdf = tmp_path / HANDOUT / "es" / f"{HANDOUT}.es.easy.a4.pdf"
+    before = pdf.read_bytes()
+    assert invoke(project, *args, "--preview").exit_code == 0
+    assert pdf.read_bytes() == before
+    assert (tmp_path / HANDOUT / "es" / f"{HANDOUT}.es.easy.a4.preview.pdf").exists()
+
+
+def test_a_fact_for_an_unknown_region_names_its_line(project: Project, tmp_path: Path) -> None:
+    facts = project.handouts_dir / HANDOUT / "regions.yaml"
+    text = facts.read_text()
+    facts.write_text(text.replace("\n  US-LA:", "\n  US-XX:", 1))
+    result = invoke(project, "build", HANDOUT, "-l", "easy", "--lang", "en", "-o",
+                    str(tmp_path))
+    assert result.exit_code == 2
+    line = next(i for i, row in enumerate(facts.read_text().splitlines(), 1) if "US-XX:" in row)
+    assert f"regions.yaml:{line}: facts for unknown region 'US-XX'" in result.stderr
+
+
+def test_init_adds_a_language_to_a_new_topic(scratch: Project) -> None:
+    result = invoke(scratch, "i18n", "init", "es", "--topic", "scratch-topic")
+    assert result.exit_code == 0, result.output
+    assert scratch.catalog_path("es", "scratch-topic").exists()
+    assert "es" in scratch.topic_languages("scratch-topic")
+    shutil.rmtree(scratch.handouts_dir / "scratch-topic")
