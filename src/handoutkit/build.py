@@ -126,6 +126,11 @@ class Inputs:
         self.regions = {code: load_region(project.handouts_dir, code)
                         for code in sorted({job.region for job in jobs if job.region})}
         self._printed: dict[tuple[Job, str | None], PrintedHandout] = {}
+        for name in (TEMPLATE_NAME, STYLESHEET_NAME):
+            path = project.templates_dir / name
+            if not path.is_file():
+                raise InputError.at(f"the template {name} is missing or not a file", path,
+                                    hint="restore it from the project's templates/ folder")
         # Parse every catalog now: a broken .po stops the build before any PDF is written.
         for lang in sorted({lang for job in jobs for lang in (job.lang, job.also) if lang}):
             for handout in sorted({job.handout for job in jobs}):

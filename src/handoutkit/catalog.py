@@ -115,13 +115,26 @@ def _load_cached(path: Path, digest: str, text: str) -> MessageCatalog:
                 translations[(message.context, message.id[0])] = forms
         elif isinstance(message.string, str) and message.string:
             translations[(message.context, str(message.id))] = message.string
+    plural = _plural_function(catalog, path, text)
+    return MessageCatalog(path, catalog, translations, plural, read_review(text))
+
+
+def _plural_function(catalog: Catalog, path: Path, text: str
+                     ) -> gettext._PluralFunc:  # type: ignore[name-defined]
+    """The catalog's plural rule, checked to pick an existing form for every count."""
+    line = next((i for i, row in enumerate(text.splitlines(), 1) if "Plural-Forms:" in row), None)
+    hint = "copy the Plural-Forms line for this language from the gettext manual"
     try:
         plural = gettext.c2py(catalog.plural_expr)
-    except ValueError:
+        forms = {int(plural(n)) for n in range(1001)}
+    except (ValueError, ArithmeticError, RecursionError):
+        raise InputError.at(f"invalid Plural-Forms expression {catalog.plural_expr!r}", path,
+                            line, hint=hint) from None
+    if not forms <= set(range(catalog.num_plurals)):
         raise InputError.at(
-            f"invalid Plural-Forms expression {catalog.plural_expr!r}", path,
-            hint="copy the Plural-Forms line for this language from the gettext manual") from None
-    return MessageCatalog(path, catalog, translations, plural, read_review(text))
+            f"Plural-Forms picks form {max(forms)} but nplurals={catalog.num_plurals}", path,
+            line, hint=hint)
+    return plural
 
 
 Translation = str | tuple[str, ...]

@@ -18,6 +18,9 @@ from .errors import Problem
 PYTHON_FORMAT = re.compile(r"%(?:\((\w+)\))?[#0 +-]?\d*(?:\.\d+)?[sdifr%]")
 BRACE_FORMAT = re.compile(r"(?<!\{)\{(\w*)\}(?!\})")
 #: Markup or template syntax has no place in a translation: it is printed literally at best.
+#: Embeddings, overrides and isolates (U+202A–E, U+2066–9) reorder text on the page; the
+#: template isolates left-to-right runs itself. (The plain marks LRM/RLM are allowed.)
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!?]|\{\{|\{%|\burl\s*\(", re.IGNORECASE)
 
 
@@ -84,6 +87,11 @@ def _text_problems(text: str, allowed: set[str], required: set[str],
     if required - found:
         problems.append((f"the translation drops {', '.join(sorted(required - found))}",
                          "keep every placeholder of the English text, spelled the same", True))
+    controls = sorted({f"U+{ord(c):04X}" for c in text if c in BIDI_CONTROLS})
+    if controls:
+        problems.append((f"bidirectional control character {', '.join(controls)} in the "
+                         "translation: it can reorder or mirror the printed text",
+                         "remove it; the page sets the text direction itself", True))
     if MARKUP.search(text):
         problems.append(("HTML, CSS or template syntax in the translation",
                          "write plain text only: it is printed literally, never as markup",

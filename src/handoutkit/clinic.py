@@ -23,6 +23,7 @@ from .errors import InputError
 from .plan import load_toml, toml_line_of, validate_toml
 
 MAX_LOGO_BYTES = 200 * 1024
+MAX_LOGO_PIXELS = 2048 * 2048
 LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
 
 
@@ -77,4 +78,12 @@ def _logo_data_url(logo: Path, profile: Path) -> str:
     if not looks_right:
         raise InputError.at(f"logo {logo.name!r} is not a valid {logo.suffix} file", profile,
                             line, hint="export the logo again from your design tool")
+    if kind == "image/png":
+        # A tiny file can declare a huge image (it compresses well): decoding 12,000 × 12,000
+        # pixels costs over a gigabyte. The header says the size before anything is decoded.
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        if width * height > MAX_LOGO_PIXELS:
+            raise InputError.at(f"logo is {width:,} × {height:,} pixels, over the limit of "
+                                f"{MAX_LOGO_PIXELS:,} pixels", profile, line,
+                                hint="a logo prints 8 mm high: 600 pixels wide is plenty")
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"

@@ -168,8 +168,18 @@ def _key(message: Message) -> tuple[str | None, str]:
 
 
 def check_catalog(path: Path) -> list[Finding]:
-    """Every problem in one ``.po`` file; a syntax error raises :class:`InputError`."""
-    return check_messages(parse_po(path), path)
+    """Every problem in one ``.po`` file that would break or mislead a build.
+
+    A syntax error raises :class:`InputError`; a bad Plural-Forms rule is found by loading
+    the catalog as a build would.
+    """
+    findings = check_messages(parse_po(path), path)
+    if not any(f.blocks_build for f in findings):
+        try:
+            load_catalog(path)
+        except InputError as exc:
+            findings += [Finding(p, True) for p in exc.problems]
+    return findings
 
 
 def check_project(project: Project, langs: list[str] | None = None) -> list[Finding]:

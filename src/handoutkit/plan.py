@@ -249,6 +249,9 @@ def load_toml(path: Path, kind: str) -> dict[str, Any]:
     text = read_text(path, 256 * 1024, kind)
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise InputError.at("TOML nested too deeply", path,
+                            hint="check the brackets: plan and clinic files are flat") from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         line = None

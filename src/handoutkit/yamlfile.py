@@ -85,6 +85,10 @@ def load_yaml(path: Path, kind: str = "YAML file", text: str | None = None) -> Y
                             hint="check indentation, colons and quotes on this line") from None
     except yaml.YAMLError as exc:
         raise InputError.at(f"YAML error: {exc}", path) from None
+    except RecursionError:
+        raise InputError.at("YAML nested too deeply", path,
+                            hint="a handout needs a few levels of nesting; check the brackets"
+                            ) from None
     finally:
         loader.dispose()
 
@@ -125,7 +129,13 @@ class _Builder:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except ValueError as exc:  # an impossible date such as 2026-02-30
+            raise InputError.at(f"{node.value!r} is not a valid value: {exc}", self.doc.path,
+                                node.start_mark.line + 1,
+                                hint="write dates as YYYY-MM-DD, with a day that exists"
+                                ) from None
 
 
 def validate(model: type[BaseModel], doc: YamlDocument, what: str) -> Any:
