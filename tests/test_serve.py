@@ -22,9 +22,8 @@ from pypdf import PdfReader
 from handoutkit.project import Project
 from handoutkit.serve import Limits, _ScrubPreparedFor, create_app
 
-from .conftest import ROOT, squash
+from .conftest import HANDOUT, ROOT, squash
 
-HANDOUT = "kratom-chronic-pain"
 # Made at run time, so the name stands in no file of the tree unless the desk writes it there.
 NAME = f"Zeb {uuid.uuid4().hex[:12]}"
 
@@ -35,7 +34,7 @@ def text_of(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    app = create_app(Project(ROOT), limits=Limits(workers=1))
+    app = create_app(Project(ROOT), limits=Limits(workers=1), allowed_hosts=["testserver"])
     with TestClient(app) as test_client:
         yield test_client
 
@@ -50,9 +49,14 @@ def test_handouts_lists_languages_in_their_own_names(client: TestClient) -> None
     data = client.get("/api/handouts").json()
     names = {lang["code"]: lang["name"] for lang in data["languages"]}
     assert names["es"] == "español" and names["th"] == "ไทย" and names["ar"] == "العربية"
-    assert all(lang["coverage"] == 100.0 for lang in data["languages"])
     assert {"US-AL", "TH"} <= {r["code"] for r in data["regions"]}
-    assert [h["id"] for h in data["handouts"]] == [HANDOUT]
+    [topic] = [h for h in data["handouts"] if h["id"] == HANDOUT]
+    assert topic["title"] == "Kratom and chronic pain"
+    languages = {lang["code"]: lang for lang in topic["languages"]}
+    assert languages["en"]["translation"] == "source"
+    # Per topic and language: the shipped translations are complete drafts.
+    assert all(lang["coverage"] == 100.0 and lang["translation"] == "draft"
+               for code, lang in languages.items() if code != "en")
 
 
 def test_render_returns_the_pdf_in_the_chosen_language(client: TestClient) -> None:
@@ -104,10 +108,65 @@ def test_bad_choices_get_422_naming_field_and_allowed(client: TestClient,
 def test_long_requests_and_other_methods_are_refused(client: TestClient) -> None:
     assert client.get("/api/render?handout=" + "a" * 5000).status_code == 414
     assert client.post("/api/render").status_code == 405
+    head = client.head("/healthz")
+    assert head.status_code == 200 and head.content == b""
+
+
+def test_a_foreign_host_is_refused(client: TestClient) -> None:
+    """DNS rebinding: a page elsewhere makes the browser call the desk under its own name."""
+    assert client.get("/healthz", headers={"host": "evil.example:8000"}).status_code == 421
+    assert client.get("/healthz", headers={"host": "127.0.0.1:8000"}).status_code == 200
+    assert client.get("/healthz", headers={"host": "[::1]:8000"}).status_code == 200
+
+
+@pytest.mark.parametrize("field", ["handout", "lang", "level", "region", "paper", "also"])
+def test_the_page_refuses_paths_in_every_parameter(client: TestClient, field: str) -> None:
+    params = {"handout": HANDOUT, "lang": "es", "level": "easy", field: "../../../etc/passwd"}
+    page = client.get("/", params=params)
+    assert page.status_code == 200
+    assert f"{field} must be one of" in page.text
+    assert str(ROOT) not in page.text and "root:" not in page.text
+    api = client.get("/api/render", params=params)
+    assert api.status_code == 422
+    assert api.json()["detail"][0]["message"] in page.text  # the same words on both
+
+
+def test_page_and_api_name_the_same_file(client: TestClient) -> None:
+    params = {"handout": HANDOUT, "lang": "es", "level": "easy", "also": "es"}
+    page = client.get("/", params=params).text
+    response = client.get("/api/render", params=params)
+    name = response.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    assert name == f"{HANDOUT}.es.easy.a4.pdf" and name in page
+    assert client.get("/", params={**params, "paper": "a5"}).text.count("paper must be one of")
+
+
+def test_a_killed_worker_is_replaced(tmp_path: Path) -> None:
+    import signal
+
+    app = create_app(Project(ROOT), limits=Limits(workers=1), allowed_hosts=["testserver"])
+    params = {"handout": HANDOUT, "lang": "en", "level": "easy"}
+    with TestClient(app) as desk:
+        assert desk.get("/api/render", params=params).status_code == 200
+        pool = next(iter(app.state.pools))
+        for process in list(pool._processes.values()):
+            os.kill(process.pid, signal.SIGKILL)
+        started = time.monotonic()
+        response = desk.get("/api/render", params={**params, "level": "standard"})
+        assert response.status_code == 200 and time.monotonic() - started < 10
+        assert desk.get("/healthz").json()["pools_replaced"] == 1
+
+
+def test_a_name_with_bidi_controls_is_refused_and_never_echoed(client: TestClient) -> None:
+    for name in ("Ann\u202eeliF", "x" * 150):
+        response = client.get("/api/render", params={"handout": HANDOUT, "lang": "en",
+                                                     "level": "easy", "prepared_for": name})
+        assert response.status_code == 422
+        assert name not in response.text and "eliF" not in response.text
 
 
 def test_rate_limit(tmp_path: Path) -> None:
-    app = create_app(Project(ROOT), limits=Limits(workers=1, rate_per_second=0.001, burst=3))
+    app = create_app(Project(ROOT), limits=Limits(workers=1, rate_per_second=0.001, burst=3),
+                     allowed_hosts=["testserver"])
     with TestClient(app) as limited:
         codes = [limited.get("/healthz").status_code for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]
@@ -178,7 +237,9 @@ def test_end_to_end_in_headless_chromium(tmp_path: Path) -> None:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.1)
+                time.sleep(0.1)  # polling a server that gives no readiness event
+        else:
+            raise AssertionError("the desk did not answer /healthz within 10 s")
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
         for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -188,7 +249,7 @@ def test_end_to_end_in_headless_chromium(tmp_path: Path) -> None:
             options.add_argument(flag)
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
         try:
-            driver.get(base + "/")
+            driver.get(f"{base}/?handout={HANDOUT}")
             Select(driver.find_element(By.ID, "lang")).select_by_value("ar")
             Select(driver.find_element(By.ID, "level")).select_by_value("easy")
             driver.find_element(By.ID, "prepared_for").send_keys(NAME)

@@ -374,6 +374,10 @@ def serve_command(
         show_default=False)] = None,
     workers: Annotated[int, typer.Option(
         "--workers", min=1, help="Render worker processes.")] = 2,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="A host name clients use to reach the desk (repeatable; "
+        "required with a non-loopback --host). Requests naming any other host are refused.",
+        show_default=False)] = None,
     project: ProjectOption = None,
 ) -> None:
     """Run the print desk: a local web page and HTTP API that render handouts on demand.
@@ -389,7 +393,7 @@ def serve_command(
 
     with user_errors():
         proj = _project(project)
-        serve(proj, host, port, clinic, workers)
+        serve(proj, host, port, clinic, workers, allow_host)
 
 
 i18n_app = typer.Typer(

@@ -10,10 +10,10 @@ from .catalog import Translator
 from .errors import InputError
 from .languages import language
 from .levels import LEVELS
-from .plan import Job
+from .plan import choose_job
 from .project import SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
-from .regions import load_region
 from .render import environment, gettext_globals
+from .serve import public_message
 from .translate import catalogs_for
 
 DESK_TEMPLATE = "desk.html.j2"
@@ -44,14 +44,12 @@ def _result(project: Project, chosen: dict[str, str]) -> dict[str, Any]:
     """What the page shows after the form is sent: preview, readability, links."""
     params = {k: v for k, v in chosen.items() if v and k != "prepared_for"}
     try:
-        region = chosen["region"] or None
-        paper = chosen["paper"] or (load_region(project.handouts_dir, region).paper
-                                    if region else "a4")
-        job = Job(chosen["handout"], chosen["lang"], chosen["level"], paper, region,
-                  chosen["large_print"] in ("1", "true", "on"), chosen["also"] or None)
+        job = choose_job(project, chosen["handout"], chosen["lang"], chosen["level"],
+                         chosen["region"] or None, chosen["paper"] or None,
+                         chosen["large_print"] in ("1", "true", "on"), chosen["also"] or None)
         report = readability_reports(project, [job])[0]
-    except (InputError, KeyError) as exc:
-        return {"error": str(exc)}
+    except InputError as exc:  # the same message the API gives; never a server path
+        return {"error": "; ".join(public_message(p.message, project) for p in exc.problems)}
     render = dict(params)
     if chosen["prepared_for"]:
         render["prepared_for"] = chosen["prepared_for"]

@@ -128,6 +128,39 @@ def make_plan(project: Project, handouts: list[str] | None = None,
     return jobs
 
 
+class InvalidChoice(InputError):
+    """A choice that is not one of the allowed values (a request parameter, an option)."""
+
+    def __init__(self, field_name: str, value: str, allowed: list[str]):
+        self.field_name, self.value, self.allowed = field_name, value[:40], allowed
+        super().__init__(Problem(f"{field_name} must be one of: {', '.join(allowed)}"))
+
+
+def choose_job(project: Project, handout: str, lang: str, level: str,
+               region: str | None = None, paper: str | None = None,
+               large_print: bool = False, also: str | None = None) -> Job:
+    """One document, every choice checked against what the project has (the print desk's
+    page and API both make their documents here, so they agree on names and errors)."""
+
+    def check(name: str, value: str, allowed: list[str]) -> None:
+        if value not in allowed:
+            raise InvalidChoice(name, value, allowed)
+
+    check("handout", handout, project.handout_ids())
+    languages = project.topic_languages(handout)
+    check("lang", lang, languages)
+    check("level", level, list(LEVEL_NAMES))
+    if region:
+        check("region", region, region_codes(project.handouts_dir))
+    if paper:
+        check("paper", paper, list(PAPERS))
+    if also:
+        check("also", also, languages)
+    chosen_paper = paper or (load_region(project.handouts_dir, region).paper if region else "a4")
+    return Job(handout, lang, level, chosen_paper, region or None, large_print,
+               also if also != lang else None)
+
+
 def _choose(what: str, asked: list[str] | None, available: list[str], command: str) -> list[str]:
     if not asked:
         return available

@@ -13,15 +13,18 @@ import io
 import logging
 import re
 import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from . import __version__
@@ -30,14 +33,33 @@ from .clinic import Clinic, load_clinic
 from .errors import InputError
 from .languages import PAPERS
 from .levels import LEVELS
-from .plan import Job
+from .plan import InvalidChoice, Job
+from .plan import choose_job as make_job
 from .project import Project
 from .regions import load_region, region_codes
 
 MAX_PREPARED_FOR = 80
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_URL_BYTES = 4096
 #: The value runs to the next parameter; in a whole request line, to " HTTP/".
 SCRUB = re.compile(r"(prepared_for=).*?(?=&|\"| HTTP/|$)")
+
+
+def host_name(header: str) -> str:
+    """The name in a ``Host`` header, without its port (``[::1]:8000`` → ``::1``)."""
+    if header.startswith("["):
+        return header[1:].split("]")[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def printable_name(name: str) -> bool:
+    """A name to print: no control or bidi formatting characters that could reorder a page."""
+    return not any(unicodedata.category(c) in ("Cc", "Cf") for c in name)
+
+
+def public_message(message: str, project: Project) -> str:
+    """``message`` without the server's own paths."""
+    return message.replace(str(project.root) + "/", "").replace(str(project.root), ".")
 
 
 class _ScrubPreparedFor(logging.Filter):
@@ -65,6 +87,7 @@ class Limits:
 @dataclass
 class Stats:
     renders: int = 0
+    pools_replaced: int = 0
     cache_hits: int = 0
     rejected_busy: int = 0
     rejected_rate: int = 0
@@ -74,12 +97,6 @@ class Stats:
 class _Bucket:
     tokens: float
     stamp: float = field(default_factory=time.monotonic)
-
-
-class InvalidChoice(Exception):
-    def __init__(self, field_name: str, value: str, allowed: list[str]):
-        self.field_name, self.value, self.allowed = field_name, value, allowed
-        super().__init__(f"{field_name}: {value!r} is not one of {', '.join(allowed)}")
 
 
 # --- rendering, in worker processes ------------------------------------------------------------
@@ -107,7 +124,7 @@ def _render_pdf(root: str, job: Job, clinic_path: str | None, prepared_for: str 
 # --- the app -------------------------------------------------------------------------------
 
 def create_app(project: Project, clinic_path: Path | None = None,
-               limits: Limits | None = None) -> FastAPI:
+               limits: Limits | None = None, allowed_hosts: list[str] | None = None) -> FastAPI:
     limits = limits or Limits()
     clinic: Clinic | None = load_clinic(clinic_path) if clinic_path else None
     pool: list[ProcessPoolExecutor] = []
@@ -121,6 +138,7 @@ def create_app(project: Project, clinic_path: Path | None = None,
     app = FastAPI(title="handoutkit print desk", version=__version__, lifespan=lifespan,
                   description="Render plain-language patient handouts as PDF on demand.")
     stats = Stats()
+    app.state.pools = pool
     cache: OrderedDict[str, tuple[bytes, dict[str, Any]]] = OrderedDict()
     pending = asyncio.Semaphore(limits.workers + limits.queue)
     buckets: dict[str, _Bucket] = {}
@@ -135,12 +153,21 @@ def create_app(project: Project, clinic_path: Path | None = None,
                                             mp_context=multiprocessing.get_context("spawn")))
         return pool[0]
 
+    hosts = {*LOOPBACK_HOSTS, *(allowed_hosts or [])}
+
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
         if len(str(request.url)) > MAX_URL_BYTES:
             return JSONResponse({"detail": "request too long"}, status_code=414)
+        # A page on another site can make a browser send requests here under its own name
+        # (DNS rebinding): answer only to the names the desk is known by.
+        if host_name(request.headers.get("host", "")) not in hosts:
+            return JSONResponse({"detail": "unknown host"}, status_code=421)
         if request.method not in ("GET", "HEAD"):
             return JSONResponse({"detail": "only GET is served"}, status_code=405)
+        head = request.method == "HEAD"
+        if head:
+            request.scope["method"] = "GET"
         client = request.client.host if request.client else "?"
         bucket = buckets.setdefault(client, _Bucket(float(limits.burst)))
         now = time.monotonic()
@@ -153,6 +180,8 @@ def create_app(project: Project, clinic_path: Path | None = None,
                                 headers={"Retry-After": "1"})
         bucket.tokens -= 1
         response: Response = await call_next(request)
+        if head:
+            return Response(status_code=response.status_code, headers=dict(response.headers))
         return response
 
     @app.exception_handler(InvalidChoice)
@@ -161,42 +190,34 @@ def create_app(project: Project, clinic_path: Path | None = None,
             "field": exc.field_name, "value": exc.value, "allowed": exc.allowed,
             "message": f"{exc.field_name} must be one of: {', '.join(exc.allowed)}"}]})
 
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own 422 echoes the input: a patient's name must never come back.
+        return JSONResponse(status_code=422, content={"detail": [
+            {"field": str(err["loc"][-1]), "message": err["msg"]} for err in exc.errors()]})
+
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError) -> JSONResponse:
+        # The document could not be made from the project's files: never show server paths.
         return JSONResponse(status_code=422, content={"detail": [
-            {"message": p.message, "hint": p.hint} for p in exc.problems]})
+            {"message": public_message(p.message, project)} for p in exc.problems]})
 
     def choose_job(handout: str, lang: str, level: str, region: str | None, paper: str | None,
                    large_print: bool, also: str | None) -> Job:
-        def check(name: str, value: str, allowed: list[str]) -> None:
-            if value not in allowed:
-                raise InvalidChoice(name, value[:40], allowed)
-
-        check("handout", handout, project.handout_ids())
-        languages = project.topic_languages(handout)
-        check("lang", lang, languages)
-        check("level", level, list(LEVELS))
-        if region:
-            check("region", region, region_codes(project.handouts_dir))
-        if paper:
-            check("paper", paper, list(PAPERS))
-        if also:
-            check("also", also, languages)
-        chosen_paper = paper or (load_region(project.handouts_dir, region).paper
-                                 if region else "a4")
-        return Job(handout, lang, level, chosen_paper, region or None, large_print,
-                   also if also != lang else None)
+        return make_job(project, handout, lang, level, region, paper, large_print, also)
 
     async def rendered(job: Job, prepared_for: str | None, as_png: bool
                        ) -> tuple[bytes, dict[str, Any]]:
         if prepared_for is not None and len(prepared_for) > MAX_PREPARED_FOR:
-            raise InvalidChoice("prepared_for", prepared_for[:20] + "…",
-                                [f"at most {MAX_PREPARED_FOR} characters"])
+            raise InvalidChoice("prepared_for", "", [f"at most {MAX_PREPARED_FOR} characters"])
+        if prepared_for and not printable_name(prepared_for):
+            raise InvalidChoice("prepared_for", "", ["plain text without control characters"])
         key = None
         if not prepared_for:  # a named document is never cached
             options = BuildOptions(out_dir=project.root / "build", clinic=clinic)
-            key = document_key(Inputs(project, [job]), job, options)[0] + (".png" if as_png
-                                                                            else ".pdf")
+            # Keys read and hash the inputs: off the event loop.
+            key = (await asyncio.to_thread(document_key, Inputs(project, [job]), job, options)
+                   )[0] + (".png" if as_png else ".pdf")
             if key in cache:
                 stats.cache_hits += 1
                 cache.move_to_end(key)
@@ -224,10 +245,16 @@ def create_app(project: Project, clinic_path: Path | None = None,
     async def render_now(job: Job, prepared_for: str | None, as_png: bool
                          ) -> tuple[bytes, dict[str, Any]]:
         async with pending:
-            future = executor().submit(_render_pdf, str(project.root), job,
-                                       str(clinic_path) if clinic_path else None,
-                                       prepared_for or None, as_png)
-            result = await asyncio.wrap_future(future)
+            arguments = (str(project.root), job, str(clinic_path) if clinic_path else None,
+                         prepared_for or None, as_png)
+            try:
+                result = await asyncio.wrap_future(executor().submit(_render_pdf, *arguments))
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory): replace the pool, try once more.
+                stats.pools_replaced += 1
+                broken = pool.pop()
+                broken.shutdown(wait=False, cancel_futures=True)
+                result = await asyncio.wrap_future(executor().submit(_render_pdf, *arguments))
         stats.renders += 1
         return result
 
@@ -245,7 +272,8 @@ def create_app(project: Project, clinic_path: Path | None = None,
         """Liveness, with render and cache counters."""
         return {"status": "ok", "version": __version__, "renders": stats.renders,
                 "cache_hits": stats.cache_hits, "cached": len(cache),
-                "rejected_busy": stats.rejected_busy, "rejected_rate": stats.rejected_rate}
+                "rejected_busy": stats.rejected_busy, "rejected_rate": stats.rejected_rate,
+                "pools_replaced": stats.pools_replaced}
 
     @app.get("/api/handouts")
     def handouts() -> dict[str, Any]:
@@ -325,8 +353,11 @@ def create_app(project: Project, clinic_path: Path | None = None,
         return Response(data, media_type="image/png")
 
     @app.get("/", response_class=HTMLResponse)
-    async def page(request: Request, ui: str = Query("en", max_length=20)) -> HTMLResponse:
-        """The desk page: choose, preview, print or download. No JavaScript needed."""
+    def page(request: Request, ui: str = Query("en", max_length=20)) -> HTMLResponse:
+        """The desk page: choose, preview, print or download. No JavaScript needed.
+
+        A plain ``def``: FastAPI runs it in a thread, so its work never blocks the loop.
+        """
         from .desk import render_desk
 
         return HTMLResponse(render_desk(project, dict(request.query_params), ui,
@@ -340,9 +371,13 @@ class _Busy(Exception):
 
 
 def serve(project: Project, host: str, port: int, clinic_path: Path | None,
-          workers: int) -> None:
+          workers: int, allowed_hosts: list[str] | None = None) -> None:
     import uvicorn
 
-    app = create_app(project, clinic_path, Limits(workers=workers))
+    if host not in LOOPBACK_HOSTS and not allowed_hosts:
+        raise InputError.at(f"--host {host} serves other machines: name the host names "
+                            "clients use with --allow-host",
+                            hint="e.g. --allow-host desk.clinic.example")
+    app = create_app(project, clinic_path, Limits(workers=workers), allowed_hosts)
     print(f"handoutkit print desk: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
