@@ -1,0 +1,290 @@
+"""Faults and hostile input: kills at chosen points, concurrent builds, modes, clean errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from handoutkit.cli import app
+from handoutkit.output import TEMP_PREFIX
+from handoutkit.project import TEMPLATE_DOMAIN, Project
+
+from .conftest import HANDOUT, set_msgstr
+
+runner = CliRunner()
+
+
+def invoke(project: Project, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, [*args, "--project", str(project.root)])
+
+
+def _manifest_matches_disk(out: Path) -> None:
+    manifest = json.loads((out / "manifest.json").read_text())
+    for entry in manifest["outputs"]:
+        data = (out / entry["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
+
+
+# --- a build kills itself at a chosen write --------------------------------------------------
+
+#: Runs the CLI with os.replace or os.fsync patched to SIGKILL the process at their Nth call:
+#: a kill at an exact point of the atomic write, every time the test runs.
+KILLER = """
+import os, signal, sys
+from handoutkit.cli import app
+name, when, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+original, calls = getattr(os, name), [0]
+def patched(*args):
+    calls[0] += 1
+    if calls[0] == count and when == "before":
+        os.kill(os.getpid(), signal.SIGKILL)
+    result = original(*args)
+    if calls[0] == count and when == "after":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return result
+setattr(os, name, patched)
+sys.argv = ["handout", *sys.argv[4:]]
+app()
+"""
+
+
+@pytest.mark.parametrize(("call", "when", "count"), [
+    ("fsync", "before", 1),     # the first PDF written to its temp file, not yet renamed
+    ("replace", "before", 2),   # one PDF in place, the next about to be
+    ("replace", "after", 3),    # three PDFs in place, manifest not yet written
+    ("replace", "before", 5),   # every PDF in place, the manifest about to be
+])
+def test_a_build_killed_at_a_chosen_write_leaves_every_file_old_or_new(
+        project: Project, tmp_path: Path, call: str, when: str, count: int) -> None:
+    out = tmp_path / "out"
+    command = ["build", HANDOUT, "--lang", "en", "--lang", "es", "-q", "-j", "1",
+               "-C", str(project.root), "-o", str(out)]
+    handout = Path(sys.executable).with_name("handout")
+    subprocess.run([str(handout), *command], check=True)
+    old = {p: p.read_bytes() for p in out.rglob("*.pdf")}
+    old_manifest = (out / "manifest.json").read_bytes()
+    css = project.templates_dir / "handout.css"
+    css.write_text(css.read_text() + "\nh1 { letter-spacing: 0.01em; }\n")
+
+    killed = subprocess.run([sys.executable, "-c", KILLER, call, when, str(count), *command,
+                             "--force"], capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    changed = [p for p, data in old.items() if p.read_bytes() != data]
+    replaced = {"fsync": 0, "replace": count - (when == "before")}[call]
+    assert len(changed) == min(replaced, len(old))
+    assert (out / "manifest.json").read_bytes() == old_manifest or replaced > len(old)
+    json.loads((out / "manifest.json").read_text())  # never half-written
+
+    finished = subprocess.run([str(handout), *command], capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert not list(out.rglob(f"{TEMP_PREFIX}*"))  # our leftovers are cleaned up
+    _manifest_matches_disk(out)
+
+
+def test_cleanup_touches_only_our_own_temporary_files(project: Project, tmp_path: Path) -> None:
+    out = tmp_path / "home"
+    (out / "notes").mkdir(parents=True)
+    theirs = [out / ".notes.odt.tmp", out / "notes" / ".draft.tmp",
+              out / f"{HANDOUT}" / "en" / ".other.pdf.tmp"]
+    for path in theirs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("a user's file")
+    ours = out / HANDOUT / "en" / f"{TEMP_PREFIX}x.pdf.abc.tmp"
+    ours.write_text("left by a killed build")
+    result = invoke(project, "build", HANDOUT, "--lang", "en", "-l", "easy", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert all(path.read_text() == "a user's file" for path in theirs)
+    assert not ours.exists()
+
+
+def test_files_respect_the_umask_and_keep_their_mode(project: Project, tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "out"
+        assert invoke(project, "build", HANDOUT, "--lang", "en", "-l", "easy", "-o",
+                      str(out)).exit_code == 0
+        pdf = next(out.rglob("*.pdf"))
+        assert pdf.stat().st_mode & 0o777 == 0o644
+        assert (out / "manifest.json").stat().st_mode & 0o777 == 0o644
+        po = project.catalog_path("es", HANDOUT)
+        po.chmod(0o664)
+        assert invoke(project, "i18n", "update", "--lang", "es").exit_code == 0
+        assert po.stat().st_mode & 0o777 == 0o664
+    finally:
+        os.umask(old)
+
+
+def test_two_builds_at_once_keep_one_consistent_manifest(project: Project,
+                                                         tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    handout = Path(sys.executable).with_name("handout")
+    base = [str(handout), "build", HANDOUT, "-q", "-j", "1", "-C", str(project.root),
+            "-o", str(out)]
+    first = subprocess.Popen([*base, "--lang", "en"], stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen([*base, "--lang", "es"], stderr=subprocess.PIPE, text=True)
+    errors = [first.communicate(timeout=300)[1], second.communicate(timeout=300)[1]]
+    assert (first.returncode, second.returncode) == (0, 0), errors
+    assert not any("Traceback" in e for e in errors)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {e["lang"] for e in manifest["outputs"]} == {"en", "es"}  # neither lost the other's
+    _manifest_matches_disk(out)
+
+
+def test_a_build_waits_for_the_lock_then_gives_up_clearly(project: Project,
+                                                          tmp_path: Path) -> None:
+    import fcntl
+
+    from handoutkit.build import BuildOptions, build_documents
+    from handoutkit.output import LOCK_NAME, BuildBusy
+    from handoutkit.plan import Job
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with (out / LOCK_NAME).open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(BuildBusy, match="another handout build"):
+            build_documents(project, [Job(HANDOUT, "en", "easy")],
+                            BuildOptions(out_dir=out, lock_timeout=0.3))
+
+
+@pytest.mark.parametrize("kind", ["file", "read-only"])
+def test_an_unusable_build_folder_fails_before_any_work(project: Project, tmp_path: Path,
+                                                        kind: str) -> None:
+    out = tmp_path / "out"
+    if kind == "file":
+        out.write_text("not a folder")
+    else:
+        out.mkdir()
+        out.chmod(0o555)
+    if kind == "read-only" and os.access(out, os.W_OK):
+        pytest.skip("root can write to a read-only folder")
+    result = invoke(project, "build", HANDOUT, "--lang", "en", "-o", str(out))
+    assert result.exit_code == 2
+    assert "build folder" in result.stderr and "Traceback" not in result.output
+
+
+def test_fail_fast_with_workers_stops_promptly(project: Project, tmp_path: Path) -> None:
+    from .test_readability import _make_easy_english_hard
+
+    _make_easy_english_hard(project)
+    result = invoke(project, "build", HANDOUT, "-l", "easy", "-j", "2", "--fail-fast",
+                    "--json", "-o", str(tmp_path))
+    assert result.exit_code == 1
+    documents = json.loads(result.stdout)["documents"]
+    built = [d for d in documents if d["status"] == "built"]
+    assert len(built) <= 2  # at most what the other worker had in hand
+
+
+# --- tracebacks that must be input errors ----------------------------------------------------
+
+def _expect_input_error(project: Project, needle: str, *args: str) -> str:
+    result = invoke(project, *(args or ("build", HANDOUT, "--lang", "es", "-l", "easy")),
+                    "-o", str(project.root / "out"))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and needle in result.stderr, result.stderr
+    return str(result.stderr)
+
+
+@pytest.mark.parametrize("value", ["…al 100%", "5%y", "%(version)d de %(date)s"])
+def test_a_stray_percent_in_a_template_word_prints_as_text(project: Project, tmp_path: Path,
+                                                           value: str) -> None:
+    words = project.catalog_path("es", TEMPLATE_DOMAIN)
+    set_msgstr(words, "footer", value, msgid="Version %(version)s · Reviewed %(date)s")
+    result = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "easy", "-o",
+                    str(tmp_path))
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("rule", ["nplurals=2; plural=n+5;", "nplurals=2; plural=n/0;"])
+def test_a_broken_plural_rule_is_an_input_error_and_i18n_check_finds_it(project: Project,
+                                                                        rule: str) -> None:
+    words = project.catalog_path("es", TEMPLATE_DOMAIN)
+    text = words.read_text()
+    start = text.index('"Plural-Forms:')
+    end = text.index("\\n\"", start) + 3
+    words.write_text(text[:start] + f'"Plural-Forms: {rule}\\n"' + text[end:])
+    _expect_input_error(project, "Plural-Forms")
+    check = invoke(project, "i18n", "check", "--lang", "es")
+    assert check.exit_code == 2 and "Plural-Forms" in check.stderr
+
+
+def test_deep_nesting_and_impossible_dates_are_input_errors(project: Project) -> None:
+    path = project.handout_path(HANDOUT)
+    original = path.read_text()
+    path.write_text("title: " + "[" * 1000 + "\n")
+    _expect_input_error(project, "nested too deeply")
+    path.write_text(original.replace("\nreviewed: ", "\nreviewed: 2026-02-30 #", 1))
+    stderr = _expect_input_error(project, "2026-02-30")
+    assert "handout.yaml:" in stderr
+    path.write_text(original)
+    (project.root / "handout.toml").write_text("[plan]\nhandouts = " + "[" * 1000 + "\n")
+    _expect_input_error(project, "nested too deeply", "build")
+
+
+@pytest.mark.parametrize(("plan", "needle"), [
+    ('[plan]\nlarge_print = "no"\n', "large_print"),
+    ("[plan]\nclinic = 5\n", "clinic"),
+    ("[build]\nmin_coverage = 2\n", "min_coverage"),
+])
+def test_the_plan_file_is_validated(project: Project, plan: str, needle: str) -> None:
+    (project.root / "handout.toml").write_text(plan)
+    stderr = _expect_input_error(project, needle, "build")
+    assert "handout.toml:2:" in stderr
+
+
+def test_a_stylesheet_that_is_a_folder_is_an_input_error(project: Project) -> None:
+    css = project.templates_dir / "handout.css"
+    css.unlink()
+    css.mkdir()
+    _expect_input_error(project, "handout.css")
+
+
+def _png(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def test_a_huge_png_logo_is_refused_before_decoding(project: Project, tmp_path: Path) -> None:
+    (tmp_path / "logo.png").write_bytes(_png(12000, 12000))
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text('name = "Test clinic"\nlogo = "logo.png"\n')
+    stderr = _expect_input_error(project, "pixels", "build", HANDOUT, "--clinic", str(clinic))
+    assert "clinic.toml:2:" in stderr
+
+
+def test_a_clinic_url_is_filled_as_text_never_evaluated(project: Project, tmp_path: Path) -> None:
+    from handoutkit.translate import fill_url
+
+    from .conftest import pdf_text
+
+    template = "https://x.example/{handout.__class__.__mro__}/{handout}/{lang}/{foo}"
+    assert fill_url(template, handout="h", lang="es") == (
+        "https://x.example/{handout.__class__.__mro__}/h/es/{foo}")
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text(f'name = "Test clinic"\nhandout_url = "{template}"\n')
+    result = invoke(project, "build", HANDOUT, "--lang", "en", "-l", "easy", "--clinic",
+                    str(clinic), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    text = pdf_text(next((tmp_path / "out").rglob("*.pdf")))
+    assert "<class" not in text and "__mro__" in text.replace("\n", "")
+
+
+def test_bidi_controls_in_a_translation_are_found_by_i18n_check(project: Project) -> None:
+    set_msgstr(project.catalog_path("es", HANDOUT), "what-is-it.heading",
+               "\u202e¿Qué es el kratom?")
+    check = invoke(project, "i18n", "check", "--lang", "es")
+    assert check.exit_code == 2 and "U+202E" in check.stderr
+    _expect_input_error(project, "U+202E")
