@@ -24,12 +24,21 @@ from pathlib import Path
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
-from handoutkit import __version__
-from handoutkit.build import BuildOptions, Inputs, build_document, build_documents
+from handoutkit import (
+    BuildOptions,
+    Job,
+    PlanRequest,
+    Project,
+    __version__,
+    plan_jobs,
+    read_settings,
+    render_pdf,
+)
+from handoutkit import build as build_documents
+from handoutkit.catalog import TranslationRecord
 from handoutkit.pdf import PDF_VARIANT, html_to_pdf
-from handoutkit.plan import Job, plan_jobs, read_plan_file
-from handoutkit.project import Project
 from handoutkit.render import render_html
+from handoutkit.translate import catalogs_for, translate
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -60,15 +69,16 @@ def per_pdf(project: Project, out: Path) -> dict[str, float]:
     """One two-page A4 handout: the whole pipeline against WeasyPrint alone on its HTML."""
     job = Job(HANDOUT, "en", "standard", "a4")
     options = BuildOptions(out_dir=out)
-    inputs = Inputs(project, [job])
 
-    def pipeline() -> None:
-        inputs.printed.cache_clear()  # translate again every time, as a fresh build would
-        result, _ = build_document(inputs, job, options)
-        assert result.ok, result.problems
+    def pipeline() -> None:  # load, translate, score, render and verify, as a build does
+        render_pdf(project, job, options=options)
 
-    doc, translator = inputs.printed(job, None)
-    html = render_html(doc, translator, project.templates_dir)
+    from handoutkit.content import load_handout
+
+    catalogs = catalogs_for(project, job.lang, [HANDOUT])
+    doc = translate(load_handout(project.handout_path(HANDOUT)), job, catalogs)
+    html = render_html(doc, catalogs, project.templates_dir,
+                       TranslationRecord("en", "source", 0, ())).html
     base = project.templates_dir.as_uri() + "/"
     shared = FontConfiguration()
     # The same output options as handoutkit: tagged PDF/UA-1.
@@ -87,7 +97,7 @@ def per_pdf(project: Project, out: Path) -> dict[str, float]:
 
 
 def matrix(project: Project, work: Path) -> dict[str, float]:
-    jobs = plan_jobs(project, read_plan_file(project))  # type: ignore[arg-type]
+    jobs = plan_jobs(project, read_settings(project).plan or PlanRequest())
     figures: dict[str, float] = {"documents": len(jobs)}
     for workers in (1, 2):
         out = work / f"matrix-{workers}"

@@ -14,7 +14,7 @@ from handoutkit import __version__
 from handoutkit.cli import app
 from handoutkit.project import Project
 
-from .conftest import pdf_text
+from .conftest import ROOT, pdf_text
 
 runner = CliRunner()
 HANDOUT = "kratom-chronic-pain"
@@ -108,3 +108,22 @@ def test_real_process_builds_and_reports_errors(project: Project, tmp_path: Path
                          text=True, env=env, timeout=60)
     assert bad.returncode == 2
     assert "handout.yaml:" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_readme_python_snippet_runs_as_written(project: Project) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Use it from Python", 1)[1]
+    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
+    ran = subprocess.run([sys.executable, "-c", snippet], cwd=project.root, capture_output=True,
+                         text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    assert "built" in ran.stdout and "written nowhere" in ran.stdout
+    assert (project.root / "build" / HANDOUT / "en" / f"{HANDOUT}.en.easy.a4.pdf").exists()
+
+
+def test_the_public_api_is_exported_at_the_package_root() -> None:
+    import handoutkit
+
+    assert sorted(handoutkit.__all__) == sorted(["__version__", *handoutkit._EXPORTS])
+    for name in handoutkit.__all__:
+        assert getattr(handoutkit, name) is not None

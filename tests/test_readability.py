@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from handoutkit.build import BuildOptions, build_documents, readability_reports
+from handoutkit.build import BuildOptions, build_documents, check_readability
 from handoutkit.cli import app
 from handoutkit.languages import language
 from handoutkit.plan import Job, make_plan
@@ -94,7 +94,7 @@ def test_sentence_splitting_knows_each_script() -> None:
 def test_every_shipped_document_passes_its_gate() -> None:
     project = Project(ROOT)
     jobs = make_plan(project, [HANDOUT])
-    reports = readability_reports(project, jobs)
+    reports = check_readability(project, jobs)
     assert len(reports) == 2 * len(project.topic_languages(HANDOUT))
     for job, report in zip(jobs, reports, strict=True):
         assert report.passed, f"{job}: {report.explain()}"

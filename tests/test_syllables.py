@@ -227,7 +227,7 @@ def test_spanish_easy_score_agrees_with_an_independent_count(
         return real_score(doc)
 
     monkeypatch.setattr(build, "score", keep)
-    report = build.readability_reports(project, jobs)[0]
+    report = build.check_readability(project, jobs)[0]
     gate = next(m.value for m in report.measures if m.key == "fernandez-huerta")
 
     texts = docs[0].body_texts()

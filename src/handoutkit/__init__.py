@@ -2,15 +2,75 @@
 
 The build flow, one module per stage:
 
-    content  → load and validate ``handouts/<topic>/handout.yaml``
-    plan     → pick the topic × language × level × paper documents to make
-    catalog  → read ``locales/<lang>/LC_MESSAGES/*.po``; translate by message context
-    readability → score the printed text against the level's target
-    render   → Jinja2 HTML, then WeasyPrint PDF through a fetcher that loads only our assets
-    verify   → check the PDF (pages, glyphs) before it may be written
-    output   → write atomically and record it in ``build/manifest.json``
+    content     → load and validate ``handouts/<topic>/handout.yaml`` (``regions`` for places)
+    plan        → the topic × language × level × region × paper documents to make (``Job``)
+    translate   → every printed string through ``locales/<lang>/LC_MESSAGES/*.po``
+    readability → score the printed text in its own language against the level's target
+    render      → Jinja2 HTML, then WeasyPrint PDF through a fetcher that loads only our assets
+    verify      → check the PDF (pages, glyphs, PDF/UA) before it may be written
+    output      → write atomically and record it in ``build/manifest.json``
 
-``build.build_documents`` runs the flow; ``cli`` is a thin layer over it.
+The public API is what this module exports (the CLI and the print desk use it)::
+
+    from handoutkit import BuildOptions, Project, build, make_plan
+    project = Project.find()
+    report = build(project, make_plan(project, ["my-topic"], ["en"]), BuildOptions(out_dir=...))
+
+Names are imported on first use, so ``import handoutkit`` stays cheap for ``--help``.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+#: Public name → the module that defines it.
+_EXPORTS = {
+    "Project": "project",
+    "Job": "plan", "PlanRequest": "plan", "make_plan": "plan", "plan_jobs": "plan",
+    "choose_job": "plan", "read_settings": "plan", "Policy": "plan", "InvalidChoice": "plan",
+    "BuildOptions": "build", "BuildReport": "build", "DocumentResult": "build",
+    "build": "build", "render_pdf": "build", "check_readability": "build",
+    "ReadabilityReport": "readability", "TranslationRecord": "catalog",
+    "InputError": "errors", "Problem": "errors",
+    "language": "languages", "PAPERS": "languages",
+}
+__all__ = [
+    "PAPERS", "BuildOptions", "BuildReport", "DocumentResult", "InputError", "InvalidChoice",
+    "Job", "PlanRequest", "Policy", "Problem", "Project", "ReadabilityReport",
+    "TranslationRecord", "__version__", "build", "check_readability", "choose_job",
+    "language", "make_plan", "plan_jobs", "read_settings", "render_pdf",
+]
+
+if TYPE_CHECKING:
+    from .build import (
+        BuildOptions,
+        BuildReport,
+        DocumentResult,
+        build,
+        check_readability,
+        render_pdf,
+    )
+    from .catalog import TranslationRecord
+    from .errors import InputError, Problem
+    from .languages import PAPERS, language
+    from .plan import (
+        InvalidChoice,
+        Job,
+        PlanRequest,
+        Policy,
+        choose_job,
+        make_plan,
+        plan_jobs,
+        read_settings,
+    )
+    from .project import Project
+    from .readability import ReadabilityReport
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'handoutkit' has no attribute {name!r}")

@@ -27,7 +27,7 @@ from . import __version__
 from .catalog import MessageCatalog, TranslationRecord, translation_record
 from .clinic import Clinic
 from .content import HandoutSource, load_handout
-from .errors import InputError, Problem
+from .errors import InputError
 from .output import (
     BuildLock,
     Manifest,
@@ -362,21 +362,39 @@ def _render_guarded(inputs: Inputs, job: Job, options: BuildOptions
         return result, None
 
 
-def readability_reports(project: Project, jobs: list[Job]) -> list[ReadabilityReport]:
+def check_readability(project: Project, jobs: list[Job]) -> list[ReadabilityReport]:
     """Score each document's printed text without rendering it (``handout check``)."""
     inputs = Inputs(project, jobs)
     return [score(inputs.printed(job, None)) for job in jobs]
 
 
-def build_document_bytes(project: Project, job: Job, clinic: Clinic | None,
-                         prepared_for: str | None = None) -> tuple[bytes, dict[str, object]]:
-    """One document as PDF bytes, written nowhere (the print desk's renderer)."""
-    options = BuildOptions(out_dir=project.root / "build", clinic=clinic)
+#: The library's name for the build's entry point.
+build = build_documents
+
+
+class DocumentRefused(Exception):
+    """A document failed a check (too hard to read, too long, a draft where review is
+    required…): not bad input, so the desk answers it apart from a wrong choice."""
+
+    def __init__(self, result: DocumentResult):
+        self.result = result
+        super().__init__("; ".join(result.problems))
+
+
+def render_pdf(project: Project, job: Job, clinic: Clinic | None = None,
+               prepared_for: str | None = None,
+               options: BuildOptions | None = None) -> tuple[bytes, DocumentResult]:
+    """One document as PDF bytes, written nowhere (the print desk's renderer).
+
+    Raises :class:`DocumentRefused` when a check fails, :class:`InputError` on bad input.
+    """
+    options = options or BuildOptions(out_dir=project.root / "build", clinic=clinic)
     result, pdf = render_document(Inputs(project, [job]), job, options, prepared_for)
     if pdf is None:
-        raise InputError([Problem(p) for p in result.problems])
-    readability = result.readability.as_dict() if result.readability else {}
-    return pdf.data, readability
+        raise DocumentRefused(result)
+    result.pages, result.sha256 = pdf.page_count, sha256(pdf.data)
+    result.ok, result.status = True, "built"
+    return pdf.data, result
 
 
 def render_document(inputs: Inputs, job: Job, options: BuildOptions,

@@ -243,7 +243,7 @@ def check(
 
       handout check --region US-AL
     """
-    from .build import readability_reports
+    from .build import check_readability
 
     with user_errors():
         proj = _project(project)
@@ -253,7 +253,7 @@ def check(
         # One document per topic, language, level and region: paper does not change the text.
         jobs = list({(j.handout, j.lang, j.level, j.region): j
                      for j in plan_jobs(proj, request)}.values())
-        reports = readability_reports(proj, jobs)
+        reports = check_readability(proj, jobs)
     if as_json:
         typer.echo(json.dumps([{"handout": job.handout, "region": job.region,
                                 **report.as_dict()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from .build import readability_reports
+from .build import check_readability
 from .catalog import Translator
 from .errors import InputError
 from .languages import language
@@ -47,7 +47,7 @@ def _result(project: Project, chosen: dict[str, str]) -> dict[str, Any]:
         job = choose_job(project, chosen["handout"], chosen["lang"], chosen["level"],
                          chosen["region"] or None, chosen["paper"] or None,
                          chosen["large_print"] in ("1", "true", "on"), chosen["also"] or None)
-        report = readability_reports(project, [job])[0]
+        report = check_readability(project, [job])[0]
     except InputError as exc:  # the same message the API gives; never a server path
         return {"error": "; ".join(public_message(p.message, project) for p in exc.problems)}
     render = dict(params)

@@ -28,7 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from . import __version__
-from .build import BuildOptions, Inputs, document_key
+from .build import BuildOptions, DocumentRefused, Inputs, document_key
 from .clinic import Clinic, load_clinic
 from .errors import InputError
 from .languages import PAPERS
@@ -104,11 +104,12 @@ class _Bucket:
 def _render_pdf(root: str, job: Job, clinic_path: str | None, prepared_for: str | None,
                 as_png: bool) -> tuple[bytes, dict[str, Any]]:
     """Render one document in memory (nothing is written to disk): PDF, or page 1 as PNG."""
-    from .build import build_document_bytes
+    from .build import render_pdf
 
     project = Project(Path(root))
     clinic = load_clinic(Path(clinic_path)) if clinic_path else None
-    data, readability = build_document_bytes(project, job, clinic, prepared_for)
+    data, result = render_pdf(project, job, clinic, prepared_for)
+    readability = result.readability.as_dict() if result.readability else {}
     if as_png:
         import pypdfium2
 
@@ -195,6 +196,14 @@ def create_app(project: Project, clinic_path: Path | None = None,
         # FastAPI's own 422 echoes the input: a patient's name must never come back.
         return JSONResponse(status_code=422, content={"detail": [
             {"field": str(err["loc"][-1]), "message": err["msg"]} for err in exc.errors()]})
+
+    @app.exception_handler(DocumentRefused)
+    async def refused(request: Request, exc: DocumentRefused) -> JSONResponse:
+        # The choice was valid, but the document may not be printed: a conflict with the
+        # project's own state (too hard to read, a draft where review is required), not 422.
+        return JSONResponse(status_code=409, content={"detail": [
+            {"message": public_message(p.split("\n")[0], project)}
+            for p in exc.result.problems]})
 
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError) -> JSONResponse:
