@@ -119,9 +119,35 @@ def templates(project: Project) -> dict[str, Catalog]:
     return result
 
 
+PO_WIDTH = 100
+
+
 def po_bytes(catalog: Catalog, **options: Any) -> bytes:
-    from babel.messages.pofile import write_po
+    """A catalog as ``.po`` text, with each fuzzy entry's previous English as ``#|`` lines.
+
+    Babel wraps a long previous msgid as if it were prose, into lines gettext tools cannot
+    read; we write those lines ourselves, wrapped like the msgid they precede.
+    """
+    from babel.messages.pofile import normalize, write_po
 
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=100, include_previous=True, **options)
-    return buffer.getvalue()
+    write_po(buffer, catalog, width=PO_WIDTH, include_previous=False, **options)
+    text = buffer.getvalue().decode("utf-8")
+    messages = [m for m in catalog if m.id]  # in the order they are written
+    if not any(m.previous_id for m in messages):
+        return text.encode("utf-8")
+    blocks = text.split("\n\n")
+    # Block 0 is the header; then one block per message, in order, then obsolete entries.
+    for index, message in enumerate(messages, 1):
+        if not message.previous_id:
+            continue
+        lines = blocks[index].split("\n")
+        at = next(i for i, line in enumerate(lines) if line.startswith(("msgctxt", "msgid")))
+        previous = [f"#| msgid {normalize(message.previous_id[0], width=PO_WIDTH)}"]
+        if len(message.previous_id) > 1:
+            previous.append(f"#| msgid_plural "
+                            f"{normalize(message.previous_id[1], width=PO_WIDTH)}")
+        wrapped = [row if row.startswith("#|") else f"#| {row}"
+                   for part in previous for row in part.split("\n")]
+        blocks[index] = "\n".join([*lines[:at], *wrapped, *lines[at:]])
+    return "\n\n".join(blocks).encode("utf-8")

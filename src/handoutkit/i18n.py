@@ -122,7 +122,9 @@ def update_catalogs(project: Project, langs: list[str] | None = None) -> list[Up
     for lang in langs or project.languages()[1:]:
         for domain, template in fresh.items():
             path = project.catalog_path(lang, domain)
-            if not path.exists():  # a domain added since the language started
+            if not path.exists() and domain not in (TEMPLATE_DOMAIN, REGIONS_DOMAIN):
+                continue  # a topic joins a language by `i18n init LANG --topic ID` only
+            if not path.exists():  # a shared domain added since the language started
                 write_atomic(path, po_bytes(_new_language_catalog(lang, domain, template)))
                 results.append(UpdateResult(str(path), added=len(template)))
             else:
@@ -216,11 +218,14 @@ def status(project: Project, langs: list[str] | None = None) -> list[CatalogStat
     import polib
 
     domains = [*project.handout_ids(), TEMPLATE_DOMAIN, REGIONS_DOMAIN]
+    shared = (TEMPLATE_DOMAIN, REGIONS_DOMAIN)
     fresh: dict[str, Catalog] = {}  # extracted only if some language lacks a catalog
     rows = []
     for lang in langs or project.languages()[1:]:
         for domain in domains:
             path = project.catalog_path(lang, domain)
+            if not path.exists() and domain not in shared:
+                continue  # the topic is not translated into this language (yet)
             if not path.exists():
                 fresh = fresh or templates(project)
                 total = len(fresh[domain])  # the header is not counted in a Catalog's len

@@ -159,11 +159,9 @@ def render_html(doc: PrintedHandout, catalogs: dict[str, MessageCatalog], templa
     translator = Translator(doc.language.code, catalogs, source=translation.status == "source")
 
     def text(item: Text) -> Markup:
-        value = escape(item.value)
-        if doc.language.italics:
-            value = Markup(SCIENTIFIC_NAME.sub(r'<i class="scientific">\1</i>', value))
-        else:
-            value = Markup(SCIENTIFIC_NAME.sub(r"\1", value))
+        escaped = str(escape(item.value))  # a plain str: re.sub on Markup would escape again
+        italic = r'<i class="scientific">\1</i>' if doc.language.italics else r"\1"
+        value = Markup(SCIENTIFIC_NAME.sub(italic, escaped))
         if preview and item.fallback:
             return Markup('<span class="fallback">{}</span>').format(value)
         return value
