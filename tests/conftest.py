@@ -21,7 +21,7 @@ LANGUAGES = ["ar", "es", "id", "ms", "th", "vi", "zh_Hans"]
 @pytest.fixture(scope="session")
 def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first topic in every language and level (neutral, A4), built once per session."""
-    from handoutkit.build import BuildOptions, build_documents, default_jobs
+    from handoutkit.builder import BuildOptions, build_documents, default_jobs
     from handoutkit.plan import make_plan
 
     out = tmp_path_factory.mktemp("shipped")

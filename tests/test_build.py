@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from handoutkit.build import BuildOptions, build_documents
+from handoutkit.builder import BuildOptions, build_documents
 from handoutkit.content import load_handout
 from handoutkit.plan import Job, make_plan
 from handoutkit.project import Project

@@ -144,7 +144,7 @@ def test_a_build_waits_for_the_lock_then_gives_up_clearly(project: Project,
                                                           tmp_path: Path) -> None:
     import fcntl
 
-    from handoutkit.build import BuildOptions, build_documents
+    from handoutkit.builder import BuildOptions, build_documents
     from handoutkit.output import LOCK_NAME, BuildBusy
     from handoutkit.plan import Job
 

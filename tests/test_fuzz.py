@@ -137,8 +137,8 @@ WORDS = st.sampled_from([
 
 @given(args=st.lists(WORDS, max_size=6))
 def test_random_command_lines(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> None:
-    from handoutkit import build
-    from handoutkit.build import BuildReport
+    from handoutkit import builder as build
+    from handoutkit.builder import BuildReport
 
     # Parsing and planning are what is fuzzed here; rendering has its own tests.
     monkeypatch.setattr(build, "build_documents",

@@ -11,7 +11,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from typer.testing import CliRunner
 
-from handoutkit.build import load_handouts
+from handoutkit.builder import load_handouts
 from handoutkit.catalog import TranslationRecord
 from handoutkit.cli import app
 from handoutkit.plan import Job

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from handoutkit.build import BuildOptions, BuildReport, build_documents
+from handoutkit.builder import BuildOptions, BuildReport, build_documents
 from handoutkit.cli import app
 from handoutkit.plan import make_plan
 from handoutkit.project import Project

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from handoutkit.build import BuildOptions, build_documents, check_readability
+from handoutkit.builder import BuildOptions, build_documents, check_readability
 from handoutkit.cli import app
 from handoutkit.languages import language
 from handoutkit.plan import Job, make_plan
@@ -70,14 +70,14 @@ def test_english_matches_textstat() -> None:
     assert smog_grade(polysyllables, sentences) == pytest.approx(7.5542, abs=1e-3)
 
 
-def test_spanish_matches_textstat() -> None:
+def test_spanish_matches_textstat_but_for_its_syllable_undercount() -> None:
     sentences, n_words, syllables = _counts(ES, "es")
-    # textstat's pyphen count gives 111: it undercounts A-sia, a-yu-da and al-co-hol, which
-    # the RAE rules (syllables.py) count right.
+    # textstat's pyphen count gives 111 syllables (FH 83.60, INFLESZ 79.58): it undercounts
+    # A-sia, a-yu-da and al-co-hol, which the RAE rules (syllables.py) count right.
     assert (sentences, n_words, sum(syllables)) == (5, 60, 114)
-    assert fernandez_huerta(n_words, sentences, sum(syllables)) == pytest.approx(83.60, abs=0.01)
+    assert fernandez_huerta(n_words, sentences, sum(syllables)) == pytest.approx(80.60, abs=0.01)
     # textstat uses 206.84 as the base; Szigriszt Pazos (1993) published 206.835.
-    assert szigriszt_pazos(n_words, sentences, sum(syllables)) == pytest.approx(79.58, abs=0.01)
+    assert szigriszt_pazos(n_words, sentences, sum(syllables)) == pytest.approx(76.47, abs=0.01)
 
 
 def test_sentence_splitting_knows_each_script() -> None:

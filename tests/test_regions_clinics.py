@@ -13,7 +13,7 @@ import zxingcpp
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from handoutkit.build import BuildOptions, build_documents
+from handoutkit.builder import BuildOptions, build_documents
 from handoutkit.cli import app
 from handoutkit.clinic import load_clinic
 from handoutkit.errors import InputError

@@ -157,7 +157,7 @@ def test_language_facts_come_from_one_place() -> None:
 
 
 def test_a_character_no_font_draws_fails_the_build(project: Project, tmp_path: Path) -> None:
-    from handoutkit.build import BuildOptions, build_documents
+    from handoutkit.builder import BuildOptions, build_documents
     from handoutkit.plan import Job
 
     from .conftest import set_msgstr

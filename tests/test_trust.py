@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from handoutkit.build import BuildOptions, Inputs, build_documents
+from handoutkit.builder import BuildOptions, Inputs, build_documents
 from handoutkit.catalog import TranslationRecord
 from handoutkit.clinic import load_clinic
 from handoutkit.errors import InputError

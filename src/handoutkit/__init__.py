@@ -31,8 +31,8 @@ _EXPORTS = {
     "Project": "project",
     "Job": "plan", "PlanRequest": "plan", "make_plan": "plan", "plan_jobs": "plan",
     "choose_job": "plan", "read_settings": "plan", "Policy": "plan", "InvalidChoice": "plan",
-    "BuildOptions": "build", "BuildReport": "build", "DocumentResult": "build",
-    "build": "build", "render_pdf": "build", "check_readability": "build",
+    "BuildOptions": "builder", "BuildReport": "builder", "DocumentResult": "builder",
+    "build": "builder", "render_pdf": "builder", "check_readability": "builder",
     "ReadabilityReport": "readability", "TranslationRecord": "catalog",
     "InputError": "errors", "Problem": "errors",
     "language": "languages", "PAPERS": "languages",
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .build import (
+    from .builder import (
         BuildOptions,
         BuildReport,
         DocumentResult,

@@ -25,7 +25,7 @@ from .levels import LEVELS
 from .plan import Job, PlanRequest, plan_jobs, read_settings
 
 if TYPE_CHECKING:
-    from .build import DocumentResult, Progress
+    from .builder import DocumentResult, Progress
 from .project import Project
 
 EXIT_FAILED = 1
@@ -158,7 +158,7 @@ def build(
 
       handout build --lang th --preview
     """
-    from .build import BuildOptions, build_documents, default_jobs
+    from .builder import BuildOptions, build_documents, default_jobs
     from .clinic import load_clinic
     from .output import BuildBusy
 
@@ -243,7 +243,7 @@ def check(
 
       handout check --region US-AL
     """
-    from .build import check_readability
+    from .builder import check_readability
 
     with user_errors():
         proj = _project(project)
@@ -293,7 +293,7 @@ def list_handouts(
 
       handout list --plan
     """
-    from .build import load_handouts
+    from .builder import load_handouts
     from .regions import load_region, region_codes, stale_items
 
     with user_errors():

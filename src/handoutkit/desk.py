@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from .build import check_readability
+from .builder import check_readability
 from .catalog import Translator
 from .errors import InputError
 from .languages import language

@@ -28,7 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from . import __version__
-from .build import BuildOptions, DocumentRefused, Inputs, document_key
+from .builder import BuildOptions, DocumentRefused, Inputs, document_key
 from .clinic import Clinic, load_clinic
 from .errors import InputError
 from .languages import PAPERS
@@ -104,7 +104,7 @@ class _Bucket:
 def _render_pdf(root: str, job: Job, clinic_path: str | None, prepared_for: str | None,
                 as_png: bool) -> tuple[bytes, dict[str, Any]]:
     """Render one document in memory (nothing is written to disk): PDF, or page 1 as PNG."""
-    from .build import render_pdf
+    from .builder import render_pdf
 
     project = Project(Path(root))
     clinic = load_clinic(Path(clinic_path)) if clinic_path else None
@@ -287,7 +287,7 @@ def create_app(project: Project, clinic_path: Path | None = None,
     @app.get("/api/handouts")
     def handouts() -> dict[str, Any]:
         """Topics, languages (in their own names, with catalog coverage), levels and regions."""
-        from .build import load_handouts
+        from .builder import load_handouts
         from .catalog import load_catalog
         from .i18n import status
         from .languages import language
