@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 from typer.testing import CliRunner
 
 from handoutkit.builder import load_handouts
-from handoutkit.catalog import TranslationRecord
+from handoutkit.catalog import TranslationRecord, load_catalog
 from handoutkit.cli import app
 from handoutkit.plan import Job
 from handoutkit.project import TEMPLATE_DOMAIN, Project
@@ -45,7 +45,9 @@ def test_extract_writes_templates_with_context_reference_and_note(project: Proje
     assert message is not None
     assert message.locations == [(f"handouts/{HANDOUT}/handout.yaml",
                                   _line_of(project.handout_path(HANDOUT), "heading: Get help now"))]
-    assert message.auto_comments == ["This box must stand out. Keep the signs short and concrete."]
+    note = load_handouts(project, [HANDOUT])[HANDOUT].handout.sections[
+        _section_index(project, "get-help")].note
+    assert " ".join(message.auto_comments) == note  # the author's note, wrapped
     words = read_po(project.template_path(TEMPLATE_DOMAIN).open("rb"))
     page = words.get("Page %(page)s of %(pages)s", context="footer")
     assert page is not None and "python-format" in page.flags
@@ -162,9 +164,12 @@ def test_html_in_a_translation_is_reported_and_printed_literally(project: Projec
 def test_update_marks_a_changed_string_fuzzy_everywhere(project: Project,
                                                         tmp_path: Path) -> None:
     source = project.handout_path(HANDOUT)
-    old = "Some people have had seizures after using kratom."
-    new = "Some people have had fits (seizures) after using kratom."
-    source.write_text(source.read_text().replace(old, new))
+    old = str(load_handouts(project, [HANDOUT])[HANDOUT].handout.sections[
+        _section_index(project, "risks")].points[_point_index(project, "risks", "seizures")]
+        .text["easy"])  # type: ignore[index]
+    new = old.replace("had seizures", "had fits (seizures)", 1)
+    assert new != old and source.read_text().count("had seizures after") == 1
+    source.write_text(source.read_text().replace("had seizures after", "had fits (seizures) after"))
     result = invoke(project, "i18n", "update")
     assert result.exit_code == 0, result.output
     assert result.output.count("1 now fuzzy (risks.seizures.easy)") == len(LANGUAGES)
@@ -179,16 +184,28 @@ def test_update_marks_a_changed_string_fuzzy_everywhere(project: Project,
     assert "fits (seizures)" in pdf_text(tmp_path / HANDOUT / "es" / f"{HANDOUT}.es.easy.a4.pdf")
 
 
+def _section_index(project: Project, section: str) -> int:
+    sections = load_handouts(project, [HANDOUT])[HANDOUT].handout.sections
+    return next(i for i, s in enumerate(sections) if s.id == section)
+
+
+def _point_index(project: Project, section: str, point: str) -> int:
+    points = load_handouts(project, [HANDOUT])[HANDOUT].handout.sections[
+        _section_index(project, section)].points
+    return next(i for i, p in enumerate(points) if p.id == point)
+
+
 def test_update_keeps_removed_strings_as_obsolete(project: Project) -> None:
     source = project.handout_path(HANDOUT)
     text = source.read_text()
     start = text.index("      - id: seizures\n")
-    end = text.index("      - id: pregnancy\n")
+    end = text.index("      - id:", start + 1)
     source.write_text(text[:start] + text[end:])
+    translated = next(str(value) for (context, _), value in load_catalog(
+        _po(project, "id")).translations.items() if context == "risks.seizures.easy")
     assert invoke(project, "i18n", "update").exit_code == 0
-    po = _po(project, "id").read_text()
-    assert '#~ msgctxt "risks.seizures.easy"' in po
-    assert "#~ msgstr \"Ada orang yang kejang setelah memakai kratom.\"" in po
+    obsolete = read_po(_po(project, "id").open("rb")).obsolete.values()
+    assert any(m.context == "risks.seizures.easy" and m.string == translated for m in obsolete)
 
 
 def test_compile_writes_mo_files_gettext_reads(project: Project) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pypdfium2
@@ -14,18 +15,20 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from handoutkit.builder import BuildOptions, build_documents
+from handoutkit.catalog import load_catalog
 from handoutkit.cli import app
 from handoutkit.clinic import load_clinic
+from handoutkit.content import load_handout
 from handoutkit.errors import InputError
-from handoutkit.plan import Job, make_plan
+from handoutkit.languages import language
+from handoutkit.plan import Job, make_plan, plan_jobs, read_settings
 from handoutkit.project import Project
 from handoutkit.regions import load_region
 
-from .conftest import ROOT, pdf_pages, pdf_text, squash
+from .conftest import HANDOUT, ROOT, pdf_pages, pdf_text, squash
 from .test_translations import comparable
 
 runner = CliRunner()
-HANDOUT = "kratom-chronic-pain"
 CLINIC = ROOT / "examples" / "clinic" / "clinic.toml"
 
 
@@ -47,11 +50,16 @@ def test_alabama_in_spanish_is_letter_with_the_law_its_date_source_and_911(tmp_p
     page = PdfReader(pdf).pages[0]
     assert (float(page.mediabox.width), float(page.mediabox.height)) == (612, 792)
     text = squash(pdf_text(pdf))
-    assert squash("El kratom está prohibido en Alabama. Es ilegal tenerlo o venderlo.") in text
-    assert squash("Vigente al 1 de octubre de 2025") in text
-    assert squash("Code of Alabama § 20-2-23") in text
-    assert squash("Número de emergencias: 911") in text
-    assert squash("SAMHSA National Helpline") in text  # inherited from the US profile
+    project = Project(ROOT)
+    fact = load_handout(project.handout_path(HANDOUT)).facts.facts.facts["US-AL"]  # type: ignore[union-attr]
+    status = load_catalog(project.catalog_path("es", HANDOUT)).translations[
+        ("legal.US-AL.status.easy", fact.status["easy"])]  # type: ignore[index]
+    assert squash(str(status)) in text
+    assert squash(language("es").format_date(fact.as_of)) in text  # as of, in Spanish
+    assert squash(language("es").format_date(fact.checked)) in text  # when it was checked
+    assert squash(str(fact.source.section)) in text  # the exact section of the law
+    assert "911" in text
+    assert "SAMHSA" in text  # a help line inherited from the US profile
 
 
 def test_thailand_in_thai_is_a4_with_thai_legal_facts(tmp_path: Path) -> None:
@@ -79,22 +87,30 @@ def test_sub_region_inherits_and_overrides(project: Project) -> None:
     assert california.languages == ("en", "es")
 
 
-def test_region_without_facts_prints_the_neutral_box(tmp_path: Path) -> None:
-    project = Project(ROOT)
-    pdf = build_one(project, tmp_path, Job(HANDOUT, "id", "easy", "a4", "ID"))
+def _region_without_facts(project: Project) -> None:
+    (project.handouts_dir / "regions" / "NZ.yaml").write_text(
+        "code: NZ\nname: New Zealand\nlanguages: [en]\npaper: a4\nemergency: '111'\n")
+
+
+def test_region_without_facts_prints_the_neutral_box(project: Project, tmp_path: Path) -> None:
+    _region_without_facts(project)
+    pdf = build_one(project, tmp_path, Job(HANDOUT, "en", "easy", "a4", "NZ"))
     text = squash(pdf_text(pdf))
-    assert squash("Aturannya tidak sama di semua tempat") in text  # the neutral heading
-    assert squash("Cari tahu aturan di tempat Anda tinggal.") in text
-    assert squash("Nomor darurat: 112") in text
+    legal = next(s for s in load_handout(project.handout_path(HANDOUT)).handout.sections
+                 if s.kind == "legal")
+    for point in legal.points:  # the legal section's own points, not a fact
+        assert squash(point.text if isinstance(point.text, str) else point.text["easy"]) in text
+    assert "111" in text
 
 
 def test_region_without_facts_is_an_error_when_the_author_says_so(project: Project,
                                                                   tmp_path: Path) -> None:
+    _region_without_facts(project)
     facts = project.handouts_dir / HANDOUT / "regions.yaml"
     facts.write_text(facts.read_text().replace("without_facts: neutral", "without_facts: error"))
-    result = invoke(project, "build", "--region", "ID", "-o", str(tmp_path))
+    result = invoke(project, "build", HANDOUT, "--region", "NZ", "-o", str(tmp_path))
     assert result.exit_code == 2
-    assert "no legal facts for region 'ID'" in result.stderr and "without_facts" in result.stderr
+    assert "no legal facts for region 'NZ'" in result.stderr and "without_facts" in result.stderr
 
 
 def test_unknown_region_lists_the_known_ones(project: Project, tmp_path: Path) -> None:
@@ -106,25 +122,27 @@ def test_unknown_region_lists_the_known_ones(project: Project, tmp_path: Path) -
 def test_malformed_region_profile_names_file_and_line(project: Project, tmp_path: Path) -> None:
     path = project.handouts_dir / "regions" / "TH.yaml"
     path.write_text(path.read_text().replace("paper: a4", "paper: A5"))
+    line = next(i for i, row in enumerate(path.read_text().splitlines(), 1) if "A5" in row)
     result = invoke(project, "build", "--region", "TH", "-o", str(tmp_path))
     assert result.exit_code == 2
-    assert f"{path}:4:" in result.stderr and "paper" in result.stderr
+    assert f"{path}:{line}:" in result.stderr and "paper" in result.stderr
 
 
 def _make_fact_stale(project: Project) -> None:
     facts = project.handouts_dir / HANDOUT / "regions.yaml"
     text = facts.read_text()
     start = text.index("  GB:")
-    facts.write_text(text[:start] + text[start:].replace("review_by: 2027-05-27",
-                                                         "review_by: 2020-01-01", 1))
+    facts.write_text(text[:start] + re.sub(r"review_by: \S+", "review_by: 2020-01-01",
+                                           text[start:], count=1))
 
 
 def test_stale_fact_warns_fails_strict_and_is_listed(project: Project, tmp_path: Path) -> None:
     _make_fact_stale(project)
-    normal = invoke(project, "build", "--region", "GB", "-l", "easy", "-o", str(tmp_path / "a"))
+    normal = invoke(project, "build", HANDOUT, "--region", "GB", "-l", "easy", "-o",
+                    str(tmp_path / "a"))
     assert normal.exit_code == 0
     assert "stale: legal fact GB: review was due 2020-01-01" in normal.stderr
-    strict = invoke(project, "build", "--region", "GB", "-l", "easy", "--strict", "-o",
+    strict = invoke(project, "build", HANDOUT, "--region", "GB", "-l", "easy", "--strict", "-o",
                     str(tmp_path / "b"))
     assert strict.exit_code == 1 and "past their review date" in strict.stderr
     listed = invoke(project, "list", "--stale")
@@ -158,7 +176,7 @@ def test_clinic_name_and_phone_on_every_page(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("change", "message"), [
     ('logo = "logo.svg"', "logo file not found"),
     ('logo = "logo.gif"', "is not SVG or PNG"),
-    ('colour = "red"', "colour: unknown field"),
+    ('colour = "red"', "colour: unknown key"),
     ('name = ', "TOML syntax error"),
 ])
 def test_bad_clinic_profile_is_a_clear_error(tmp_path: Path, change: str, message: str) -> None:
@@ -175,6 +193,10 @@ def test_bad_clinic_profile_is_a_clear_error(tmp_path: Path, change: str, messag
 
 
 def _font_sizes(pdf: Path) -> list[float]:
+    """The size of every printed character, in points.
+
+    pdfium reports the text matrix's size; WeasyPrint writes CSS pixels (0.75 pt each).
+    """
     document = pypdfium2.PdfDocument(pdf)
     sizes = []
     for page in document:
@@ -182,7 +204,7 @@ def _font_sizes(pdf: Path) -> list[float]:
         for index in range(text_page.count_chars()):
             char = pdfium_c.FPDFText_GetUnicode(text_page.raw, index)
             if chr(char).strip():
-                sizes.append(pdfium_c.FPDFText_GetFontSize(text_page.raw, index))
+                sizes.append(pdfium_c.FPDFText_GetFontSize(text_page.raw, index) * 0.75)
     document.close()
     return sizes
 
@@ -192,7 +214,9 @@ def test_large_print_has_no_text_below_16pt(tmp_path: Path) -> None:
     normal = build_one(project, tmp_path, Job(HANDOUT, "en", "standard", "a4", "US"))
     large = build_one(project, tmp_path, Job(HANDOUT, "en", "standard", "a4", "US", True),
                       clinic=load_clinic(CLINIC))
-    assert min(_font_sizes(normal)) < 12  # footer and sources are small in normal print
+    normal_sizes = _font_sizes(normal)
+    assert min(normal_sizes) >= 9.9, sorted(normal_sizes)[:5]  # nothing below 10 pt
+    assert min(normal_sizes) < 12  # footer and sources are smaller than the body
     sizes = _font_sizes(large)
     assert min(sizes) >= 15.9, sorted(sizes)[:5]
     assert len(PdfReader(large).pages) > len(PdfReader(normal).pages)
@@ -222,7 +246,8 @@ def test_qr_code_decodes_to_the_configured_url(tmp_path: Path) -> None:
 
 def test_plan_file_drives_a_bare_build(project: Project) -> None:
     (project.root / "handout.toml").write_text(
-        '[plan]\nlevels = ["easy"]\nlanguages = ["en"]\nregions = ["", "US-RI"]\n')
+        f'[plan]\nhandouts = ["{HANDOUT}"]\nlevels = ["easy"]\nlanguages = ["en"]\n'
+        'regions = ["", "US-RI"]\n')
     listed = invoke(project, "list", "--plan", "--json")
     assert listed.exit_code == 0, listed.output
     data = json.loads(listed.stdout)
@@ -238,13 +263,23 @@ def test_plan_file_drives_a_bare_build(project: Project) -> None:
 def test_shipped_plan_lists_its_documents() -> None:
     result = runner.invoke(app, ["list", "--plan", "--project", str(ROOT)])
     assert result.exit_code == 0
-    assert "50 document(s)" in result.stdout
+    project = Project(ROOT)
+    jobs = plan_jobs(project, read_settings(project).plan)  # type: ignore[arg-type]
+    assert f"{len(jobs)} document(s)" in result.stdout
+    # Every topic in the languages it has, for the regions the plan names.
+    assert all(job.lang in project.topic_languages(job.handout) for job in jobs)
+    assert {job.region for job in jobs} >= {None, "US-AL", "TH", "MY"}
 
 
 def test_region_names_and_help_lines_are_translated(tmp_path: Path) -> None:
     project = Project(ROOT)
     pdf = build_one(project, tmp_path, Job(HANDOUT, "zh_Hans", "easy", "a4", "AU"))
     text = pdf_text(pdf)
-    assert "澳大利亚" in text and "000" in text and "每天24小时" in text
-    jobs = make_plan(project, regions=["AU"])
+    words = load_catalog(project.catalog_path("zh_Hans", "regions")).translations
+    assert "澳大利亚" in text and "000" in text
+    assert str(words[("help.poisons.name", "Poisons Information Centre")]) in text
+    assert "131 450" in text  # the interpreter line, on leaflets in other languages only
+    english = pdf_text(build_one(project, tmp_path, Job(HANDOUT, "en", "easy", "a4", "AU")))
+    assert "131 450" not in english
+    jobs = make_plan(project, [HANDOUT], regions=["AU"])
     assert [j.lang for j in jobs][::2] == ["en", "vi", "zh_Hans", "ar"]

@@ -1,0 +1,149 @@
+"""The printed page: help box on page 1, pagination that holds, sizes, RTL order, pictograms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdfium2
+import pypdfium2.raw as pdfium_c
+import pytest
+from pypdf import PdfReader
+
+from handoutkit.builder import BuildOptions, build_documents, default_jobs
+from handoutkit.catalog import load_catalog
+from handoutkit.content import load_handout
+from handoutkit.plan import Job
+from handoutkit.project import TEMPLATE_DOMAIN, Project
+from handoutkit.regions import load_region
+
+from .conftest import HANDOUT, LANGUAGES, ROOT, pdf_pages, squash
+from .test_translations import comparable
+
+#: Regional leaflets that exercise each script and paper, with the region's own number.
+REGIONAL = [Job(HANDOUT, "ar", "standard", "a4", "AU"), Job(HANDOUT, "th", "easy", "a4", "TH"),
+            Job(HANDOUT, "es", "standard", "letter", "US-RI"),
+            Job(HANDOUT, "id", "standard", "a4", "ID"), Job(HANDOUT, "ms", "standard", "a4", "MY"),
+            Job(HANDOUT, "zh_Hans", "standard", "a4", "MY"),
+            Job(HANDOUT, "en", "easy", "a4", "GB", large_print=True),
+            Job(HANDOUT, "es", "easy", "letter", "US-LA", also="en")]
+
+
+@pytest.fixture(scope="module")
+def regional(tmp_path_factory: pytest.TempPathFactory) -> dict[Job, Path]:
+    out = tmp_path_factory.mktemp("regional")
+    report = build_documents(Project(ROOT), REGIONAL,
+                             BuildOptions(out_dir=out, jobs=default_jobs()))
+    assert not report.failed, [(str(r.job), r.problems) for r in report.failed]
+    return {r.job: r.path for r in report.results}
+
+
+def _help_heading(lang: str) -> str:
+    if lang == "en":
+        return "Get help now"
+    words = load_catalog(Project(ROOT).catalog_path(lang, HANDOUT)).translations
+    return str(words[("get-help.heading", "Get help now")])
+
+
+def _neutral(shipped_build: Path) -> list[tuple[str, Path]]:
+    return [(lang, shipped_build / HANDOUT / lang / f"{HANDOUT}.{lang}.{level}.a4.pdf")
+            for lang in ["en", *LANGUAGES] for level in ("easy", "standard")]
+
+
+def test_get_help_now_is_on_page_1_everywhere(shipped_build: Path,
+                                              regional: dict[Job, Path]) -> None:
+    documents = _neutral(shipped_build) + [(job.lang, path) for job, path in regional.items()]
+    for lang, path in documents:
+        first = comparable(pdf_pages(path)[0])
+        assert comparable(_help_heading(lang)) in first, path.name
+    for job, path in regional.items():
+        number = load_region(Project(ROOT).handouts_dir, str(job.region)).emergency
+        assert squash(number) in squash(pdf_pages(path)[0]), path.name
+
+
+def test_a_neutral_leaflet_has_a_line_for_the_local_number(shipped_build: Path) -> None:
+    page = pdf_pages(shipped_build / HANDOUT / "en" / f"{HANDOUT}.en.easy.a4.pdf")[0]
+    assert "Your emergency number:" in page
+
+
+def test_regional_facts_replace_the_numbers_that_were_wrong(regional: dict[Job, Path]) -> None:
+    text = {job.region: squash("".join(pdf_pages(path))) for job, path in regional.items()}
+    assert "1386" not in text["TH"] and "1669" in text["TH"]
+    assert "15999" not in text["MY"] and "999" in text["MY"]
+    assert "119" in text["ID"]
+    assert "NHS111111" not in text["GB"]
+
+
+def test_no_page_holds_a_lone_bullet_or_stays_nearly_empty(shipped_build: Path,
+                                                           regional: dict[Job, Path]) -> None:
+    documents = [p for _, p in _neutral(shipped_build)] + list(regional.values())
+    for path in documents:
+        pages = pdf_pages(path)
+        running = {line.strip() for line in pages[0].splitlines()}
+        for number, page in enumerate(pages[1:], 2):
+            # Lines repeated from page 1 are running elements (draft mark, footer, clinic).
+            body = [line for line in page.splitlines()
+                    if line.strip() and line.strip() not in running]
+            assert len(body) >= 5, f"{path.name} page {number}: {body}"
+
+
+def test_nothing_prints_below_10_pt(shipped_build: Path) -> None:
+    for _, path in _neutral(shipped_build):
+        document = pypdfium2.PdfDocument(path)
+        for page in document:
+            text_page = page.get_textpage()
+            for index in range(text_page.count_chars()):
+                if chr(pdfium_c.FPDFText_GetUnicode(text_page.raw, index)).strip():
+                    size = pdfium_c.FPDFText_GetFontSize(text_page.raw, index) * 0.75
+                    assert size >= 9.9, f"{path.name}: {size:.1f} pt"
+        document.close()
+
+
+def test_the_arabic_legal_citation_reads_in_logical_order(regional: dict[Job, Path]) -> None:
+    path = regional[REGIONAL[0]]
+    fact = load_handout(Project(ROOT).handout_path(HANDOUT)).facts.facts.facts["AU"]  # type: ignore[union-attr]
+    document = pypdfium2.PdfDocument(path)
+    text = "".join(page.get_textpage().get_text_range() for page in document)
+    document.close()
+    flat = squash(text)
+    assert squash(fact.source.title) in flat  # the English title, left to right, in order
+    assert squash(fact.source.url).replace("https://", "") in flat.replace("https://", "")
+
+
+def test_urls_break_only_at_slashes_dots_and_hyphens(shipped_build: Path) -> None:
+    for _, path in _neutral(shipped_build):
+        for page in pdf_pages(path):
+            for line in page.splitlines():
+                assert not line.rstrip().endswith(("htt", "http", "https", "https:")), line
+
+
+def test_pictograms_have_translated_alt_text(shipped_build: Path) -> None:
+    from handoutkit.builder import Inputs, _translated_html
+
+    project = Project(ROOT)
+    job = Job(HANDOUT, "es", "easy")
+    inputs = Inputs(project, [job])
+    html, _ = _translated_html(inputs, inputs.printed(job, None), BuildOptions(out_dir=ROOT),
+                               None, None, None)
+    words = load_catalog(project.catalog_path("es", TEMPLATE_DOMAIN)).translations
+    alts = [str(value) for (context, _), value in words.items() if context == "icon"]
+    assert alts and all(f'alt="{alt}"' in html.html for alt in alts[:1])
+    assert 'src="icons/emergency.svg"' in html.html
+
+
+def test_scientific_names_are_italic_only_where_the_script_has_italics() -> None:
+    from handoutkit.builder import Inputs, _translated_html
+
+    project = Project(ROOT)
+    for lang, italic in (("en", True), ("es", True), ("ar", False), ("th", False)):
+        job = Job(HANDOUT, lang, "standard")
+        inputs = Inputs(project, [job])
+        html, _ = _translated_html(inputs, inputs.printed(job, None),
+                                   BuildOptions(out_dir=ROOT), None, None, None)
+        assert ('class="scientific"' in html.html) == italic, lang
+        assert "*Mitragyna" not in html.html
+
+
+def test_standard_documents_fit_two_pages(shipped_build: Path, regional: dict[Job, Path]) -> None:
+    for job, path in regional.items():
+        if job.level == "standard" and not job.large_print and not job.also:
+            assert len(PdfReader(path).pages) <= 2, path.name
