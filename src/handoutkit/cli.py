@@ -519,11 +519,14 @@ def i18n_status(lang: LangOption = None,
     if as_json:
         typer.echo(json.dumps([row.as_dict() for row in rows], indent=2, ensure_ascii=False))
         return
-    typer.echo(f"{'lang':<8} {'catalog':<22} {'done':>6} {'transl':>6} {'fuzzy':>5} "
-               f"{'untr':>5} {'obs':>4} {'errors':>6}")
+    typer.echo(f"{'lang':<8} {'catalog':<24} {'done':>6} {'transl':>6} {'fuzzy':>5} "
+               f"{'untr':>5} {'obs':>4} {'errors':>6}  review")
     for row in rows:
-        typer.echo(f"{row.lang:<8} {row.domain:<22} {row.percent:>5.1f}% {row.translated:>6} "
-                   f"{row.fuzzy:>5} {row.untranslated:>5} {row.obsolete:>4} {row.errors:>6}")
+        review = (f"reviewed by {row.reviewed_by} on {row.reviewed_on}"
+                  if row.review == "reviewed" else row.review)
+        typer.echo(f"{row.lang:<8} {row.domain:<24} {row.percent:>5.1f}% {row.translated:>6} "
+                   f"{row.fuzzy:>5} {row.untranslated:>5} {row.obsolete:>4} {row.errors:>6}  "
+                   f"{review}")
 
 
 @i18n_app.command("check")

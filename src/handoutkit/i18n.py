@@ -208,6 +208,10 @@ class CatalogStatus:
     obsolete: int
     percent: float
     errors: int
+    #: ``reviewed`` (every current translation signed off), ``draft``, or ``none`` (no catalog).
+    review: str = "draft"
+    reviewed_by: str | None = None
+    reviewed_on: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -230,7 +234,7 @@ def status(project: Project, langs: list[str] | None = None) -> list[CatalogStat
                 fresh = fresh or templates(project)
                 total = len(fresh[domain])  # the header is not counted in a Catalog's len
                 rows.append(CatalogStatus(lang, domain, str(path.relative_to(project.root)),
-                                          0, 0, total, 0, 0.0, 0))
+                                          0, 0, total, 0, 0.0, 0, "none"))
                 continue
             errors = sum(f.blocks_build for f in _findings_or_error(path))
             po = polib.pofile(str(path), wrapwidth=0)
@@ -238,11 +242,25 @@ def status(project: Project, langs: list[str] | None = None) -> list[CatalogStat
             fuzzy = len(po.fuzzy_entries())
             untranslated = len(po.untranslated_entries())
             total = translated + fuzzy + untranslated
+            review = _review_state(path) if not errors else None
             rows.append(CatalogStatus(
                 lang, domain, str(path.relative_to(project.root)), translated, fuzzy,
                 untranslated, len(po.obsolete_entries()),
-                round(100 * translated / total, 1) if total else 100.0, errors))
+                round(100 * translated / total, 1) if total else 100.0, errors,
+                "reviewed" if review else "draft", review.by if review else None,
+                review.on.isoformat() if review else None))
     return rows
+
+
+def _review_state(path: Path) -> Review | None:
+    """The catalog's review, if it covers every current translation in it."""
+    catalog = load_catalog(path)
+    review = catalog.review
+    if review is None or not catalog.translations or not all(
+            review.covers(context, msgid, translation)
+            for (context, msgid), translation in catalog.translations.items()):
+        return None
+    return review
 
 
 def _findings_or_error(path: Path) -> list[Finding]:

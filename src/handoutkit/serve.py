@@ -288,7 +288,6 @@ def create_app(project: Project, clinic_path: Path | None = None,
     def handouts() -> dict[str, Any]:
         """Topics, languages (in their own names, with catalog coverage), levels and regions."""
         from .builder import load_handouts
-        from .catalog import load_catalog
         from .i18n import status
         from .languages import language
 
@@ -297,17 +296,11 @@ def create_app(project: Project, clinic_path: Path | None = None,
 
         def topic_language(handout: str, code: str) -> dict[str, Any]:
             row = rows.get((code, handout))
-            catalog = load_catalog(project.catalog_path(code, handout)) if row else None
-            review = catalog.review if catalog else None
-            reviewed = bool(review and catalog and catalog.translations and all(
-                review.covers(ctx, msgid, tr)
-                for (ctx, msgid), tr in catalog.translations.items()))
             return {"code": code, "name": language(code).name,
                     "direction": language(code).direction,
                     "coverage": row.percent if row else 100.0,
-                    "translation": "source" if row is None else (
-                        "reviewed" if reviewed else "draft"),
-                    "reviewed_by": review.by if reviewed and review else None}
+                    "translation": row.review if row else "source",
+                    "reviewed_by": row.reviewed_by if row else None}
 
         return {
             "handouts": [{"id": s.id, "title": s.handout.title if isinstance(
