@@ -45,7 +45,7 @@ from .readability import ReadabilityReport, score
 from .regions import Region, StaleItem, load_region, stale_items
 from .render import STYLESHEET_NAME, TEMPLATE_NAME, RenderedHtml, render_html
 from .translate import PrintedHandout, catalogs_for, translate
-from .verify import check_pdf, font_files
+from .verify import check_pdf, font_files, too_long
 
 DOMAINS = [TEMPLATE_DOMAIN, REGIONS_DOMAIN]
 
@@ -442,14 +442,25 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
                                "pass --allow-hard to override)")
     if result.problems:
         return result, None
-    pdf = html_to_pdf(html.html, inputs.project.templates_dir, [inputs.project.templates_dir])
+    templates = inputs.project.templates_dir
+    pdf = html_to_pdf(html.html, templates, [templates])
+    if too_long(printed, pdf):
+        # A long language or region can overrun by a few lines: set the page a little
+        # tighter (body 11 pt, nothing below 10 pt) before refusing the document.
+        compact, _ = _translated_html(inputs, printed, options, second, prepared_for,
+                                      emergency, compact=True)
+        tighter = html_to_pdf(compact.html, templates, [templates])
+        if not too_long(printed, tighter):
+            pdf = tighter
+            result.warnings.append("set compact (11 pt body) to fit the page limit")
     result.problems.extend(check_pdf(printed, pdf, second))
     return result, (None if result.problems else pdf)
 
 
 def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOptions,
                      second: PrintedHandout | None, prepared_for: str | None,
-                     emergency: str | None) -> tuple[RenderedHtml, TranslationRecord]:
+                     emergency: str | None, compact: bool = False
+                     ) -> tuple[RenderedHtml, TranslationRecord]:
     """The page's HTML and the record of every string it prints, template words included.
 
     The record decides what the page says about its translation (a draft mark, or the
@@ -463,7 +474,8 @@ def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOpti
     def render(record: TranslationRecord) -> tuple[RenderedHtml, TranslationRecord]:
         html = render_html(printed, catalogs, inputs.project.templates_dir, record,
                            preview=job.preview, second=second, clinic=options.clinic,
-                           prepared_for=prepared_for, emergency_number=emergency)
+                           prepared_for=prepared_for, emergency_number=emergency,
+                           compact=compact)
         lookups = printed.lookups + html.lookups
         return html, translation_record(job.lang, lookups, catalogs, source)
 

@@ -139,8 +139,10 @@ def gettext_globals(translator: Translator) -> dict[str, Any]:
 
 
 def print_url(url: str) -> Markup:
-    """An escaped URL that may break only after ``/``, ``.`` or ``-``."""
-    return Markup("<wbr>").join(escape(part) for part in URL_BREAK.split(url))
+    """An escaped URL as a reader types it (no ``https://www.``), that may break only after
+    ``/``, ``.`` or ``-``."""
+    shown = url.removeprefix("https://").removeprefix("www.").rstrip("/")
+    return Markup("<wbr>").join(escape(part) for part in URL_BREAK.split(shown))
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ def render_html(doc: PrintedHandout, catalogs: dict[str, MessageCatalog], templa
                 translation: TranslationRecord, preview: bool = False,
                 second: PrintedHandout | None = None, clinic: Clinic | None = None,
                 prepared_for: str | None = None,
-                emergency_number: str | None = None) -> RenderedHtml:
+                emergency_number: str | None = None, compact: bool = False) -> RenderedHtml:
     env = environment(templates_dir)
     translator = Translator(doc.language.code, catalogs, source=translation.status == "source")
 
@@ -181,7 +183,7 @@ def render_html(doc: PrintedHandout, catalogs: dict[str, MessageCatalog], templa
         doc=doc, text=text, preview=preview, version=__version__, second=second,
         created=creation_date(doc), prepared_for=prepared_for,
         second_text=second_text, clinic=clinic, translation=translation,
-        emergency_number=emergency_number, url=print_url,
+        emergency_number=emergency_number, url=print_url, compact=compact,
         qr_code=qr_code_data_url(doc.online_url) if doc.online_url else None,
         page_size=PAPERS[doc.job.paper], font_stack=Markup(doc.language.fonts),
         page_number_parts=page_number_parts,

@@ -79,6 +79,14 @@ def missing_glyphs(doc: PrintedHandout, stack: str) -> list[MissingGlyph]:
     return list(missing.values())
 
 
+def too_long(doc: PrintedHandout, pdf: RenderedPdf) -> bool:
+    """Whether a normal print runs past its level's page limit (large and bilingual prints
+    may run longer)."""
+    limit = LEVELS[doc.job.level].max_pages
+    limited = not doc.job.large_print and not doc.job.also
+    return limited and limit is not None and pdf.page_count > limit
+
+
 def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | None = None
               ) -> list[str]:
     """Everything wrong with a rendered document, as sentences for the user.
@@ -88,9 +96,8 @@ def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | No
     problems: list[str] = []
     if not pdf.data.startswith(b"%PDF-") or not pdf.data.rstrip().endswith(b"%%EOF"):
         problems.append("WeasyPrint did not produce a complete PDF")
-    level = LEVELS[doc.job.level]
-    limited = not doc.job.large_print and not doc.job.also
-    if limited and level.max_pages is not None and pdf.page_count > level.max_pages:
+    if too_long(doc, pdf):
+        level = LEVELS[doc.job.level]
         problems.append(f"{pdf.page_count} pages; the {level.name} level must fit on "
                         f"{level.max_pages} (shorten the text)")
     for printed in filter(None, (doc, second)):
