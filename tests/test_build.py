@@ -67,9 +67,12 @@ def test_paper_sizes(english_build: Path) -> None:
 
 def test_footer_on_every_page(english_build: Path) -> None:
     pages = pdf_pages(english_build / HANDOUT / "en" / f"{HANDOUT}.en.standard.a4.pdf")
+    handout = load_handout(Project(ROOT).handout_path(HANDOUT)).handout
     for number, page in enumerate(pages, 1):
         assert f"Page {number} of {len(pages)}" in page
-        assert "Version 1.0.0" in page
+        # The provenance on every page: a sheet read alone says how current it is.
+        assert (f"Version {handout.version}." in page and "Next review by" in squash(page)) or (
+            "Nextreviewby" in squash(page))
 
 
 def test_pdf_metadata_comes_from_the_content(english_build: Path) -> None:
@@ -103,9 +106,12 @@ def test_same_inputs_give_the_same_bytes(project: Project, tmp_path: Path) -> No
 def _make_standard_too_long(project: Project) -> None:
     path = project.handout_path(HANDOUT)
     extra = "".join(f"      - id: extra-{i}\n        text: This is one more line of text that "
-                    f"makes the handout far too long to fit.\n" for i in range(30))
-    path.write_text(path.read_text().replace("      - id: tradition\n",
-                                             extra + "      - id: tradition\n"))
+                    f"makes the handout far too long to fit. It goes on and on, line after line, "
+                    f"until even a compact setting of the page cannot hold it all on two sheets "
+                    f"of paper.\n" for i in range(35))
+    text = path.read_text()
+    assert "      - id: tradition\n" in text
+    path.write_text(text.replace("      - id: tradition\n", extra + "      - id: tradition\n"))
 
 
 def test_failed_document_keeps_the_previous_good_pdf(project: Project, tmp_path: Path) -> None:

@@ -52,8 +52,6 @@ def test_extract_writes_templates_with_context_reference_and_note(project: Proje
     page = words.get("Page %(page)s of %(pages)s", context="footer")
     assert page is not None and "python-format" in page.flags
     assert any("page numbers" in c for c in page.auto_comments)
-    plural = words.get(("Based on %(num)d source.", "Based on %(num)d sources."), context="footer")
-    assert plural is not None
 
 
 def test_shipped_templates_are_up_to_date(project: Project) -> None:
@@ -177,7 +175,11 @@ def test_update_marks_a_changed_string_fuzzy_everywhere(project: Project,
         catalog = read_po(_po(project, lang).open("rb"))
         message = catalog.get(new, context="risks.seizures.easy")
         assert message is not None and message.fuzzy and message.string
-        assert f'#| msgid "{old}"' in _po(project, lang).read_text()
+        import polib  # reads #| lines as GNU gettext does
+
+        [entry] = [e for e in polib.pofile(str(_po(project, lang))) if e.msgctxt ==
+                   "risks.seizures.easy"]
+        assert entry.previous_msgid == old
     # A fuzzy translation never prints: the build falls back to the new English text.
     build = invoke(project, "build", "--lang", "es", "-l", "easy", "-o", str(tmp_path))
     assert build.exit_code == 0 and "risks.seizures.easy" in build.stderr

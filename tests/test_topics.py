@@ -114,18 +114,21 @@ def test_an_incomplete_translation_is_not_built_and_says_why(project: Project,
 
 def test_a_missing_template_word_is_a_fallback_and_strict_refuses_it(project: Project,
                                                                      tmp_path: Path) -> None:
-    set_msgstr(project.catalog_path("es", TEMPLATE_DOMAIN), "sources", "", msgid="Sources")
+    heading = "Sources (accessed %(date)s)"
+    set_msgstr(project.catalog_path("es", TEMPLATE_DOMAIN), "sources", "", msgid=heading)
+    fallback = f'handoutkit:sources:"{heading}"'
     out = tmp_path / "out"
     result = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "standard", "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert "handoutkit:sources" in result.stderr
+    assert fallback in result.stderr
     [entry] = _manifest(out).values()
-    assert "handoutkit:sources" in entry["fallbacks"]  # type: ignore[operator]
+    assert fallback in entry["fallbacks"]  # type: ignore[operator]
+    assert squash("Sources (accessed") in squash(pdf_text(out / entry["path"]))  # type: ignore[operator]
     # Up to date, and still refused: --strict is part of what decides a document.
     strict = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "standard", "--strict",
                     "-o", str(out))
     assert strict.exit_code == 1
-    assert "handoutkit:sources" in strict.stderr
+    assert fallback in strict.stderr
 
 
 def test_sign_off_makes_documents_reviewed_until_an_entry_changes(project: Project,

@@ -119,18 +119,26 @@ def test_no_shipped_text_needs_a_missing_glyph() -> None:
         assert missing_glyphs(printed, printed.language.fonts) == [], str(job)
 
 
-def test_plural_forms_follow_each_language() -> None:
+def test_plural_forms_follow_each_language(tmp_path: Path) -> None:
+    """Each catalog's Plural-Forms picks the form CLDR gives (Arabic has six)."""
     project = Project(ROOT)
-    arabic = Translator("ar", catalogs_for(project, "ar", [TEMPLATE_DOMAIN]))
-    forms = {n: arabic.npgettext(TEMPLATE_DOMAIN, "footer", "Based on %(num)d source.",
-                                 "Based on %(num)d sources.", n) for n in (1, 2, 3, 11, 100)}
-    assert forms[2] == "يستند إلى %(num)d مصدرين."
-    assert forms[3] == "يستند إلى %(num)d مصادر."
-    assert forms[11] == "يستند إلى %(num)d مصدرًا."
-    assert len(set(forms.values())) == 4
-    spanish = Translator("es", catalogs_for(project, "es", [TEMPLATE_DOMAIN]))
-    assert spanish.npgettext(TEMPLATE_DOMAIN, "footer", "Based on %(num)d source.",
-                             "Based on %(num)d sources.", 1) == "Basado en %(num)d fuente."
+    arabic = load_catalog(project.catalog_path("ar", TEMPLATE_DOMAIN))
+    assert [arabic.plural(n) for n in (0, 1, 2, 3, 11, 100)] == [0, 1, 2, 3, 4, 5]
+    spanish = load_catalog(project.catalog_path("es", TEMPLATE_DOMAIN))
+    assert spanish.plural(1) != spanish.plural(2)
+    # A plural entry prints the form its count needs.
+    po = tmp_path / "plural.po"
+    header = arabic.catalog.mime_headers
+    plural_forms = dict(header)["Plural-Forms"]
+    po.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n'
+                  f'"Plural-Forms: {plural_forms}\\n"\n\n'
+                  'msgctxt "footer"\nmsgid "%(num)d source"\nmsgid_plural "%(num)d sources"\n'
+                  + "".join(f'msgstr[{i}] "form {i} %(num)d"\n' for i in range(6)))
+    translator = Translator("ar", {"x": load_catalog(po)})
+    forms = {n: translator.npgettext("x", "footer", "%(num)d source", "%(num)d sources", n)
+             for n in (1, 2, 3, 11, 100)}
+    assert forms == {1: "form 1 %(num)d", 2: "form 2 %(num)d", 3: "form 3 %(num)d",
+                     11: "form 4 %(num)d", 100: "form 5 %(num)d"}
 
 
 def test_translated_dates_and_footer(all_languages: Path) -> None:

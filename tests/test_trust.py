@@ -52,16 +52,19 @@ def test_hostile_translations_print_literally_and_load_nothing(project: Project)
     for context, value in HOSTILE.items():
         set_msgstr(catalog, context, value)
     words = project.catalog_path("es", TEMPLATE_DOMAIN)
-    set_msgstr(words, "sources", "<style>@import url(file:///etc/passwd);</style>",
-                msgid="Sources")
+    set_msgstr(words, "sources", "<style>@import url(file:///etc/passwd);</style> %(date)s",
+               msgid="Sources (accessed %(date)s)")
     html, pdf = _render(project, Job(HANDOUT, "es", "easy"))
     assert "<script>" not in html and "&lt;script&gt;" in html
     text = squash(pdf_text_from_bytes(pdf.data))
     for value in [*HOSTILE.values(), "<style>@import url(file:///etc/passwd);</style>"]:
         assert squash(value) in text, value
-    # The fetcher's log: the stylesheet, nothing else; nothing outside the project, ever.
+    # The fetcher's log: the stylesheet and pictograms, nothing else; nothing outside the
+    # project, ever.
     templates = project.templates_dir.resolve().as_uri()
-    assert pdf.fetches.served == [f"{templates}/handout.css"]
+    assert pdf.fetches.served[0] == f"{templates}/handout.css"
+    assert all(url.startswith(f"{templates}/icons/") and url.endswith(".svg")
+               for url in pdf.fetches.served[1:])
     assert pdf.fetches.refused == []
 
 
@@ -198,14 +201,16 @@ def test_pdfs_are_tagged_pdf_ua(tmp_path: Path, lang: str, tag: str) -> None:
     counts = _structure(pdf)
     assert counts["/H1"] == 1 and counts["/H2"] >= 10
     assert counts["/L"] >= 9 and counts["/LI"] >= 25
-    # The QR code is a figure with alt text; the clinic header (logo included) repeats on
-    # every page, so it is page furniture (an artifact), as PDF/UA wants.
-    assert counts["/Figure"] == 1
+    # The QR code and each pictogram are figures with alt text; the clinic header (logo
+    # included) repeats on every page, so it is page furniture (an artifact), as PDF/UA wants.
+    sections = Inputs(project, [Job(HANDOUT, lang, "standard")]).sources[HANDOUT].handout.sections
+    pictograms = sum(1 for s in sections if s.icon or s.kind == "help")
+    assert counts["/Figure"] == 1 + pictograms
 
 
 def test_missing_alt_or_lang_fails_the_document(project: Project) -> None:
     source = Inputs(project, [Job(HANDOUT, "en", "easy")])
-    doc, _ = source.printed(Job(HANDOUT, "en", "easy"), None)
+    doc = source.printed(Job(HANDOUT, "en", "easy"), None)
     html = '<html><head><title>t</title></head><body><img src="handout.css"></body></html>'
     pdf = html_to_pdf(html, project.templates_dir, [project.templates_dir])
     problems = check_pdf(doc, pdf)

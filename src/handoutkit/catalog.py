@@ -23,6 +23,7 @@ from babel.messages.pofile import PoFileError, read_po
 
 from .checks import check_messages
 from .errors import InputError
+from .project import TEMPLATE_DOMAIN
 from .review import Review, read_review
 from .yamlfile import read_text
 
@@ -151,6 +152,9 @@ class Lookup:
 
     @property
     def id(self) -> str:
+        """``domain:context``; the template's words share contexts, so theirs adds the text."""
+        if self.domain == TEMPLATE_DOMAIN:
+            return f'{self.domain}:{self.context}:"{self.msgid}"'
         return f"{self.domain}:{self.context}"
 
 

@@ -321,10 +321,12 @@ def create_app(project: Project, clinic_path: Path | None = None,
         }
 
     params: dict[str, Any] = {
-        "handout": Query(..., max_length=80), "lang": Query("en", max_length=20),
-        "level": Query("easy", max_length=20), "region": Query(None, max_length=10),
-        "paper": Query(None, max_length=10), "large_print": Query(False),
-        "also": Query(None, max_length=20), "prepared_for": Query(None, max_length=200)}
+        # Choices are checked against what the project has (same message as the page);
+        # the length bounds only stop absurd values before that.
+        "handout": Query(..., max_length=200), "lang": Query("en", max_length=200),
+        "level": Query("easy", max_length=200), "region": Query(None, max_length=200),
+        "paper": Query(None, max_length=200), "large_print": Query(False),
+        "also": Query(None, max_length=200), "prepared_for": Query(None, max_length=200)}
 
     @app.get("/api/render", response_class=Response,
              responses={200: {"content": {"application/pdf": {}}}})

@@ -38,6 +38,8 @@ class PrintedSection:
     kind: str
     heading: Text
     points: tuple[Text, ...]
+    #: The pictogram beside the heading, if the content names one.
+    icon: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ def translate(source: HandoutSource, job: Job, catalogs: dict[str, MessageCatalo
     sections = tuple(
         PrintedSection(
             section.id, section.kind, text(f"{section.id}.heading", section.heading),
-            tuple(text(f"{section.id}.{p.id}", p.text) for p in section.points))
+            tuple(text(f"{section.id}.{p.id}", p.text) for p in section.points), section.icon)
         for section in handout.sections)
     title, summary = text("title", handout.title), text("summary", handout.summary)
     disclaimer = text("disclaimer", handout.disclaimer)
