@@ -300,3 +300,32 @@ def test_english_syllables_agree_with_hand_count() -> None:
     disagree = {word for word, counts in table.items() if english_syllables(word) not in counts}
     assert disagree == set(ENGLISH_DISAGREE), {w: english_syllables(w) for w in disagree}
     assert 1 - len(disagree) / len(table) >= 0.97
+
+
+# --- the unit counters of the provisional sentence-length measure, by hand -----------------
+
+#: (measure, sentence, units counted by hand). Words for Indonesian, Malay and Arabic;
+#: spaced syllables for Vietnamese; characters for Chinese and Thai (punctuation excluded).
+HAND_COUNTED_UNITS = [
+    ("words", "Kratom adalah tanaman dari Asia Tenggara.", 6),
+    ("words", "Jangan pernah mencampur kratom dengan alkohol, opioid, atau obat tidur.", 10),
+    ("words", "Beri tahu dokter, perawat, atau apoteker bahwa Anda memakai kratom.", 10),
+    ("words", "Ketum ialah pokok dari Asia Tenggara.", 6),
+    ("words", "Jangan campurkan ketum dengan alkohol atau ubat tidur.", 8),
+    ("words", "الكراتوم شجرة من جنوب شرق آسيا.", 6),
+    ("words", "لا تخلط الكراتوم أبدًا مع الكحول أو المسكّنات الأفيونية.", 9),
+    ("words", "7-OH products act like strong opioids.", 6),
+    ("syllables", "Kratom là một loại cây ở Đông Nam Á.", 9),
+    ("syllables", "Không bao giờ dùng chung kratom với rượu.", 8),
+    ("characters", "卡痛是一种植物。", 7),
+    ("characters", "千万不要把卡痛和酒一起用。", 12),
+    ("characters", "กระท่อมเป็นพืช", 11),  # ก ร ะ ท อ ม เ ป น พ ช; tone marks ride on letters
+]
+
+
+@pytest.mark.parametrize(("measure", "sentence", "expected"), HAND_COUNTED_UNITS)
+def test_unit_counters_agree_with_hand_counts(measure: str, sentence: str, expected: int
+                                              ) -> None:
+    from handoutkit.readability import SCORERS
+
+    assert len(SCORERS[measure].units(sentence)) == expected
