@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from pypdf import PdfReader
 
 from handoutkit.project import Project
@@ -124,11 +125,11 @@ def test_the_page_refuses_paths_in_every_parameter(client: TestClient, field: st
     params = {"handout": HANDOUT, "lang": "es", "level": "easy", field: "../../../etc/passwd"}
     page = client.get("/", params=params)
     assert page.status_code == 200
-    assert f"{field} must be one of" in page.text
+    assert "unknown" in page.text and "etc/passwd" in page.text  # the choice, not a file
     assert str(ROOT) not in page.text and "root:" not in page.text
     api = client.get("/api/render", params=params)
     assert api.status_code == 422
-    assert api.json()["detail"][0]["message"] in page.text  # the same words on both
+    assert str(escape(api.json()["detail"][0]["message"])) in page.text  # the same words
 
 
 def test_page_and_api_name_the_same_file(client: TestClient) -> None:
@@ -137,7 +138,8 @@ def test_page_and_api_name_the_same_file(client: TestClient) -> None:
     response = client.get("/api/render", params=params)
     name = response.headers["content-disposition"].split('filename="')[1].rstrip('"')
     assert name == f"{HANDOUT}.es.easy.a4.pdf" and name in page
-    assert client.get("/", params={**params, "paper": "a5"}).text.count("paper must be one of")
+    assert "unknown paper size &#39;a5&#39;" in client.get("/", params={**params,
+                                                                      "paper": "a5"}).text
 
 
 def test_a_killed_worker_is_replaced(tmp_path: Path) -> None:

@@ -89,22 +89,26 @@ def make_plan(project: Project, handouts: list[str] | None = None,
     """
     available_langs = project.languages()
     named_topics = bool(handouts)
-    handouts = _choose("handout", handouts, project.handout_ids(), "handout list")
-    levels = _choose("reading level", levels, list(LEVEL_NAMES), "handout list")
+    handouts = _choose("handout", "handout", handouts, project.handout_ids(), "handout list")
+    levels = _choose("level", "reading level", levels, list(LEVEL_NAMES), "handout list")
     if papers:
-        _choose("paper size", papers, list(PAPERS), "handout build --help")
-    for lang in [*(langs or []), *([also] if also else [])]:
-        _choose("language", [lang], available_langs, "handout i18n status")
+        _choose("paper", "paper size", papers, list(PAPERS), "handout build --help")
+    if regions:
+        _choose("region", "region", regions, region_codes(project.handouts_dir), "handout list")
+    _choose("lang", "language", langs, available_langs, "handout i18n status")
+    if also:
+        _choose("also", "language", [also], available_langs, "handout i18n status")
     topic_langs = {handout: project.topic_languages(handout) for handout in handouts}
     if named_topics:
         for handout in handouts:
-            missing = [lang for lang in [*(langs or []), *([also] if also else [])]
-                       if lang not in topic_langs[handout]]
-            if missing:
-                raise InputError.at(
-                    f"{handout} has no {', '.join(missing)} translation; it is built in "
-                    f"{', '.join(topic_langs[handout])}", project.locales_dir,
-                    hint=f"start one with `handout i18n init {missing[0]} --topic {handout}`")
+            asked = [("lang", lang) for lang in langs or []] + ([("also", also)] if also else [])
+            for field_name, lang in asked:
+                if lang not in topic_langs[handout]:
+                    raise InvalidChoice(
+                        field_name, lang, topic_langs[handout],
+                        f"{handout} has no {lang} translation; it is built in "
+                        f"{', '.join(topic_langs[handout])}",
+                        f"start one with `handout i18n init {lang} --topic {handout}`")
     elif langs and not any(lang in topic_langs[h] for h in handouts for lang in langs):
         raise InputError.at(f"no handout has a {', '.join(langs)} translation",
                             hint="`handout i18n status` shows each topic's languages")
@@ -128,47 +132,36 @@ def make_plan(project: Project, handouts: list[str] | None = None,
     return jobs
 
 
-class InvalidChoice(InputError):
-    """A choice that is not one of the allowed values (a request parameter, an option)."""
-
-    def __init__(self, field_name: str, value: str, allowed: list[str]):
-        self.field_name, self.value, self.allowed = field_name, value[:40], allowed
-        super().__init__(Problem(f"{field_name} must be one of: {', '.join(allowed)}"))
-
-
 def choose_job(project: Project, handout: str, lang: str, level: str,
                region: str | None = None, paper: str | None = None,
                large_print: bool = False, also: str | None = None) -> Job:
-    """One document, every choice checked against what the project has (the print desk's
-    page and API both make their documents here, so they agree on names and errors)."""
-
-    def check(name: str, value: str, allowed: list[str]) -> None:
-        if value not in allowed:
-            raise InvalidChoice(name, value, allowed)
-
-    check("handout", handout, project.handout_ids())
-    languages = project.topic_languages(handout)
-    check("lang", lang, languages)
-    check("level", level, list(LEVEL_NAMES))
-    if region:
-        check("region", region, region_codes(project.handouts_dir))
-    if paper:
-        check("paper", paper, list(PAPERS))
-    if also:
-        check("also", also, languages)
-    chosen_paper = paper or (load_region(project.handouts_dir, region).paper if region else "a4")
-    return Job(handout, lang, level, chosen_paper, region or None, large_print,
-               also if also != lang else None)
+    """One document, every choice checked by :func:`make_plan`, the one maker of jobs: the
+    print desk's page and API agree with the CLI on names, defaults and errors."""
+    [job] = make_plan(project, [handout], [lang], [level], [paper] if paper else None,
+                      [region] if region else None, large_print, also)
+    return job
 
 
-def _choose(what: str, asked: list[str] | None, available: list[str], command: str) -> list[str]:
+class InvalidChoice(InputError):
+    """A choice that is not one of the allowed values (an option, a request parameter)."""
+
+    def __init__(self, field_name: str, value: str, allowed: list[str],
+                 message: str | None = None, hint: str | None = None):
+        self.field_name, self.value, self.allowed = field_name, value[:40], allowed
+        super().__init__(Problem(message or f"unknown {field_name} {self.value!r}; allowed: "
+                                 f"{', '.join(allowed) or 'none'}", hint=hint))
+
+
+def _choose(field_name: str, what: str, asked: list[str] | None, available: list[str],
+            command: str) -> list[str]:
     if not asked:
         return available
-    unknown = [name for name in asked if name not in available]
-    if unknown:
-        names = ", ".join(map(repr, unknown))
-        raise InputError.at(f"unknown {what} {names}; available: {', '.join(available) or 'none'}",
-                            hint=f"`{command}` shows what there is")
+    for name in asked:
+        if name not in available:
+            raise InvalidChoice(field_name, name, available,
+                                f"unknown {what} {name[:40]!r}; available: "
+                                f"{', '.join(available) or 'none'}",
+                                f"`{command}` shows what there is")
     return list(dict.fromkeys(asked))
 
 

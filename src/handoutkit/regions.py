@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from .content import LevelText, Message, level_messages
 from .errors import InputError, Problem
+from .languages import PAPERS
 from .yamlfile import YamlDocument, load_yaml, validate
 
 CODE_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
@@ -69,13 +70,19 @@ class HelpLine(Dated):
     omit_in: list[str] = Field(default_factory=list)
 
 
+def _known_paper(name: str) -> str:
+    if name not in PAPERS:
+        raise ValueError(f"unknown paper {name!r}; known papers: {', '.join(PAPERS)}")
+    return name
+
+
 class RegionProfile(_Strict):
     """One YAML file as written; a sub-region's file holds only what differs."""
 
     code: Code
     name: str
     languages: list[str] | None = None
-    paper: Literal["a4", "letter"] | None = None
+    paper: Annotated[str, AfterValidator(_known_paper)] | None = None
     #: A plain number (``"911"``), or the number with its sources and review dates.
     emergency: str | EmergencyNumber | None = None
     help_lines: list[HelpLine] | None = None

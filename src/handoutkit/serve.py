@@ -189,7 +189,7 @@ def create_app(project: Project, clinic_path: Path | None = None,
     async def invalid(request: Request, exc: InvalidChoice) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": [{
             "field": exc.field_name, "value": exc.value, "allowed": exc.allowed,
-            "message": f"{exc.field_name} must be one of: {', '.join(exc.allowed)}"}]})
+            "message": exc.problems[0].message}]})
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -218,9 +218,11 @@ def create_app(project: Project, clinic_path: Path | None = None,
     async def rendered(job: Job, prepared_for: str | None, as_png: bool
                        ) -> tuple[bytes, dict[str, Any]]:
         if prepared_for is not None and len(prepared_for) > MAX_PREPARED_FOR:
-            raise InvalidChoice("prepared_for", "", [f"at most {MAX_PREPARED_FOR} characters"])
+            raise InvalidChoice("prepared_for", "", [], f"prepared_for: at most "
+                                f"{MAX_PREPARED_FOR} characters")
         if prepared_for and not printable_name(prepared_for):
-            raise InvalidChoice("prepared_for", "", ["plain text without control characters"])
+            raise InvalidChoice("prepared_for", "", [], "prepared_for: plain text only, "
+                                "without control or direction characters")
         key = None
         if not prepared_for:  # a named document is never cached
             options = BuildOptions(out_dir=project.root / "build", clinic=clinic)
