@@ -88,14 +88,17 @@ def test_init_new_language_takes_its_plural_rule(project: Project) -> None:
 
 
 def test_status_json_and_a_deleted_translation(project: Project, tmp_path: Path) -> None:
-    data = json.loads(invoke(project, "i18n", "status", "--json").stdout)
+    status = json.loads(invoke(project, "i18n", "status", "--json").stdout)
+    assert status["format"] == "handoutkit.status/1"
+    data = [row for row in status["catalogs"] if row["lang"] in LANGUAGES]
     assert {row["lang"] for row in data} == set(LANGUAGES)
-    assert all(row["percent"] == 100.0 for row in data)
+    assert all(row["percent"] == 100.0 and row["review"] == "draft" for row in data
+               if row["domain"] in (HANDOUT, TEMPLATE_DOMAIN, "regions"))
 
     set_msgstr(_po(project, "th"), "risks.seizures.easy", "")
 
     rows = json.loads(invoke(project, "i18n", "status", "--json", "--lang", "th").stdout)
-    row = next(r for r in rows if r["domain"] == HANDOUT)
+    row = next(r for r in rows["catalogs"] if r["domain"] == HANDOUT)
     assert row["untranslated"] == 1 and row["percent"] < 100.0
 
     out = tmp_path / "out"

@@ -109,7 +109,9 @@ def test_every_shipped_document_passes_its_gate() -> None:
 def test_check_json_lists_every_document() -> None:
     result = runner.invoke(app, ["check", HANDOUT, "--json", "--project", str(ROOT)])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    shape = json.loads(result.stdout)
+    assert shape["format"] == "handoutkit.check/1" and shape["ok"] is True
+    data = shape["documents"]
     assert {(d["lang"], d["level"]) for d in data} == {
         (lang, level) for lang in ("en", *LANGUAGES) for level in ("easy", "standard")}
     assert all(d["passed"] and d["measures"] for d in data)

@@ -74,7 +74,7 @@ def test_a_topic_without_catalogs_builds_in_english_only(scratch: Project, tmp_p
 
     check = invoke(scratch, "check", "scratch-topic", "--json")
     assert check.exit_code == 0, check.output
-    assert {r["lang"] for r in json.loads(check.stdout)} == {"en"}
+    assert {r["lang"] for r in json.loads(check.stdout)["documents"]} == {"en"}
 
 
 def test_asking_for_a_language_the_topic_lacks_is_an_input_error(scratch: Project,
@@ -83,6 +83,11 @@ def test_asking_for_a_language_the_topic_lacks_is_an_input_error(scratch: Projec
     assert result.exit_code == 2
     assert "scratch-topic has no es translation" in result.stderr
     assert "Traceback" not in result.output
+    # With --json the program reading the output gets the error as JSON too.
+    shape = json.loads(invoke(scratch, "build", "scratch-topic", "--lang", "es", "--json",
+                              "-o", str(tmp_path)).stdout)
+    assert shape["format"] == "handoutkit.error/1" and not shape["ok"]
+    assert "no es translation" in shape["problems"][0]["message"]
 
 
 def test_a_scratch_topic_does_not_break_a_regional_build(scratch: Project, tmp_path: Path

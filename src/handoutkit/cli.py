@@ -7,7 +7,6 @@ missing translation under ``--strict``); 2 the input is wrong (a file, a name, a
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,13 +48,20 @@ Paper = Enum("Paper", {name: name for name in PAPERS}, type=str)  # type: ignore
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Print input errors without a traceback and exit 2; let bugs surface as bugs."""
+def user_errors(as_json: bool = False) -> Iterator[None]:
+    """Print input errors without a traceback and exit 2; let bugs surface as bugs.
+
+    With ``--json`` the errors are also printed as JSON on stdout, for the program reading it.
+    """
     try:
         yield
     except InputError as exc:
         for problem in exc.problems:
             typer.echo(f"error: {problem}", err=True)
+        if as_json:
+            from . import report
+
+            typer.echo(report.dumps(report.error(exc.problems)))
         raise typer.Exit(EXIT_INPUT) from None
 
 
@@ -162,7 +168,7 @@ def build(
     from .clinic import load_clinic
     from .output import BuildBusy
 
-    with user_errors():
+    with user_errors(as_json):
         proj = _project(project)
         settings = read_settings(proj)
         request = PlanRequest(handouts or [], lang or [], level or [],
@@ -196,15 +202,9 @@ def build(
             for warning in result.warnings:
                 typer.echo(f"warning: {result.job}: {warning}", err=True)
     if as_json:
-        typer.echo(json.dumps({
-            "ok": not report.failed, "manifest": str(report.manifest_path),
-            "documents": [{"path": str(r.path), "ok": r.ok, "pages": r.pages,
-                           "status": r.status, "sha256": r.sha256, "fallbacks": r.fallbacks,
-                           "problems": r.problems, "warnings": r.warnings,
-                           **_job_fields(r.job),
-                           "translation": r.translation.as_dict() if r.translation else None,
-                           "readability": r.readability.as_dict() if r.readability else None}
-                          for r in report.results]}, indent=2, ensure_ascii=False))
+        from . import report as shapes
+
+        typer.echo(shapes.dumps(shapes.build(report)))
     elif show:
         incomplete = report.count("incomplete")
         held = f", {incomplete} not built (translation incomplete)" if incomplete else ""
@@ -245,7 +245,7 @@ def check(
     """
     from .builder import check_readability
 
-    with user_errors():
+    with user_errors(as_json):
         proj = _project(project)
         request = PlanRequest(handouts or [], lang or [], level or [], [], region or [])
         if request == PlanRequest():
@@ -255,10 +255,9 @@ def check(
                      for j in plan_jobs(proj, request)}.values())
         reports = check_readability(proj, jobs)
     if as_json:
-        typer.echo(json.dumps([{"handout": job.handout, "region": job.region,
-                                **report.as_dict()}
-                               for job, report in zip(jobs, reports, strict=True)],
-                              indent=2, ensure_ascii=False))
+        from . import report as shapes
+
+        typer.echo(shapes.dumps(shapes.check(jobs, reports)))
     else:
         for job, report in zip(jobs, reports, strict=True):
             mark = "pass" if report.passed else "FAIL"
@@ -293,10 +292,11 @@ def list_handouts(
 
       handout list --plan
     """
+    from . import report as shapes
     from .builder import load_handouts
     from .regions import load_region, region_codes, stale_items
 
-    with user_errors():
+    with user_errors(as_json):
         proj = _project(project)
         sources = load_handouts(proj, proj.handout_ids())
         languages = proj.languages()
@@ -307,8 +307,8 @@ def list_handouts(
             jobs = plan_jobs(proj, request)
     if plan:
         if as_json:
-            typer.echo(json.dumps({"count": len(jobs), "documents": [
-                {**_job_fields(j), "output": str(j.output)} for j in jobs]}, indent=2))
+            typer.echo(shapes.dumps(shapes.plan(
+                jobs, str(request.clinic) if request.clinic else None)))
         else:
             for job in jobs:
                 typer.echo(f"  {job}")
@@ -321,8 +321,7 @@ def list_handouts(
         items += [item for r in regions for item in stale_items(r, None, today)
                   if item.path == r.path]
         if as_json:
-            typer.echo(json.dumps([{"what": i.what, "review_by": i.review_by.isoformat(),
-                                    "file": str(i.path)} for i in items], indent=2))
+            typer.echo(shapes.dumps(shapes.stale(items)))
         else:
             for item in items:
                 typer.echo(str(item))
@@ -346,7 +345,7 @@ def list_handouts(
                     for r in regions],
     }
     if as_json:
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        typer.echo(shapes.dumps(shapes.envelope("list", **data)))
         return
     typer.echo("Handouts:")
     for h in data["handouts"]:
@@ -513,11 +512,13 @@ def i18n_status(lang: LangOption = None,
     """Coverage per language and catalog: translated, fuzzy, untranslated, obsolete."""
     from .i18n import status
 
-    with user_errors():
+    with user_errors(as_json):
         proj = _project(project)
         rows = status(proj, lang)
     if as_json:
-        typer.echo(json.dumps([row.as_dict() for row in rows], indent=2, ensure_ascii=False))
+        from . import report as shapes
+
+        typer.echo(shapes.dumps(shapes.status(rows)))
         return
     typer.echo(f"{'lang':<8} {'catalog':<24} {'done':>6} {'transl':>6} {'fuzzy':>5} "
                f"{'untr':>5} {'obs':>4} {'errors':>6}  review")
@@ -600,11 +601,6 @@ def _progress(total: int, show: bool) -> Iterator[Progress | None]:
                 bar.advance(task)
 
         yield fancy
-
-
-def _job_fields(job: Job) -> dict[str, Any]:
-    return {"handout": job.handout, "lang": job.lang, "level": job.level, "paper": job.paper,
-            "region": job.region, "large_print": job.large_print, "also": job.also}
 
 
 def _shown(path: Path) -> str:

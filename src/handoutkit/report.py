@@ -1,0 +1,80 @@
+"""Every JSON shape handoutkit prints, made in one place from the library's own values.
+
+Each document another program reads carries ``"format": "handoutkit.<kind>/<n>"`` (the shape
+and its version: a change that could break a reader bumps ``n``) and the tool's version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+
+if TYPE_CHECKING:
+    from .builder import BuildReport, DocumentResult
+    from .errors import Problem
+    from .i18n import CatalogStatus
+    from .plan import Job
+    from .readability import ReadabilityReport
+    from .regions import StaleItem
+
+#: The version of each shape.
+FORMATS = {"build": 1, "check": 1, "list": 1, "plan": 1, "stale": 1, "status": 1, "error": 1}
+
+
+def envelope(kind: str, **data: Any) -> dict[str, Any]:
+    return {"format": f"handoutkit.{kind}/{FORMATS[kind]}", "version": __version__, **data}
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def job_fields(job: Job) -> dict[str, Any]:
+    """A document's choices, under the names the CLI and the desk's API use."""
+    return {"handout": job.handout, "lang": job.lang, "level": job.level, "paper": job.paper,
+            "region": job.region, "large_print": job.large_print, "also": job.also,
+            "preview": job.preview, "output": str(job.output)}
+
+
+def document(result: DocumentResult) -> dict[str, Any]:
+    return {**job_fields(result.job), "path": str(result.path), "ok": result.ok,
+            "status": result.status, "pages": result.pages, "sha256": result.sha256,
+            "fallbacks": result.fallbacks, "problems": result.problems,
+            "warnings": result.warnings,
+            "translation": result.translation.as_dict() if result.translation else None,
+            "readability": result.readability.as_dict() if result.readability else None}
+
+
+def build(report: BuildReport) -> dict[str, Any]:
+    return envelope("build", ok=not report.failed, manifest=str(report.manifest_path),
+                    documents=[document(r) for r in report.results])
+
+
+def check(jobs: Iterable[Job], reports: Iterable[ReadabilityReport]) -> dict[str, Any]:
+    documents = [{**job_fields(job), **report.as_dict()}
+                 for job, report in zip(jobs, reports, strict=True)]
+    return envelope("check", ok=all(d["passed"] for d in documents), documents=documents)
+
+
+def plan(jobs: list[Job], clinic: str | None) -> dict[str, Any]:
+    return envelope("plan", count=len(jobs), clinic=clinic,
+                    documents=[job_fields(job) for job in jobs])
+
+
+def stale(items: list[StaleItem]) -> dict[str, Any]:
+    return envelope("stale", count=len(items), items=[
+        {"what": i.what, "review_by": i.review_by.isoformat(), "file": str(i.path)}
+        for i in items])
+
+
+def status(rows: list[CatalogStatus]) -> dict[str, Any]:
+    return envelope("status", catalogs=[row.as_dict() for row in rows])
+
+
+def error(problems: list[Problem]) -> dict[str, Any]:
+    return envelope("error", ok=False, problems=[
+        {"message": p.message, "file": str(p.file) if p.file else None, "line": p.line,
+         "hint": p.hint} for p in problems])
