@@ -149,7 +149,7 @@ def test_a_killed_worker_is_replaced(tmp_path: Path) -> None:
     params = {"handout": HANDOUT, "lang": "en", "level": "easy"}
     with TestClient(app) as desk:
         assert desk.get("/api/render", params=params).status_code == 200
-        pool = next(iter(app.state.pools))
+        pool = app.state.service.pools[0]
         for process in list(pool._processes.values()):
             os.kill(process.pid, signal.SIGKILL)
         started = time.monotonic()
@@ -276,3 +276,13 @@ def test_end_to_end_in_headless_chromium(tmp_path: Path) -> None:
         server.terminate()
         output = server.communicate(timeout=10)[0]
     assert NAME not in output  # not in the server's log either
+
+
+def test_the_rate_limit_table_stays_bounded() -> None:
+    from handoutkit.serve import MAX_CLIENTS, RenderService
+
+    service = RenderService(Project(ROOT), None, Limits(burst=1, rate_per_second=0.001))
+    for number in range(MAX_CLIENTS + 500):
+        assert service.admit(f"10.0.{number // 256}.{number % 256}")
+    assert len(service._buckets) == MAX_CLIENTS
+    assert not service.admit("10.0.39.16")  # a recent client is still remembered, and limited

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from . import __version__
@@ -39,6 +38,8 @@ from .project import Project
 from .regions import load_region, region_codes
 
 MAX_PREPARED_FOR = 80
+#: Clients whose rate-limit buckets are remembered at once (least recently seen go first).
+MAX_CLIENTS = 10_000
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_URL_BYTES = 4096
 #: The value runs to the next parameter; in a whole request line, to " HTTP/".
@@ -122,38 +123,132 @@ def _render_pdf(root: str, job: Job, clinic_path: str | None, prepared_for: str 
     return data, readability
 
 
-# --- the app -------------------------------------------------------------------------------
+# --- the service: cache, shared renders, worker pool, limits, counters ---------------------
+
+class RenderService:
+    """What the desk does besides routing: renders in a bounded pool of worker processes,
+    identical requests sharing one render, a cache keyed like incremental builds, per-client
+    rate limits and counters. Nothing slow runs on the event loop."""
+
+    def __init__(self, project: Project, clinic_path: Path | None, limits: Limits):
+        self.project, self.clinic_path, self.limits = project, clinic_path, limits
+        self.clinic: Clinic | None = load_clinic(clinic_path) if clinic_path else None
+        self.stats = Stats()
+        self.pools: list[ProcessPoolExecutor] = []
+        self._cache: OrderedDict[str, tuple[bytes, dict[str, Any]]] = OrderedDict()
+        self._pending = asyncio.Semaphore(limits.workers + limits.queue)
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+        self._in_flight: dict[str, asyncio.Future[tuple[bytes, dict[str, Any]]]] = {}
+
+    @property
+    def cached(self) -> int:
+        return len(self._cache)
+
+    def admit(self, client: str) -> bool:
+        """Take a token from ``client``'s bucket; ``False`` when it is over the rate limit.
+
+        The table is bounded: the least recently seen clients are forgotten first (a
+        forgotten client starts again with a full bucket, which is what it would have).
+        """
+        limits = self.limits
+        bucket = self._buckets.pop(client, None) or _Bucket(float(limits.burst))
+        self._buckets[client] = bucket
+        while len(self._buckets) > MAX_CLIENTS:
+            self._buckets.popitem(last=False)
+        now = time.monotonic()
+        bucket.tokens = min(limits.burst,
+                            bucket.tokens + (now - bucket.stamp) * limits.rate_per_second)
+        bucket.stamp = now
+        if bucket.tokens < 1:
+            self.stats.rejected_rate += 1
+            return False
+        bucket.tokens -= 1
+        return True
+
+    async def rendered(self, job: Job, prepared_for: str | None, as_png: bool
+                       ) -> tuple[bytes, dict[str, Any]]:
+        if prepared_for is not None and len(prepared_for) > MAX_PREPARED_FOR:
+            raise InvalidChoice("prepared_for", "", [], f"prepared_for: at most "
+                                f"{MAX_PREPARED_FOR} characters")
+        if prepared_for and not printable_name(prepared_for):
+            raise InvalidChoice("prepared_for", "", [], "prepared_for: plain text only, "
+                                "without control or direction characters")
+        key = None
+        if not prepared_for:  # a named document is never cached
+            options = BuildOptions(out_dir=self.project.root / "build", clinic=self.clinic)
+            # Keys read and hash the inputs: off the event loop.
+            key = (await asyncio.to_thread(document_key, Inputs(self.project, [job]), job,
+                                           options))[0] + (".png" if as_png else ".pdf")
+            if key in self._cache:
+                self.stats.cache_hits += 1
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            if key in self._in_flight:  # the same document is being rendered: wait for it
+                self.stats.cache_hits += 1
+                return await asyncio.shield(self._in_flight[key])
+        if self._pending.locked():
+            self.stats.rejected_busy += 1
+            raise _Busy()
+        task = asyncio.ensure_future(self._render_now(job, prepared_for, as_png))
+        if key is not None:
+            self._in_flight[key] = task
+        try:
+            result = await asyncio.shield(task)
+        finally:
+            if key is not None:
+                self._in_flight.pop(key, None)
+        if key is not None:
+            self._cache[key] = result
+            while len(self._cache) > self.limits.cache_entries:
+                self._cache.popitem(last=False)
+        return result
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if not self.pools:
+            import multiprocessing
+
+            self.pools.append(ProcessPoolExecutor(
+                self.limits.workers, mp_context=multiprocessing.get_context("spawn")))
+        return self.pools[0]
+
+    async def _render_now(self, job: Job, prepared_for: str | None, as_png: bool
+                          ) -> tuple[bytes, dict[str, Any]]:
+        async with self._pending:
+            arguments = (str(self.project.root), job,
+                         str(self.clinic_path) if self.clinic_path else None,
+                         prepared_for or None, as_png)
+            try:
+                result = await asyncio.wrap_future(
+                    self._executor().submit(_render_pdf, *arguments))
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory): replace the pool, try once more.
+                self.stats.pools_replaced += 1
+                self.pools.pop().shutdown(wait=False, cancel_futures=True)
+                result = await asyncio.wrap_future(
+                    self._executor().submit(_render_pdf, *arguments))
+        self.stats.renders += 1
+        return result
+
+    def shutdown(self) -> None:
+        for workers in self.pools:
+            workers.shutdown(cancel_futures=True)
+
+
+# --- the app: routes only ------------------------------------------------------------------
 
 def create_app(project: Project, clinic_path: Path | None = None,
                limits: Limits | None = None, allowed_hosts: list[str] | None = None) -> FastAPI:
-    limits = limits or Limits()
-    clinic: Clinic | None = load_clinic(clinic_path) if clinic_path else None
-    pool: list[ProcessPoolExecutor] = []
+    service = RenderService(project, clinic_path, limits or Limits())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        for workers in pool:
-            workers.shutdown(cancel_futures=True)
+        service.shutdown()
 
     app = FastAPI(title="handoutkit print desk", version=__version__, lifespan=lifespan,
                   description="Render plain-language patient handouts as PDF on demand.")
-    stats = Stats()
-    app.state.pools = pool
-    cache: OrderedDict[str, tuple[bytes, dict[str, Any]]] = OrderedDict()
-    pending = asyncio.Semaphore(limits.workers + limits.queue)
-    buckets: dict[str, _Bucket] = {}
-    in_flight: dict[str, asyncio.Future[tuple[bytes, dict[str, Any]]]] = {}
+    app.state.service = service
     logging.getLogger("uvicorn.access").addFilter(_ScrubPreparedFor())
-
-    def executor() -> ProcessPoolExecutor:
-        if not pool:
-            import multiprocessing
-
-            pool.append(ProcessPoolExecutor(limits.workers,
-                                            mp_context=multiprocessing.get_context("spawn")))
-        return pool[0]
-
     hosts = {*LOOPBACK_HOSTS, *(allowed_hosts or [])}
 
     @app.middleware("http")
@@ -169,17 +264,9 @@ def create_app(project: Project, clinic_path: Path | None = None,
         head = request.method == "HEAD"
         if head:
             request.scope["method"] = "GET"
-        client = request.client.host if request.client else "?"
-        bucket = buckets.setdefault(client, _Bucket(float(limits.burst)))
-        now = time.monotonic()
-        bucket.tokens = min(limits.burst, bucket.tokens + (now - bucket.stamp)
-                            * limits.rate_per_second)
-        bucket.stamp = now
-        if bucket.tokens < 1:
-            stats.rejected_rate += 1
+        if not service.admit(request.client.host if request.client else "?"):
             return JSONResponse({"detail": "too many requests; slow down"}, status_code=429,
                                 headers={"Retry-After": "1"})
-        bucket.tokens -= 1
         response: Response = await call_next(request)
         if head:
             return Response(status_code=response.status_code, headers=dict(response.headers))
@@ -190,12 +277,6 @@ def create_app(project: Project, clinic_path: Path | None = None,
         return JSONResponse(status_code=422, content={"detail": [{
             "field": exc.field_name, "value": exc.value, "allowed": exc.allowed,
             "message": exc.problems[0].message}]})
-
-    @app.exception_handler(RequestValidationError)
-    async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI's own 422 echoes the input: a patient's name must never come back.
-        return JSONResponse(status_code=422, content={"detail": [
-            {"field": str(err["loc"][-1]), "message": err["msg"]} for err in exc.errors()]})
 
     @app.exception_handler(DocumentRefused)
     async def refused(request: Request, exc: DocumentRefused) -> JSONResponse:
@@ -215,60 +296,6 @@ def create_app(project: Project, clinic_path: Path | None = None,
                    large_print: bool, also: str | None) -> Job:
         return make_job(project, handout, lang, level, region, paper, large_print, also)
 
-    async def rendered(job: Job, prepared_for: str | None, as_png: bool
-                       ) -> tuple[bytes, dict[str, Any]]:
-        if prepared_for is not None and len(prepared_for) > MAX_PREPARED_FOR:
-            raise InvalidChoice("prepared_for", "", [], f"prepared_for: at most "
-                                f"{MAX_PREPARED_FOR} characters")
-        if prepared_for and not printable_name(prepared_for):
-            raise InvalidChoice("prepared_for", "", [], "prepared_for: plain text only, "
-                                "without control or direction characters")
-        key = None
-        if not prepared_for:  # a named document is never cached
-            options = BuildOptions(out_dir=project.root / "build", clinic=clinic)
-            # Keys read and hash the inputs: off the event loop.
-            key = (await asyncio.to_thread(document_key, Inputs(project, [job]), job, options)
-                   )[0] + (".png" if as_png else ".pdf")
-            if key in cache:
-                stats.cache_hits += 1
-                cache.move_to_end(key)
-                return cache[key]
-            if key in in_flight:  # the same document is being rendered: wait for it
-                stats.cache_hits += 1
-                return await asyncio.shield(in_flight[key])
-        if pending.locked():
-            stats.rejected_busy += 1
-            raise _Busy()
-        task = asyncio.ensure_future(render_now(job, prepared_for, as_png))
-        if key is not None:
-            in_flight[key] = task
-        try:
-            result = await asyncio.shield(task)
-        finally:
-            if key is not None:
-                in_flight.pop(key, None)
-        if key is not None:
-            cache[key] = result
-            while len(cache) > limits.cache_entries:
-                cache.popitem(last=False)
-        return result
-
-    async def render_now(job: Job, prepared_for: str | None, as_png: bool
-                         ) -> tuple[bytes, dict[str, Any]]:
-        async with pending:
-            arguments = (str(project.root), job, str(clinic_path) if clinic_path else None,
-                         prepared_for or None, as_png)
-            try:
-                result = await asyncio.wrap_future(executor().submit(_render_pdf, *arguments))
-            except BrokenProcessPool:
-                # A worker died (killed, out of memory): replace the pool, try once more.
-                stats.pools_replaced += 1
-                broken = pool.pop()
-                broken.shutdown(wait=False, cancel_futures=True)
-                result = await asyncio.wrap_future(executor().submit(_render_pdf, *arguments))
-        stats.renders += 1
-        return result
-
     @app.exception_handler(Exception)
     async def busy_or_bug(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, _Busy):
@@ -281,8 +308,9 @@ def create_app(project: Project, clinic_path: Path | None = None,
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         """Liveness, with render and cache counters."""
+        stats = service.stats
         return {"status": "ok", "version": __version__, "renders": stats.renders,
-                "cache_hits": stats.cache_hits, "cached": len(cache),
+                "cache_hits": stats.cache_hits, "cached": service.cached,
                 "rejected_busy": stats.rejected_busy, "rejected_rate": stats.rejected_rate,
                 "pools_replaced": stats.pools_replaced}
 
@@ -340,7 +368,7 @@ def create_app(project: Project, clinic_path: Path | None = None,
                      download: bool = Query(False)) -> Response:
         """The handout as a PDF, with a stable file name."""
         job = choose_job(handout, lang, level, region, paper, large_print, also)
-        data, _ = await rendered(job, prepared_for, as_png=False)
+        data, _ = await service.rendered(job, prepared_for, as_png=False)
         disposition = "attachment" if download else "inline"
         return Response(data, media_type="application/pdf", headers={
             "Content-Disposition": f'{disposition}; filename="{job.output.name}"',
@@ -355,7 +383,7 @@ def create_app(project: Project, clinic_path: Path | None = None,
                       also: str | None = params["also"]) -> Response:
         """Page 1 of the handout as a PNG image."""
         job = choose_job(handout, lang, level, region, paper, large_print, also)
-        data, _ = await rendered(job, None, as_png=True)
+        data, _ = await service.rendered(job, None, as_png=True)
         return Response(data, media_type="image/png")
 
     @app.get("/", response_class=HTMLResponse)
