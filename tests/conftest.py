@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -44,8 +45,18 @@ def project(tmp_path: Path) -> Project:
 
 
 def pdf_pages(path: Path) -> list[str]:
-    """The text of each page, in logical order (pypdf keeps RTL text in reading order)."""
-    return [page.extract_text() or "" for page in PdfReader(path).pages]
+    """The text of each page, in logical order (pypdf keeps RTL text in reading order).
+
+    Extraction is slow for CJK and Arabic fonts and many tests read the same shared PDFs:
+    each file's text is read once per version of the file.
+    """
+    stat = path.stat()
+    return list(_pages(path, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=256)
+def _pages(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
+    return tuple(page.extract_text() or "" for page in PdfReader(path).pages)
 
 
 def pdf_text(path: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -19,7 +20,7 @@ from handoutkit.cli import app
 from handoutkit.output import TEMP_PREFIX
 from handoutkit.project import TEMPLATE_DOMAIN, Project
 
-from .conftest import HANDOUT, set_msgstr
+from .conftest import HANDOUT, ROOT, set_msgstr
 
 runner = CliRunner()
 
@@ -58,6 +59,23 @@ app()
 """
 
 
+def _build_command(project: Project, out: Path) -> list[str]:
+    return ["build", HANDOUT, "--lang", "en", "--lang", "es", "-l", "easy", "-q", "-j", "1",
+            "-C", str(project.root), "-o", str(out)]
+
+
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project copy and its first build (two PDFs), made once and copied by each test."""
+    base = tmp_path_factory.mktemp("first")
+    for name in ("handouts", "locales", "templates"):
+        shutil.copytree(ROOT / name, base / "project" / name)
+    handout = Path(sys.executable).with_name("handout")
+    subprocess.run([str(handout), *_build_command(Project(base / "project"), base / "out")],
+                   check=True)
+    return base
+
+
 @pytest.mark.parametrize(("call", "when", "count"), [
     ("fsync", "before", 1),     # the first PDF written to its temp file, not yet renamed
     ("replace", "before", 2),   # one PDF in place, the next about to be
@@ -65,12 +83,11 @@ app()
     ("replace", "before", 3),   # the manifest about to be renamed into place
 ])
 def test_a_build_killed_at_a_chosen_write_leaves_every_file_old_or_new(
-        project: Project, tmp_path: Path, call: str, when: str, count: int) -> None:
-    out = tmp_path / "out"
-    command = ["build", HANDOUT, "--lang", "en", "--lang", "es", "-l", "easy", "-q", "-j", "1",
-               "-C", str(project.root), "-o", str(out)]
+        first_build: Path, tmp_path: Path, call: str, when: str, count: int) -> None:
+    shutil.copytree(first_build, tmp_path, dirs_exist_ok=True)
+    project, out = Project(tmp_path / "project"), tmp_path / "out"
+    command = _build_command(project, out)
     handout = Path(sys.executable).with_name("handout")
-    subprocess.run([str(handout), *command], check=True)
     old = {p: p.read_bytes() for p in out.rglob("*.pdf")}
     old_manifest = (out / "manifest.json").read_bytes()
     css = project.templates_dir / "handout.css"
