@@ -83,7 +83,7 @@ def _project(path: Path | None) -> Project:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
     """Make plain-language patient handouts as printable PDFs."""
