@@ -148,3 +148,14 @@ def test_standard_documents_fit_two_pages(shipped_build: Path, regional: dict[Jo
     for job, path in regional.items():
         if job.level == "standard" and not job.large_print and not job.also:
             assert len(PdfReader(path).pages) <= 2, path.name
+
+
+def test_a_clinic_gives_the_number_on_leaflets_with_no_region(tmp_path: Path) -> None:
+    from handoutkit.clinic import load_clinic
+
+    clinic = load_clinic(ROOT / "examples" / "clinic" / "clinic.toml")
+    assert clinic.profile.emergency == "911"
+    report = build_documents(Project(ROOT), [Job(HANDOUT, "en", "easy")],
+                             BuildOptions(out_dir=tmp_path, clinic=clinic))
+    first = squash(pdf_pages(report.results[0].path)[0])
+    assert "911" in first and squash("Your emergency number:") not in first

@@ -9,6 +9,7 @@ A profile is a small TOML file::
     logo = "riverside-logo.svg"        # SVG or PNG beside this file, at most 200 KB
     note = "Ask at the front desk for a copy in another language."
     handout_url = "https://riverside.example.org/handouts/{handout}/{lang}"   # for the QR code
+    emergency = "911"                  # for leaflets with no region (a region's number wins)
 """
 
 from __future__ import annotations
