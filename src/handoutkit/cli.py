@@ -333,6 +333,7 @@ def list_handouts(
         "handouts": [{"id": s.id, "version": s.handout.version,
                       "reviewed": s.handout.reviewed.isoformat(),
                       "review_by": s.handout.review_by.isoformat(),
+                      "languages": proj.topic_languages(s.id),
                       "path": str(s.path.relative_to(proj.root))} for s in sources.values()],
         "languages": languages,
         "levels": [{"name": lvl.name, "max_grade": lvl.max_grade, "max_pages": lvl.max_pages,
@@ -350,7 +351,7 @@ def list_handouts(
     typer.echo("Handouts:")
     for h in data["handouts"]:
         typer.echo(f"  {h['id']}  v{h['version']}, reviewed {h['reviewed']}, "
-                   f"review by {h['review_by']}")
+                   f"review by {h['review_by']}; in {', '.join(h['languages'])}")
     typer.echo(f"Languages: {', '.join(languages)}")
     typer.echo("Levels:")
     for lvl in LEVELS.values():
