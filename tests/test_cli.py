@@ -127,3 +127,13 @@ def test_the_public_api_is_exported_at_the_package_root() -> None:
     assert sorted(handoutkit.__all__) == sorted(["__version__", *handoutkit._EXPORTS])
     for name in handoutkit.__all__:
         assert getattr(handoutkit, name) is not None
+
+
+def test_a_build_from_a_subfolder_writes_into_the_project(project: Project) -> None:
+    handout = Path(sys.executable).with_name("handout")
+    subfolder = project.handouts_dir / HANDOUT
+    ran = subprocess.run([str(handout), "build", HANDOUT, "--lang", "en", "-l", "easy", "-q"],
+                         cwd=subfolder, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert (project.root / "build" / HANDOUT / "en" / f"{HANDOUT}.en.easy.a4.pdf").exists()
+    assert not (subfolder / "build").exists()  # no stray build folder where it was run

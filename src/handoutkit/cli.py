@@ -113,7 +113,9 @@ def build(
     also: Annotated[str | None, typer.Option(
         "--also", help="A second language printed under each section, e.g. --also en.",
         show_default=False)] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Build folder.")] = Path("build"),
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Build folder (default: build/ in the project folder, wherever "
+        "you run the command from).", show_default=False)] = None,
     workers: Annotated[int | None, typer.Option(
         "--jobs", "-j", min=1, help="Worker processes (default: one per CPU core).",
         show_default=False)] = None,
@@ -177,7 +179,8 @@ def build(
         if request == PlanRequest():
             request = settings.plan or request
         jobs = plan_jobs(proj, replace(request, preview=preview))
-        out_dir = out if out.is_absolute() else Path.cwd() / out
+        out_dir = (out if out.is_absolute() else Path.cwd() / out) if out else (
+            proj.root / "build")
         options = BuildOptions(out_dir=out_dir, strict=strict, allow_hard=allow_hard,
                                require_review=require_review or settings.policy.require_review,
                                min_coverage=settings.policy.min_coverage,

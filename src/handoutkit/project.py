@@ -21,10 +21,11 @@ class Project:
 
     @classmethod
     def find(cls, start: Path | None = None) -> Project:
-        """The nearest folder at or above ``start`` that holds ``handouts/``."""
+        """The nearest folder at or above ``start`` that holds ``handout.toml`` or
+        ``handouts/``: commands work from any subfolder of a project."""
         here = (start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
-            if (folder / "handouts").is_dir():
+            if (folder / "handout.toml").is_file() or (folder / "handouts").is_dir():
                 return cls(folder)
         raise InputError.at(f"no handouts/ folder in {here} or any folder above it",
                             hint="run handout inside a handoutkit project, or pass --project DIR")
