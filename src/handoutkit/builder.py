@@ -280,8 +280,11 @@ def _build_locked(inputs: Inputs, jobs: list[Job], options: BuildOptions, manife
 def _skipped(inputs: Inputs, job: Job, target: Path, entry: ManifestEntry,
              options: BuildOptions) -> DocumentResult:
     """An up-to-date document; date-dependent checks still run (a fact may have gone stale)."""
+    translation = TranslationRecord.from_dict(job.lang, entry.translation) if (
+        entry.translation) else None
     result = DocumentResult(job, target, ok=True, status="skipped", pages=entry.pages,
-                            sha256=entry.sha256, fallbacks=list(entry.fallbacks))
+                            sha256=entry.sha256, fallbacks=list(entry.fallbacks),
+                            translation=translation)
     stale = inputs.stale(job, options.today)
     result.warnings += [f"stale: {item}" for item in stale]
     if options.strict and stale:

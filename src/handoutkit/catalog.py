@@ -223,11 +223,19 @@ class TranslationRecord:
             return 1.0
         return (self.printed - len(self.fallbacks)) / self.printed
 
+    @classmethod
+    def from_dict(cls, lang: str, data: dict[str, Any]) -> TranslationRecord:
+        """The record as a manifest keeps it."""
+        on = data.get("reviewed_on")
+        return cls(lang, data["status"], data.get("printed", 0), tuple(data.get("fallbacks", ())),
+                   tuple(data.get("unreviewed", ())), data.get("reviewed_by"),
+                   dt.date.fromisoformat(on) if on else None)
+
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "reviewed_by": self.reviewed_by,
                 "reviewed_on": self.reviewed_on.isoformat() if self.reviewed_on else None,
                 "coverage": round(self.coverage, 4), "printed": self.printed,
-                "fallbacks": list(self.fallbacks), "unreviewed": len(self.unreviewed)}
+                "fallbacks": list(self.fallbacks), "unreviewed": list(self.unreviewed)}
 
 
 def translation_record(lang: str, lookups: tuple[Lookup, ...],
