@@ -200,3 +200,15 @@ def test_init_adds_a_language_to_a_new_topic(scratch: Project) -> None:
     assert scratch.catalog_path("es", "scratch-topic").exists()
     assert "es" in scratch.topic_languages("scratch-topic")
     shutil.rmtree(scratch.handouts_dir / "scratch-topic")
+
+
+def test_update_keeps_a_sign_off(project: Project) -> None:
+    from handoutkit.catalog import load_catalog
+
+    assert invoke(project, "i18n", "review", "es", "--by", "Ana Pérez").exit_code == 0
+    before = load_catalog(project.catalog_path("es", HANDOUT)).review
+    assert before is not None and before.by == "Ana Pérez" and before.entries
+    assert invoke(project, "i18n", "update", "--lang", "es").exit_code == 0
+    assert load_catalog(project.catalog_path("es", HANDOUT)).review == before
+    status = invoke(project, "i18n", "status", "--lang", "es")
+    assert "reviewed by Ana Pérez" in status.stdout
