@@ -19,7 +19,7 @@ build: setup
 test: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 setup: system-deps $(VENV)/.installed
 

@@ -13,8 +13,8 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from handoutkit import PAPERS, BuildOptions, Job, Project, render_pdf
-from handoutkit.builder import DocumentRefused, default_jobs
+from handoutkit import PAPERS, BuildOptions, DocumentRefused, Job, Project, render_pdf
+from handoutkit.builder import default_jobs
 from handoutkit.regions import region_codes
 
 PROJECT = Project.find()

@@ -78,7 +78,9 @@ def test_yaml_syntax_error_names_file_and_line(project: Project) -> None:
 
 
 def test_missing_field_names_field_and_line(project: Project) -> None:
-    path = _replace(project, "review_by: 2027-11-20\n", "")
+    line = next(row for row in project.handout_path("kratom-chronic-pain").read_text()
+                .splitlines() if row.startswith("review_by: "))
+    path = _replace(project, f"{line}\n", "")
     problem = _error(path).problems[0]
     assert "review_by" in problem.message and "missing" in problem.message
     assert problem.hint and "review_by" in problem.hint

@@ -11,9 +11,9 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from typer.testing import CliRunner
 
-from handoutkit.builder import load_handouts
 from handoutkit.catalog import TranslationRecord, load_catalog
 from handoutkit.cli import app
+from handoutkit.pipeline import load_handouts
 from handoutkit.plan import Job
 from handoutkit.project import TEMPLATE_DOMAIN, Project
 from handoutkit.render import render_html

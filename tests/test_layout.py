@@ -19,6 +19,9 @@ from handoutkit.regions import load_region
 from .conftest import HANDOUT, LANGUAGES, ROOT, pdf_pages, squash
 from .test_translations import comparable
 
+#: Tests that read the session's shared build run on one worker, so it is built once.
+pytestmark = pytest.mark.xdist_group("shipped-build")
+
 #: Regional leaflets that exercise each script and paper, with the region's own number.
 REGIONAL = [Job(HANDOUT, "ar", "standard", "a4", "AU"), Job(HANDOUT, "th", "easy", "a4", "TH"),
             Job(HANDOUT, "es", "standard", "letter", "US-RI"),
@@ -118,7 +121,7 @@ def test_urls_break_only_at_slashes_dots_and_hyphens(shipped_build: Path) -> Non
 
 
 def test_pictograms_have_translated_alt_text(shipped_build: Path) -> None:
-    from handoutkit.builder import Inputs, _translated_html
+    from handoutkit.pipeline import Inputs, _translated_html
 
     project = Project(ROOT)
     job = Job(HANDOUT, "es", "easy")
@@ -132,7 +135,7 @@ def test_pictograms_have_translated_alt_text(shipped_build: Path) -> None:
 
 
 def test_scientific_names_are_italic_only_where_the_script_has_italics() -> None:
-    from handoutkit.builder import Inputs, _translated_html
+    from handoutkit.pipeline import Inputs, _translated_html
 
     project = Project(ROOT)
     for lang, italic in (("en", True), ("es", True), ("ar", False), ("th", False)):

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from handoutkit.builder import BuildOptions, build_documents, check_readability
+from handoutkit import BuildOptions, check_readability
+from handoutkit import build as build_documents
 from handoutkit.cli import app
 from handoutkit.languages import language
 from handoutkit.plan import Job, make_plan

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from handoutkit.builder import BuildOptions, Inputs, build_documents
+from handoutkit.builder import build_documents
 from handoutkit.catalog import TranslationRecord
 from handoutkit.clinic import load_clinic
 from handoutkit.errors import InputError
 from handoutkit.pdf import FetchLog, RenderedPdf, html_to_pdf, make_fetcher
+from handoutkit.pipeline import BuildOptions, Inputs
 from handoutkit.plan import Job, make_plan
 from handoutkit.project import TEMPLATE_DOMAIN, Project
 from handoutkit.render import render_html
@@ -219,6 +220,7 @@ def test_missing_alt_or_lang_fails_the_document(project: Project) -> None:
 
 # --- reproducible PDFs ------------------------------------------------------------------------
 
+@pytest.mark.xdist_group("shipped-build")
 def test_two_clean_builds_give_identical_sha256(shipped_build: Path, tmp_path: Path) -> None:
     """The session's shared build of every language is one clean build; this is the other."""
     project = Project(ROOT)

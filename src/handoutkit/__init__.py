@@ -31,31 +31,33 @@ _EXPORTS = {
     "Project": "project",
     "Job": "plan", "PlanRequest": "plan", "make_plan": "plan", "plan_jobs": "plan",
     "choose_job": "plan", "read_settings": "plan", "Policy": "plan", "InvalidChoice": "plan",
-    "BuildOptions": "builder", "BuildReport": "builder", "DocumentResult": "builder",
-    "build": "builder", "render_pdf": "builder", "check_readability": "builder",
+    "BuildOptions": "pipeline", "BuildReport": "builder", "DocumentResult": "pipeline",
+    "build": "builder", "render_pdf": "pipeline", "check_readability": "pipeline",
+    "DocumentRefused": "pipeline",
     "ReadabilityReport": "readability", "TranslationRecord": "catalog",
     "InputError": "errors", "Problem": "errors",
     "language": "languages", "PAPERS": "languages",
 }
 __all__ = [
-    "PAPERS", "BuildOptions", "BuildReport", "DocumentResult", "InputError", "InvalidChoice",
+    "PAPERS", "BuildOptions", "BuildReport", "DocumentRefused", "DocumentResult", "InputError",
+    "InvalidChoice",
     "Job", "PlanRequest", "Policy", "Problem", "Project", "ReadabilityReport",
     "TranslationRecord", "__version__", "build", "check_readability", "choose_job",
     "language", "make_plan", "plan_jobs", "read_settings", "render_pdf",
 ]
 
 if TYPE_CHECKING:
-    from .builder import (
-        BuildOptions,
-        BuildReport,
-        DocumentResult,
-        build,
-        check_readability,
-        render_pdf,
-    )
+    from .builder import BuildReport, build
     from .catalog import TranslationRecord
     from .errors import InputError, Problem
     from .languages import PAPERS, language
+    from .pipeline import (
+        BuildOptions,
+        DocumentRefused,
+        DocumentResult,
+        check_readability,
+        render_pdf,
+    )
     from .plan import (
         InvalidChoice,
         Job,

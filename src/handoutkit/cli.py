@@ -24,7 +24,8 @@ from .levels import LEVELS
 from .plan import Job, PlanRequest, plan_jobs, read_settings
 
 if TYPE_CHECKING:
-    from .builder import DocumentResult, Progress
+    from .builder import Progress
+    from .pipeline import DocumentResult
 from .project import Project
 
 EXIT_FAILED = 1
@@ -166,9 +167,10 @@ def build(
 
       handout build --lang th --preview
     """
-    from .builder import BuildOptions, build_documents, default_jobs
+    from .builder import build_documents, default_jobs
     from .clinic import load_clinic
     from .output import BuildBusy
+    from .pipeline import BuildOptions
 
     with user_errors(as_json):
         proj = _project(project)
@@ -246,7 +248,7 @@ def check(
 
       handout check --region US-AL
     """
-    from .builder import check_readability
+    from .pipeline import check_readability
 
     with user_errors(as_json):
         proj = _project(project)
@@ -296,7 +298,7 @@ def list_handouts(
       handout list --plan
     """
     from . import report as shapes
-    from .builder import load_handouts
+    from .pipeline import load_handouts
     from .regions import load_region, region_codes, stale_items
 
     with user_errors(as_json):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from .builder import check_readability
 from .catalog import Translator
 from .errors import InputError
 from .languages import language
 from .levels import LEVELS
+from .pipeline import check_readability
 from .plan import choose_job
 from .project import SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
 from .render import environment, gettext_globals

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 
 if TYPE_CHECKING:
-    from .builder import BuildReport, DocumentResult
+    from .builder import BuildReport
     from .errors import Problem
     from .i18n import CatalogStatus
+    from .pipeline import DocumentResult
     from .plan import Job
     from .readability import ReadabilityReport
     from .regions import StaleItem

@@ -27,11 +27,12 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from . import __version__
-from .builder import BuildOptions, DocumentRefused, Inputs, document_key
+from .builder import document_key
 from .clinic import Clinic, load_clinic
 from .errors import InputError
 from .languages import PAPERS
 from .levels import LEVELS
+from .pipeline import BuildOptions, DocumentRefused, Inputs
 from .plan import InvalidChoice, Job
 from .plan import choose_job as make_job
 from .project import Project
@@ -105,7 +106,7 @@ class _Bucket:
 def _render_pdf(root: str, job: Job, clinic_path: str | None, prepared_for: str | None,
                 as_png: bool) -> tuple[bytes, dict[str, Any]]:
     """Render one document in memory (nothing is written to disk): PDF, or page 1 as PNG."""
-    from .builder import render_pdf
+    from .pipeline import render_pdf
 
     project = Project(Path(root))
     clinic = load_clinic(Path(clinic_path)) if clinic_path else None
@@ -317,9 +318,9 @@ def create_app(project: Project, clinic_path: Path | None = None,
     @app.get("/api/handouts")
     def handouts() -> dict[str, Any]:
         """Topics, languages (in their own names, with catalog coverage), levels and regions."""
-        from .builder import load_handouts
         from .i18n import status
         from .languages import language
+        from .pipeline import load_handouts
 
         rows = {(row.lang, row.domain): row for row in status(project)}
         sources = load_handouts(project, project.handout_ids())

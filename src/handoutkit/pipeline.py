@@ -1,0 +1,264 @@
+"""One document through the pipeline: translate → score → render HTML → PDF → verify.
+
+``render_document`` writes nothing and returns an immutable :class:`DocumentResult` with the
+verified PDF, or the reasons it was refused, all at once. ``builder.py`` decides which
+documents to make and writes them; the print desk renders through :func:`render_pdf`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .catalog import MessageCatalog, TranslationRecord, translation_record
+from .clinic import Clinic
+from .content import HandoutSource, load_handout
+from .errors import InputError
+from .pdf import RenderedPdf, html_to_pdf
+from .plan import Job
+from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
+from .readability import ReadabilityReport, score
+from .regions import Region, StaleItem, load_region, stale_items
+from .render import STYLESHEET_NAME, TEMPLATE_NAME, RenderedHtml, render_html
+from .translate import PrintedHandout, catalogs_for, translate
+from .verify import check_pdf, too_long
+
+DOMAINS = [TEMPLATE_DOMAIN, REGIONS_DOMAIN]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    out_dir: Path
+    #: Fail a document that would print a string in English for want of a translation, or a
+    #: regional fact or help line past its review date.
+    strict: bool = False
+    #: Write a document even when its text is too hard for its level (recorded in the manifest).
+    allow_hard: bool = False
+    #: Refuse draft translations (a clinic that prints reviewed translations only).
+    require_review: bool = False
+    #: A translated document below this share of translated strings is not built.
+    min_coverage: float = 0.9
+    clinic: Clinic | None = None
+    #: The date stale facts are judged against; the clock's date unless a test fixes it.
+    today: dt.date = field(default_factory=dt.date.today)
+    #: Worker processes; 1 builds in this process.
+    jobs: int = 1
+    #: Rebuild every document, even those whose inputs have not changed.
+    force: bool = False
+    #: Stop at the first failed document instead of building the others.
+    fail_fast: bool = False
+    #: Seconds to wait for another build into the same folder to finish.
+    lock_timeout: float = 600.0
+
+    def gate(self) -> tuple[object, ...]:
+        """The options that decide whether a document may be written: part of its key."""
+        return (self.strict, self.allow_hard, self.require_review, self.min_coverage)
+
+
+@dataclass(frozen=True)
+class DocumentResult:
+    """What became of one document: an immutable value the orchestrator only replaces."""
+
+    job: Job
+    path: Path
+    ok: bool
+    #: ``built``, ``skipped`` (up to date), ``failed``, ``incomplete`` (too little of it is
+    #: translated to build) or ``not built`` (after --fail-fast).
+    status: str = "failed"
+    pages: int = 0
+    sha256: str = ""
+    fallbacks: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    readability: ReadabilityReport | None = None
+    translation: TranslationRecord | None = None
+
+
+def load_handouts(project: Project, ids: list[str]) -> dict[str, HandoutSource]:
+    return {ident: load_handout(project.handout_path(ident)) for ident in ids}
+
+
+class Inputs:
+    """What the build reads, loaded and checked once, and shared by its documents."""
+
+    def __init__(self, project: Project, jobs: list[Job]):
+        self.project = project
+        self.sources = load_handouts(project, sorted({job.handout for job in jobs}))
+        self.regions = {code: load_region(project.handouts_dir, code)
+                        for code in sorted({job.region for job in jobs if job.region})}
+        self._printed: dict[tuple[Job, str | None], PrintedHandout] = {}
+        for name in (TEMPLATE_NAME, STYLESHEET_NAME):
+            path = project.templates_dir / name
+            if not path.is_file():
+                raise InputError.at(f"the template {name} is missing or not a file", path,
+                                    hint="restore it from the project's templates/ folder")
+        # Parse every catalog now: a broken .po stops the build before any PDF is written.
+        for lang in sorted({lang for job in jobs for lang in (job.lang, job.also) if lang}):
+            for handout in sorted({job.handout for job in jobs}):
+                self.catalogs(lang, handout)
+
+    def region(self, job: Job) -> Region | None:
+        return self.regions[job.region] if job.region else None
+
+    def catalogs(self, lang: str, handout: str) -> dict[str, MessageCatalog]:
+        """``lang``'s catalogs for a document of ``handout`` (parsed once per process)."""
+        return catalogs_for(self.project, lang, [handout, *DOMAINS])
+
+    def printed(self, job: Job, url_template: str | None) -> PrintedHandout:
+        key = (job, url_template)
+        if key not in self._printed:
+            self._printed[key] = translate(self.sources[job.handout], job,
+                                           self.catalogs(job.lang, job.handout),
+                                           self.region(job), url_template)
+        return self._printed[key]
+
+    def stale(self, job: Job, today: dt.date) -> list[StaleItem]:
+        # A region-less leaflet prints no regional facts, so only a region's can be stale.
+        if not job.region:
+            return []
+        return stale_items(self.region(job), self.sources[job.handout].facts, today)
+
+    def files(self, job: Job, clinic: Clinic | None) -> list[Path]:
+        """The files a document is made from (its catalogs' entries are hashed separately)."""
+        project = self.project
+        source = self.sources[job.handout]
+        files = [source.path, project.templates_dir / TEMPLATE_NAME,
+                 project.templates_dir / STYLESHEET_NAME]
+        files += sorted((project.templates_dir / "icons").glob("*.svg"))
+        if source.facts:
+            files.append(source.facts.doc.path)
+        for lang in filter(None, (job.lang, job.also)):
+            files += [project.catalog_path(lang, d) for d in (job.handout, *DOMAINS)]
+        region = self.region(job)
+        if region:
+            files += region.paths
+        if clinic:
+            files += [clinic.path] + ([clinic.logo_path] if clinic.logo_path else [])
+        return [path for path in files if path.exists()]
+
+
+def check_readability(project: Project, jobs: list[Job]) -> list[ReadabilityReport]:
+    """Score each document's printed text without rendering it (``handout check``)."""
+    inputs = Inputs(project, jobs)
+    return [score(inputs.printed(job, None)) for job in jobs]
+
+
+class DocumentRefused(Exception):
+    """A document failed a check (too hard to read, too long, a draft where review is
+    required…): not bad input, so the desk answers it apart from a wrong choice."""
+
+    def __init__(self, result: DocumentResult):
+        self.result = result
+        super().__init__("; ".join(result.problems))
+
+
+def render_pdf(project: Project, job: Job, clinic: Clinic | None = None,
+               prepared_for: str | None = None,
+               options: BuildOptions | None = None) -> tuple[bytes, DocumentResult]:
+    """One document as PDF bytes, written nowhere (the print desk's renderer).
+
+    Raises :class:`DocumentRefused` when a check fails, :class:`InputError` on bad input.
+    """
+    options = options or BuildOptions(out_dir=project.root / "build", clinic=clinic)
+    result, pdf = render_document(Inputs(project, [job]), job, options, prepared_for)
+    if pdf is None:
+        raise DocumentRefused(result)
+    return pdf.data, replace(result, ok=True, status="built", pages=pdf.page_count,
+                             sha256=hashlib.sha256(pdf.data).hexdigest())
+
+
+def render_document(inputs: Inputs, job: Job, options: BuildOptions,
+                    prepared_for: str | None = None) -> tuple[DocumentResult, RenderedPdf | None]:
+    """Everything but writing: the result, and the verified PDF unless a check failed.
+
+    Every reason to refuse the document is named at once.
+    """
+    clinic = options.clinic
+    url_template = clinic.profile.handout_url if clinic else None
+    target = options.out_dir / str(job.output)
+    printed = inputs.printed(job, url_template)
+    second = inputs.printed(replace(job, lang=job.also, also=None), url_template) if (
+        job.also) else None
+    region = inputs.region(job)
+    emergency = region.emergency if region else (clinic.profile.emergency if clinic else None)
+    html, record = _translated_html(inputs, printed, options, second, prepared_for, emergency)
+    readability = score(printed)
+    result = DocumentResult(job, target, ok=False, fallbacks=record.fallbacks,
+                            readability=readability, translation=record)
+    if record.coverage < options.min_coverage:
+        return replace(result, status="incomplete", ok=not options.strict, problems=(
+            f"not built: only {record.coverage:.0%} of its {record.printed} printed strings "
+            f"have a current {job.lang} translation (at least {options.min_coverage:.0%} "
+            f"needed); missing: {', '.join(record.fallbacks)}",)), None
+    stale = inputs.stale(job, options.today)
+    warnings = [f"stale: {item}" for item in stale]
+    problems = []
+    if options.strict and record.fallbacks:
+        problems.append(
+            f"{len(record.fallbacks)} string(s) have no current {job.lang} translation and "
+            f"would print in English: {', '.join(record.fallbacks)}")
+    if options.require_review and record.status == "draft":
+        problems.append(
+            f"draft translation: {len(record.unreviewed) + len(record.fallbacks)} printed "
+            f"string(s) not covered by a review ({', '.join(record.unreviewed[:10])}"
+            f"{', …' if len(record.unreviewed) > 10 else ''}); sign off with `handout i18n "
+            f"review {job.lang} --by NAME`")
+    if options.strict and stale:
+        problems.append("facts past their review date: " + "; ".join(map(str, stale)))
+    if not readability.passed and not options.allow_hard:
+        problems.append(readability.explain() + "\n  (rewrite those sentences, or "
+                        "pass --allow-hard to override)")
+    if problems:
+        return replace(result, problems=tuple(problems), warnings=tuple(warnings)), None
+    templates = inputs.project.templates_dir
+    pdf = html_to_pdf(html.html, templates, [templates])
+    if too_long(printed, pdf):
+        # A long language or region can overrun by a few lines: set the page a little
+        # tighter (body 11 pt, nothing below 10 pt) before refusing the document.
+        compact, _ = _translated_html(inputs, printed, options, second, prepared_for,
+                                      emergency, compact=True)
+        tighter = html_to_pdf(compact.html, templates, [templates])
+        if not too_long(printed, tighter):
+            pdf = tighter
+            warnings.append("set compact (11 pt body) to fit the page limit")
+    problems = check_pdf(printed, pdf, second)
+    result = replace(result, problems=tuple(problems), warnings=tuple(warnings))
+    return result, (None if problems else pdf)
+
+
+def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOptions,
+                     second: PrintedHandout | None, prepared_for: str | None,
+                     emergency: str | None, compact: bool = False
+                     ) -> tuple[RenderedHtml, TranslationRecord]:
+    """The page's HTML and the record of every string it prints, template words included.
+
+    The record decides what the page says about its translation (a draft mark, or the
+    reviewer's name), and those words are themselves looked up: render as a draft first,
+    and again as reviewed only if every other string is covered by a review.
+    """
+    job = printed.job
+    catalogs = inputs.catalogs(job.lang, job.handout)
+    source = job.lang == SOURCE_LANGUAGE
+
+    def render(record: TranslationRecord) -> tuple[RenderedHtml, TranslationRecord]:
+        html = render_html(printed, catalogs, inputs.project.templates_dir, record,
+                           preview=job.preview, second=second, clinic=options.clinic,
+                           prepared_for=prepared_for, emergency_number=emergency,
+                           compact=compact)
+        lookups = printed.lookups + html.lookups
+        return html, translation_record(job.lang, lookups, catalogs, source)
+
+    if source:
+        return render(translation_record(job.lang, printed.lookups, catalogs, True))
+    draft_html, found = render(TranslationRecord(job.lang, "draft", 0, ()))
+    # The draft mark's own words do not decide whether the rest is reviewed.
+    rest = tuple(lk for lk in printed.lookups + draft_html.lookups if lk.context != "draft")
+    if translation_record(job.lang, rest, catalogs, False).status != "reviewed":
+        return draft_html, replace(found, status="draft")
+    reviewed_html, reviewed = render(translation_record(job.lang, rest, catalogs, False))
+    return (reviewed_html, reviewed) if reviewed.status == "reviewed" else (
+        draft_html, replace(found, status="draft"))
+
+
