@@ -256,11 +256,6 @@ def toml_line_of(path: Path, loc: tuple[int | str, ...]) -> int | None:
 
 def plan_jobs(project: Project, request: PlanRequest) -> list[Job]:
     """Expand a request; the region ``""`` means the neutral, region-less leaflet."""
-    if request.regions:
-        unknown = [c for c in request.regions if c and c not in region_codes(project.handouts_dir)]
-        if unknown:
-            raise InputError.at(f"unknown region {', '.join(map(repr, unknown))}; known regions: "
-                                f"{', '.join(region_codes(project.handouts_dir))}")
     jobs: list[Job] = []
     for region in request.regions or [""]:
         jobs += make_plan(project, request.handouts, request.langs, request.levels,
