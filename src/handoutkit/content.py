@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -61,7 +61,6 @@ class Point(_Strict):
 
 #: Pictograms the default templates draw (``templates/icons/<name>.svg``).
 Icon = Literal["emergency", "warning", "do-not-mix", "pregnancy", "ask"]
-ICONS: tuple[str, ...] = get_args(Icon)
 
 
 class Section(_Strict):
