@@ -77,9 +77,9 @@ def per_pdf(project: Project, out: Path) -> dict[str, float]:
 
     catalogs = catalogs_for(project, job.lang, [HANDOUT])
     doc = translate(load_handout(project.handout_path(HANDOUT)), job, catalogs)
-    html = render_html(doc, catalogs, project.templates_dir,
+    html = render_html(doc, catalogs, project.theme,
                        TranslationRecord("en", "source", 0, ())).html
-    base = project.templates_dir.as_uri() + "/"
+    base = project.theme.find("handout.css").parent.as_uri() + "/"
     shared = FontConfiguration()
     # The same output options as handoutkit: tagged PDF/UA-1.
     ms = interleaved({
@@ -87,7 +87,7 @@ def per_pdf(project: Project, out: Path) -> dict[str, float]:
             pdf_tags=True, pdf_variant=PDF_VARIANT),
         "bare_shared": lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(
             font_config=shared, pdf_tags=True, pdf_variant=PDF_VARIANT),
-        "render": lambda: html_to_pdf(html, project.templates_dir, [project.templates_dir]),
+        "render": lambda: html_to_pdf(html, project.theme.dirs),
         "pipeline": pipeline,
     })
     return {"bare_fresh_fontconfig_ms": ms["bare_fresh"],

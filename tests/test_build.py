@@ -93,7 +93,7 @@ def test_manifest_lists_every_output_with_inputs(english_build: Path) -> None:
     entry = outputs[f"{HANDOUT}/en/{HANDOUT}.en.standard.a4.pdf"]
     assert entry["pages"] <= 2 and len(entry["sha256"]) == 64
     assert f"handouts/{HANDOUT}/handout.yaml" in entry["inputs"]
-    assert "templates/handout.html.j2" in entry["inputs"]
+    assert "handoutkit/theme/handout.html.j2" in entry["inputs"]
 
 
 def test_same_inputs_give_the_same_bytes(project: Project, tmp_path: Path) -> None:

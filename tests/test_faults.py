@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from handoutkit.cli import app
 from handoutkit.output import TEMP_PREFIX
 from handoutkit.project import TEMPLATE_DOMAIN, Project
+from handoutkit.theme import BUILTIN_THEME
 
 from .conftest import HANDOUT, ROOT, set_msgstr
 
@@ -90,8 +91,9 @@ def test_a_build_killed_at_a_chosen_write_leaves_every_file_old_or_new(
     handout = Path(sys.executable).with_name("handout")
     old = {p: p.read_bytes() for p in out.rglob("*.pdf")}
     old_manifest = (out / "manifest.json").read_bytes()
-    css = project.templates_dir / "handout.css"
-    css.write_text(css.read_text() + "\nh1 { letter-spacing: 0.01em; }\n")
+    css = project.root / "templates" / "handout.css"  # a project's override
+    css.write_text((BUILTIN_THEME / "handout.css").read_text() + "\n"
+                   "h1 { letter-spacing: 0.01em; }\n")
 
     killed = subprocess.run([sys.executable, "-c", KILLER, call, when, str(count), *command,
                              "--force"], capture_output=True)
@@ -263,9 +265,7 @@ def test_the_plan_file_is_validated(project: Project, plan: str, needle: str) ->
 
 
 def test_a_stylesheet_that_is_a_folder_is_an_input_error(project: Project) -> None:
-    css = project.templates_dir / "handout.css"
-    css.unlink()
-    css.mkdir()
+    (project.root / "templates" / "handout.css").mkdir(parents=True)
     _expect_input_error(project, "handout.css")
 
 

@@ -241,9 +241,9 @@ def test_preview_marks_untranslated_strings(project: Project) -> None:
     catalogs = catalogs_for(project, "th", [HANDOUT, TEMPLATE_DOMAIN])
     doc = translate(sources[HANDOUT], job, catalogs)
     draft = TranslationRecord("th", "draft", 0, ())
-    preview = render_html(doc, catalogs, project.templates_dir, draft, preview=True).html
+    preview = render_html(doc, catalogs, project.theme, draft, preview=True).html
     assert '<span class="fallback">Get help now</span>' in preview
-    plain = render_html(doc, catalogs, project.templates_dir, draft).html
+    plain = render_html(doc, catalogs, project.theme, draft).html
     assert 'class="fallback"' not in plain and "Get help now" in plain
 
 

@@ -13,6 +13,7 @@ from handoutkit.builder import BuildOptions, BuildReport, build_documents
 from handoutkit.cli import app
 from handoutkit.plan import make_plan
 from handoutkit.project import Project
+from handoutkit.theme import BUILTIN_THEME
 
 from .conftest import set_msgstr
 
@@ -45,8 +46,8 @@ def test_editing_one_entry_rebuilds_exactly_the_documents_that_print_it(project:
 
 def test_editing_the_template_rebuilds_everything(project: Project, tmp_path: Path) -> None:
     build(project, tmp_path)
-    css = project.templates_dir / "handout.css"
-    css.write_text(css.read_text() + "\n/* a change */\n")
+    css = project.root / "templates" / "handout.css"  # a project's override
+    css.write_text((BUILTIN_THEME / "handout.css").read_text() + "\n/* a change */\n")
     assert set(statuses(build(project, tmp_path)).values()) == {"built"}
 
 

@@ -41,9 +41,9 @@ def _render(project: Project, job: Job) -> tuple[str, RenderedPdf]:
     inputs = Inputs(project, [job])
     doc = inputs.printed(job, None)
     record = TranslationRecord(job.lang, "draft", 0, ())
-    html = render_html(doc, inputs.catalogs(job.lang, job.handout), project.templates_dir,
+    html = render_html(doc, inputs.catalogs(job.lang, job.handout), project.theme,
                        record).html
-    return html, html_to_pdf(html, project.templates_dir, [project.templates_dir])
+    return html, html_to_pdf(html, project.theme.dirs)
 
 
 # --- untrusted text stays text ----------------------------------------------------------------
@@ -62,7 +62,7 @@ def test_hostile_translations_print_literally_and_load_nothing(project: Project)
         assert squash(value) in text, value
     # The fetcher's log: the stylesheet and pictograms, nothing else; nothing outside the
     # project, ever.
-    templates = project.templates_dir.resolve().as_uri()
+    templates = (project.root / "templates").resolve().as_uri()
     assert pdf.fetches.served[0] == f"{templates}/handout.css"
     assert all(url.startswith(f"{templates}/icons/") and url.endswith(".svg")
                for url in pdf.fetches.served[1:])
@@ -91,13 +91,13 @@ def test_hostile_content_string_prints_literally(project: Project) -> None:
 @pytest.fixture
 def fetch(project: Project):  # type: ignore[no-untyped-def]
     log = FetchLog()
-    fetcher = make_fetcher([project.templates_dir], log)
+    fetcher = make_fetcher(project.theme.dirs, log)
     return fetcher, log, project
 
 
 def test_fetcher_serves_project_assets(fetch) -> None:  # type: ignore[no-untyped-def]
     fetcher, log, project = fetch
-    url = (project.templates_dir / "handout.css").resolve().as_uri()
+    url = ((project.root / "templates") / "handout.css").resolve().as_uri()
     assert b"@page" in fetcher.fetch(url).read()
     assert log.served == [url]
 
@@ -118,10 +118,10 @@ def test_fetcher_refuses_everything_else(fetch, url: str) -> None:  # type: igno
 
 def test_fetcher_refuses_traversal_out_of_the_project(fetch) -> None:  # type: ignore[no-untyped-def]
     fetcher, log, project = fetch
-    sneaky = project.templates_dir.resolve().as_uri() + "/../../../../etc/passwd"
+    sneaky = (project.root / "templates").resolve().as_uri() + "/../../../../etc/passwd"
     with pytest.raises(ValueError):
         fetcher.fetch(sneaky)
-    link = project.templates_dir / "link.css"
+    link = (project.root / "templates") / "link.css"
     link.symlink_to("/etc/passwd")
     with pytest.raises(ValueError):
         fetcher.fetch(link.as_uri())
@@ -141,7 +141,7 @@ def test_fetcher_limits_data_urls(fetch) -> None:  # type: ignore[no-untyped-def
 def test_an_outside_image_fails_the_document(project: Project) -> None:
     html = ('<html lang="en"><head><title>t</title></head><body><p>x</p>'
             '<img src="file:///etc/passwd" alt="x"></body></html>')
-    pdf = html_to_pdf(html, project.templates_dir, [project.templates_dir])
+    pdf = html_to_pdf(html, project.theme.dirs)
     assert pdf.fetches.refused == ["file:///etc/passwd"]
 
 
@@ -213,7 +213,7 @@ def test_missing_alt_or_lang_fails_the_document(project: Project) -> None:
     source = Inputs(project, [Job(HANDOUT, "en", "easy")])
     doc = source.printed(Job(HANDOUT, "en", "easy"), None)
     html = '<html><head><title>t</title></head><body><img src="handout.css"></body></html>'
-    pdf = html_to_pdf(html, project.templates_dir, [project.templates_dir])
+    pdf = html_to_pdf(html, project.theme.dirs)
     problems = check_pdf(doc, pdf)
     assert any(p.startswith("PDF/UA:") and "lang" in p for p in problems)
 

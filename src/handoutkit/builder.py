@@ -44,6 +44,7 @@ from .pipeline import (
 )
 from .plan import Job
 from .project import SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
+from .theme import file_label
 from .verify import font_files
 
 
@@ -64,13 +65,6 @@ class BuildReport:
 Progress = Callable[[Job, DocumentResult | None], None]
 
 
-def _relative(project: Project, path: Path) -> str:
-    try:
-        return str(path.relative_to(project.root))
-    except ValueError:  # a clinic profile may live outside the project
-        return str(path)
-
-
 def document_key(inputs: Inputs, job: Job, options: BuildOptions) -> tuple[str, dict[str, str]]:
     """A hash of everything ``job``'s PDF depends on, and the input files' own hashes.
 
@@ -81,7 +75,7 @@ def document_key(inputs: Inputs, job: Job, options: BuildOptions) -> tuple[str, 
     """
     project = inputs.project
     clinic = options.clinic
-    hashes = {_relative(project, p): file_sha256(p) for p in inputs.files(job, clinic)}
+    hashes = {file_label(p, project.root): file_sha256(p) for p in inputs.files(job, clinic)}
     digest = hashlib.sha256()
     for name, value in sorted(hashes.items()):
         if not name.endswith(".po") or name.endswith(f"/{TEMPLATE_DOMAIN}.po"):

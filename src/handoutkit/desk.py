@@ -34,7 +34,7 @@ def render_desk(project: Project, query: dict[str, str], ui: str,
     result: dict[str, Any] | None = None
     if "lang" in query:
         result = _result(project, chosen)
-    page: str = environment(project.templates_dir).get_template(DESK_TEMPLATE).render(
+    page: str = environment(project.theme).get_template(DESK_TEMPLATE).render(
         ui=language(ui), catalog=catalog, chosen=chosen, result=result,
         levels=list(LEVELS), ui_languages=catalog["languages"], **gettext_globals(translator))
     return page

@@ -22,6 +22,7 @@ from .content import HandoutSource, load_handout
 from .errors import InputError
 from .project import REGIONS_DOMAIN, TEMPLATE_DOMAIN, Project
 from .regions import FACTS_FILE, FactsSource, TopicFacts, read_profile, region_codes
+from .theme import file_label
 from .yamlfile import load_yaml, validate
 
 #: Comments in templates that start with this reach translators as extracted comments.
@@ -93,8 +94,8 @@ def template_words(project: Project, created: dt.date) -> Catalog:
     """The ``.pot`` catalog of the templates' own words ("Sources", "Page 1 of 2")."""
     catalog = _new_catalog(TEMPLATE_DOMAIN, "handoutkit's templates", created)
     options = {"extensions": "jinja2.ext.i18n", "silent": "false"}
-    for path in sorted(project.templates_dir.glob("*.j2")):
-        relative = path.relative_to(project.root).as_posix()
+    for path in project.theme.files("*.j2"):
+        relative = file_label(path, project.root)
         try:
             with path.open("rb") as fileobj:
                 found = list(extract("jinja2.ext:babel_extract", fileobj,

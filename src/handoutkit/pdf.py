@@ -10,6 +10,7 @@ import logging
 import mimetypes
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,18 +32,33 @@ class FetchLog:
     refused: list[str] = field(default_factory=list)
 
 
-def make_fetcher(asset_roots: list[Path], log: FetchLog) -> Any:
-    """A WeasyPrint URL fetcher that serves files under ``asset_roots`` and refuses all else."""
+def make_fetcher(asset_roots: Sequence[Path], log: FetchLog) -> Any:
+    """A WeasyPrint URL fetcher that serves files under ``asset_roots`` and refuses all else.
+
+    The roots are layers, first wins: a relative link resolves in the first root, and a file
+    missing there is looked up at the same relative path in the next (a theme override).
+    """
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     roots = [root.resolve() for root in asset_roots]
+
+    def layered(path: Path) -> Path | None:
+        for root in roots:
+            if path.is_relative_to(root):
+                relative = path.relative_to(root)
+                for layer in roots:
+                    candidate = (layer / relative).resolve()
+                    if candidate.is_relative_to(layer) and candidate.is_file():
+                        return candidate
+        return None
 
     class AssetFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
             scheme = url.split(":", 1)[0].lower()
             if scheme == "file":
-                path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path)).resolve()
-                if any(path.is_relative_to(root) for root in roots) and path.is_file():
+                path = layered(Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+                               .resolve())
+                if path is not None:
                     log.served.append(url)
                     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                     return URLFetcherResponse(url, path.read_bytes(),
@@ -84,8 +100,8 @@ class RenderedPdf:
     fetches: FetchLog
 
 
-def html_to_pdf(html: str, base_dir: Path, asset_roots: list[Path]) -> RenderedPdf:
-    """Render ``html`` (whose relative links resolve in ``base_dir``) to PDF bytes."""
+def html_to_pdf(html: str, asset_roots: Sequence[Path]) -> RenderedPdf:
+    """Render ``html`` to PDF bytes; its relative links resolve in the layered ``asset_roots``."""
     import weasyprint
 
     log = FetchLog()
@@ -96,7 +112,7 @@ def html_to_pdf(html: str, base_dir: Path, asset_roots: list[Path]) -> RenderedP
         # PDF/UA-1: tagged structure (headings, lists), document language and title, alt
         # text; WeasyPrint logs an ERROR for what the standard requires and is missing.
         document = weasyprint.HTML(
-            string=html, base_url=base_dir.resolve().as_uri() + "/",
+            string=html, base_url=asset_roots[0].resolve().as_uri() + "/",
             url_fetcher=make_fetcher(asset_roots, log),
         ).render(font_config=font_configuration(), pdf_tags=True, pdf_variant=PDF_VARIANT)
         data = document.write_pdf(pdf_tags=True, pdf_variant=PDF_VARIANT)

@@ -15,7 +15,6 @@ from pathlib import Path
 from .catalog import MessageCatalog, TranslationRecord, translation_record
 from .clinic import Clinic
 from .content import HandoutSource, load_handout
-from .errors import InputError
 from .pdf import RenderedPdf, html_to_pdf
 from .plan import Job
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
@@ -90,10 +89,7 @@ class Inputs:
                         for code in sorted({job.region for job in jobs if job.region})}
         self._printed: dict[tuple[Job, str | None], PrintedHandout] = {}
         for name in (TEMPLATE_NAME, STYLESHEET_NAME):
-            path = project.templates_dir / name
-            if not path.is_file():
-                raise InputError.at(f"the template {name} is missing or not a file", path,
-                                    hint="restore it from the project's templates/ folder")
+            project.theme.find(name)  # a missing template is an input error, named now
         # Parse every catalog now: a broken .po stops the build before any PDF is written.
         for lang in sorted({lang for job in jobs for lang in (job.lang, job.also) if lang}):
             for handout in sorted({job.handout for job in jobs}):
@@ -124,9 +120,7 @@ class Inputs:
         """The files a document is made from (its catalogs' entries are hashed separately)."""
         project = self.project
         source = self.sources[job.handout]
-        files = [source.path, project.templates_dir / TEMPLATE_NAME,
-                 project.templates_dir / STYLESHEET_NAME]
-        files += sorted((project.templates_dir / "icons").glob("*.svg"))
+        files = [source.path, *project.theme.files()]
         if source.facts:
             files.append(source.facts.doc.path)
         for lang in filter(None, (job.lang, job.also)):
@@ -212,14 +206,14 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
                         "pass --allow-hard to override)")
     if problems:
         return replace(result, problems=tuple(problems), warnings=tuple(warnings)), None
-    templates = inputs.project.templates_dir
-    pdf = html_to_pdf(html.html, templates, [templates])
+    theme_dirs = inputs.project.theme.dirs
+    pdf = html_to_pdf(html.html, theme_dirs)
     if too_long(printed, pdf):
         # A long language or region can overrun by a few lines: set the page a little
         # tighter (body 11 pt, nothing below 10 pt) before refusing the document.
         compact, _ = _translated_html(inputs, printed, options, second, prepared_for,
                                       emergency, compact=True)
-        tighter = html_to_pdf(compact.html, templates, [templates])
+        tighter = html_to_pdf(compact.html, theme_dirs)
         if not too_long(printed, tighter):
             pdf = tighter
             warnings.append("set compact (11 pt body) to fit the page limit")
@@ -243,7 +237,7 @@ def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOpti
     source = job.lang == SOURCE_LANGUAGE
 
     def render(record: TranslationRecord) -> tuple[RenderedHtml, TranslationRecord]:
-        html = render_html(printed, catalogs, inputs.project.templates_dir, record,
+        html = render_html(printed, catalogs, inputs.project.theme, record,
                            preview=job.preview, second=second, clinic=options.clinic,
                            prepared_for=prepared_for, emergency_number=emergency,
                            compact=compact)

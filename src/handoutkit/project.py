@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .content import CONTENT_FILE
 from .errors import InputError
+from .theme import Theme
 
 SOURCE_LANGUAGE = "en"
 #: The catalog domain of the templates' own words ("Sources", "Page 1 of 2").
@@ -39,8 +40,9 @@ class Project:
         return self.root / "locales"
 
     @property
-    def templates_dir(self) -> Path:
-        return self.root / "templates"
+    def theme(self) -> Theme:
+        """The templates, stylesheet and icons: the project's ``templates/`` overrides first."""
+        return Theme.for_project(self.root)
 
     def handout_path(self, handout_id: str) -> Path:
         return self.handouts_dir / handout_id / CONTENT_FILE

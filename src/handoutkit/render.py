@@ -13,7 +13,6 @@ import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -25,6 +24,7 @@ from .clinic import Clinic
 from .errors import InputError
 from .languages import PAPERS
 from .project import TEMPLATE_DOMAIN
+from .theme import Theme
 from .translate import PrintedHandout, Text
 
 TEMPLATE_NAME = "handout.html.j2"
@@ -38,10 +38,10 @@ URL_BREAK = re.compile(r"(?<=[/.\-])(?=[^/.\-])")
 
 
 @lru_cache(maxsize=4)
-def environment(templates_dir: Path) -> jinja2.Environment:
-    """One Jinja2 environment per templates folder and process: templates compile once."""
+def environment(theme: Theme) -> jinja2.Environment:
+    """One Jinja2 environment per theme and process: templates compile once."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
+        loader=jinja2.FileSystemLoader(theme.dirs),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -152,12 +152,12 @@ class RenderedHtml:
     lookups: tuple[Lookup, ...]
 
 
-def render_html(doc: PrintedHandout, catalogs: dict[str, MessageCatalog], templates_dir: Path,
+def render_html(doc: PrintedHandout, catalogs: dict[str, MessageCatalog], theme: Theme,
                 translation: TranslationRecord, preview: bool = False,
                 second: PrintedHandout | None = None, clinic: Clinic | None = None,
                 prepared_for: str | None = None,
                 emergency_number: str | None = None, compact: bool = False) -> RenderedHtml:
-    env = environment(templates_dir)
+    env = environment(theme)
     translator = Translator(doc.language.code, catalogs, source=translation.status == "source")
 
     def text(item: Text) -> Markup:
