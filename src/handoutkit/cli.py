@@ -277,6 +277,49 @@ def check(
         raise typer.Exit(EXIT_FAILED)
 
 
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The new project's folder (new or empty).")],
+) -> None:
+    """Make a new project that builds at once: a handout.toml, one example topic, catalogs
+    for one more language (Spanish) and a README for its authors.
+
+    Examples:
+
+      handout init clinic-handouts && cd clinic-handouts && handout build
+    """
+    from .scaffold import create_project
+
+    with user_errors():
+        written = create_project(folder, dt.date.today())
+    typer.echo(f"made {folder} ({len(written)} files). Next:\n\n"
+               f"  cd {folder}\n  handout build          # PDFs into build/\n"
+               "  handout new MY-TOPIC   # start your own topic")
+
+
+@app.command()
+def new(
+    topic: Annotated[str, typer.Argument(help="The topic's id: lowercase letters, digits and "
+                                         "hyphens, e.g. hepatitis-c-testing.")],
+    title: Annotated[str | None, typer.Option(help="The printed title (default: from the id).",
+                                              show_default=False)] = None,
+    project: ProjectOption = None,
+) -> None:
+    """Start a topic: handouts/TOPIC/handout.yaml with every field, each explained.
+
+    Examples:
+
+      handout new hepatitis-c-testing --title "Testing for hepatitis C"
+    """
+    from .scaffold import new_topic
+
+    with user_errors():
+        proj = _project(project)
+        path = new_topic(proj, topic, title, dt.date.today())
+    typer.echo(f"wrote {_shown(path)}\n\nEdit it, then: handout check {topic}; "
+               f"handout preview {topic}")
+
+
 @app.command("list")
 def list_handouts(
     stale: Annotated[bool, typer.Option(
