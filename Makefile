@@ -1,42 +1,28 @@
 # Two commands a newcomer needs: `make build` and `make test`. Both set everything up first
-# (Debian packages when missing, then a virtualenv in .venv) so they work on a fresh machine.
+# (scripts/setup.sh: system libraries and fonts when this machine can install them, named when
+# it cannot; then a virtualenv in .venv), so they work on a fresh machine, with or without root.
 
-PYTHON ?= python3
-VENV := .venv
-BIN := $(VENV)/bin
-# libharfbuzz-subset0: WeasyPrint subsets fonts with it (without it, ~5x slower, huge PDFs).
-# Noto fonts cover every shipped script; poppler-utils gives pdftotext/pdftoppm for tests;
-# chromium and its driver run the print desk's end-to-end test.
-DEB_PACKAGES := libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core \
-	fonts-noto-cjk fonts-dejavu-core poppler-utils gettext chromium chromium-driver
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN := .venv/bin
 
-.PHONY: build test setup system-deps lint clean
+.PHONY: build test setup setup-test lint clean
 
 build: setup
 	$(BIN)/handout build
 
-test: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy src
+test: setup-test lint
 	$(BIN)/pytest -n auto --dist loadgroup
 
-setup: system-deps $(VENV)/.installed
+lint: setup-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
 
-system-deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "installing Debian packages:" $$missing; \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+# What `handout` needs.
+setup:
+	sh scripts/setup.sh
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
-	touch $@
+# Also what the tests need (and Chromium, for the print desk's one end-to-end test).
+setup-test:
+	sh scripts/setup.sh --test
 
 clean:
-	rm -rf build $(VENV)
+	rm -rf build .venv

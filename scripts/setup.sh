@@ -1,0 +1,105 @@
+#!/bin/sh
+# Set up handoutkit: system libraries and fonts (installed when this machine can, named when it
+# cannot), then a virtualenv in .venv with the package. `make build`, `make test` and the
+# Containerfile all run this script, so what the tests exercise is what the image runs.
+#
+#   scripts/setup.sh            what `handout` needs to build PDFs
+#   scripts/setup.sh --test     also what the test suite needs, and Chromium for its one
+#                               end-to-end test of the print desk
+#
+# Exits non-zero only when handoutkit cannot run (no Python 3.11+, no Pango): a missing font
+# or test tool is named with the command that installs it, and the setup goes on.
+set -eu
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+TEST=no
+[ "${1:-}" = "--test" ] && TEST=yes
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# --- what is missing: probed directly, so this works on any Linux or macOS -------------------
+have_lib() { # a shared library the dynamic linker (or Homebrew) can find
+    { command -v ldconfig >/dev/null && ldconfig -p 2>/dev/null | grep -q "$1"; } ||
+        ls /usr/lib/*/"$1"* /usr/lib/"$1"* /usr/local/lib/"$1"* /opt/homebrew/lib/"$1"* \
+            >/dev/null 2>&1
+}
+have_font() { command -v fc-list >/dev/null && fc-list : family | grep -qi "^$1\(,\|$\)"; }
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+
+# Each line: what it is | how to probe | Debian package | Fedora package | Homebrew | needed for
+CHECKS="Pango (text layout)|have_lib libpango-1.0|libpango-1.0-0|pango|pango|run
+PangoFT2|have_lib libpangoft2-1.0|libpangoft2-1.0-0|pango|pango|run
+HarfBuzz subsetter (small PDFs, 5x faster)|have_lib libharfbuzz-subset|libharfbuzz-subset0|harfbuzz|harfbuzz|fonts
+fontconfig|have_cmd fc-match|fontconfig|fontconfig|fontconfig|fonts
+Noto Sans (Latin, Vietnamese)|have_font 'Noto Sans'|fonts-noto-core|google-noto-sans-fonts|font-noto-sans|fonts
+Noto Sans Arabic|have_font 'Noto Sans Arabic'|fonts-noto-core|google-noto-sans-arabic-fonts|font-noto-sans-arabic|fonts
+Noto Sans Thai|have_font 'Noto Sans Thai'|fonts-noto-core|google-noto-sans-thai-fonts|font-noto-sans-thai|fonts
+Noto Sans CJK SC (Chinese)|have_font 'Noto Sans CJK SC'|fonts-noto-cjk|google-noto-sans-cjk-fonts|font-noto-sans-cjk|fonts
+DejaVu Sans|have_font 'DejaVu Sans'|fonts-dejavu-core|dejavu-sans-fonts|font-dejavu|fonts
+poppler (pdftotext, pdftoppm)|have_cmd pdftoppm|poppler-utils|poppler-utils|poppler|test
+GNU gettext (msgcat, msgmerge)|have_cmd msgmerge|gettext|gettext|gettext|test
+Chromium|have_cmd chromium|chromium|chromium|--cask chromium|browser
+ChromeDriver|have_cmd chromedriver|chromium-driver|chromedriver|--cask chromedriver|browser"
+
+missing() { # the lines whose probe fails, for the wanted purposes
+    echo "$CHECKS" | while IFS='|' read -r what probe deb rpm brew need; do
+        case "$need" in
+            run|fonts) ;;
+            test|browser) [ "$TEST" = yes ] || continue ;;
+        esac
+        eval "$probe" || echo "$what|$deb|$rpm|$brew|$need"
+    done
+}
+
+gaps=$(missing)
+if [ -n "$gaps" ] && have_cmd apt-get; then
+    SUDO=
+    if [ "$(id -u)" != 0 ]; then
+        if have_cmd sudo && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
+    fi
+    if [ "$SUDO" != none ]; then
+        packages=$(echo "$gaps" | cut -d'|' -f2 | sort -u | tr '\n' ' ')
+        say "installing Debian packages: $packages"
+        $SUDO apt-get update -qq &&
+            DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+                $packages >/dev/null || say "apt-get failed; the missing pieces are listed below"
+        gaps=$(missing)
+    fi
+fi
+if [ -n "$gaps" ]; then
+    say "missing on this machine (install them, then run this again):"
+    echo "$gaps" | while IFS='|' read -r what deb rpm brew need; do
+        case "$need" in
+            run) why="handoutkit cannot run without it" ;;
+            fonts) why="PDFs in some scripts are refused or slow without it" ;;
+            test) why="some tests are skipped without it" ;;
+            browser) why="the print desk's end-to-end test is skipped without it" ;;
+        esac
+        say "  - $what ($why): apt install $deb | dnf install $rpm | brew install $brew"
+    done
+fi
+
+# --- the virtualenv ---------------------------------------------------------------------------
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    say "handoutkit needs Python 3.11 or newer as $PYTHON (set PYTHON=/path/to/python3.11)"
+    exit 1
+fi
+extras=; [ "$TEST" = yes ] && extras='[test]'
+stamp="$VENV/.installed$extras"
+fresh() { [ -f "$1" ] && [ ! pyproject.toml -nt "$1" ]; }
+# A virtualenv set up for the tests has everything a build needs.
+if ! fresh "$stamp" && ! fresh "$VENV/.installed[test]"; then
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV" || {
+        say "could not make a virtualenv: install python3-venv (Debian) and run this again"
+        exit 1
+    }
+    "$VENV/bin/pip" install -q --disable-pip-version-check -e ".$extras"
+    touch "$stamp"
+fi
+if ! "$VENV/bin/python" -c 'import weasyprint' 2>/dev/null; then
+    say "WeasyPrint cannot load Pango: install it (see above) and run this again"
+    exit 1
+fi
+say "ready: $VENV/bin/handout"
