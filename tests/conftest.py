@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import io
 import shutil
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
-from handoutkit.project import Project
+from handoutkit.pofile import po_bytes, read_header
+from handoutkit.project import BUILTIN_LOCALES, Project
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The topics the tests use, by name; tests never assume they are the only ones.
@@ -41,6 +44,9 @@ def project(tmp_path: Path) -> Project:
     for name in ("handouts", "locales", "templates"):
         if (ROOT / name).exists():
             shutil.copytree(ROOT / name, tmp_path / name)
+    # The theme's own translations too, as a project that adopted them: a test that edits
+    # them must never reach the package's files.
+    shutil.copytree(BUILTIN_LOCALES, tmp_path / "locales", dirs_exist_ok=True)
     return Project(tmp_path)
 
 
@@ -64,14 +70,13 @@ def pdf_text(path: Path) -> str:
 
 
 def set_msgstr(path: Path, context: str, value: str, msgid: str | None = None) -> None:
-    """Set one entry's translation in a .po file, as a translator's editor would."""
+    """Set one entry's translation in a .po file, as a translator's editor would (and writing
+    the file as gettext's tools do, long strings wrapped)."""
     text = path.read_text()
-    anchor = f'msgctxt "{context}"' + (f'\nmsgid "{msgid}"' if msgid else "")
-    start = text.index(anchor)
-    msgstr = text.index("msgstr ", start)
-    end = text.index("\n\n", msgstr)
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    path.write_text(text[:msgstr] + f'msgstr "{escaped}"' + text[end:])
+    catalog = read_po(io.StringIO(text))
+    message = next(m for m in catalog if m.context == context and msgid in (None, m.id))
+    message.string = value
+    path.write_bytes(po_bytes(catalog, read_header(text)))
 
 
 def squash(text: str) -> str:

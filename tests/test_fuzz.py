@@ -22,6 +22,7 @@ from handoutkit.cli import app
 from handoutkit.clinic import load_clinic
 from handoutkit.content import load_handout
 from handoutkit.errors import InputError
+from handoutkit.project import TEMPLATE_DOMAIN, Project
 from handoutkit.regions import load_region
 
 from .conftest import ROOT
@@ -35,7 +36,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 HANDOUT_YAML = (ROOT / "handouts" / "kratom-chronic-pain" / "handout.yaml").read_text()
 FACTS_YAML = (ROOT / "handouts" / "kratom-chronic-pain" / "regions.yaml").read_text()
 REGION_YAML = (ROOT / "handouts" / "regions" / "US.yaml").read_text()
-PO = (ROOT / "locales" / "ar" / "LC_MESSAGES" / "handoutkit.po").read_text()
+PO = Project(ROOT).catalog_path("ar", TEMPLATE_DOMAIN).read_text()
 CLINIC = (ROOT / "examples" / "clinic" / "clinic.toml").read_text()
 JUNK = st.sampled_from(["", ":", "- ", "  ", "\t", "'", '"', "[", "]", "{", "}", "&a", "*a",
                         "!!python/object:os.system", "%", "#", "\\", "msgstr", "msgid",

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import gettext
 import json
+import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from typer.testing import CliRunner
 
 from handoutkit.catalog import TranslationRecord, load_catalog
 from handoutkit.cli import app
+from handoutkit.extract import templates
+from handoutkit.i18n import plural_forms
 from handoutkit.pipeline import load_handouts
 from handoutkit.plan import Job
-from handoutkit.project import TEMPLATE_DOMAIN, Project
+from handoutkit.pofile import po_bytes, read_header
+from handoutkit.project import BUILTIN_LOCALES, TEMPLATE_DOMAIN, Project
 from handoutkit.render import render_html
 from handoutkit.translate import catalogs_for, translate
 
@@ -54,28 +61,42 @@ def test_extract_writes_templates_with_context_reference_and_note(project: Proje
     assert any("page numbers" in c for c in page.auto_comments)
 
 
-def test_shipped_templates_are_up_to_date(project: Project) -> None:
-    """The committed .pot files match a fresh extraction: nobody forgot to run extract."""
-    def read() -> dict[str, list[str]]:
-        # A topic added since (its template not yet extracted) may move the creation date.
-        return {p.name: [line for line in p.read_text().splitlines()
-                         if not line.startswith('"POT-Creation-Date:')]
-                for p in project.locales_dir.glob("*.pot")}
+def test_shipped_templates_are_up_to_date_and_extract_rewrites_nothing(
+        project: Project) -> None:
+    """The committed .pot files match a fresh extraction byte for byte (nobody forgot to run
+    extract), and extracting again writes no file: no date churns when no message changed."""
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+              for p in project.locales_dir.glob("*.pot")}
+    for _ in range(2):
+        result = invoke(project, "i18n", "extract")
+        assert result.exit_code == 0 and "wrote" not in result.output, result.output
+    assert before == {p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+                      for p in project.locales_dir.glob("*.pot")}
+    # A changed message rewrites its template, and only that one.
+    source = project.handout_path(HANDOUT)
+    source.write_text(source.read_text().replace("heading: Get help now",
+                                                 "heading: Get help right now"))
+    result = invoke(project, "i18n", "extract")
+    assert result.exit_code == 0
+    assert result.output.split() == ["wrote", f"locales/{HANDOUT}.pot"]
+    assert read_po(project.template_path(HANDOUT).open("rb")).get(
+        "Get help right now", context="get-help.heading") is not None
 
-    before = read()
-    assert invoke(project, "i18n", "extract").exit_code == 0
-    after = read()
-    assert before == {name: after[name] for name in before}
 
-
-def test_pybabel_finds_the_same_messages(project: Project, tmp_path: Path) -> None:
+def test_pybabel_finds_every_message_handout_extract_does(tmp_path: Path) -> None:
+    """babel.cfg covers every domain: topics, legal facts, region profiles, theme words."""
     pybabel = Path(sys.executable).with_name("pybabel")
     out = tmp_path / "all.pot"
     subprocess.run([str(pybabel), "extract", "-F", str(ROOT / "babel.cfg"), "-o", str(out),
-                    "."], cwd=project.root, check=True, capture_output=True)
-    catalog = read_po(out.open("rb"))
-    assert catalog.get("What is kratom?", context="what-is-it.heading") is not None
-    assert catalog.get("Sources", context="sources") is not None
+                    "."], cwd=ROOT, check=True, capture_output=True)
+    found = _keys(read_po(out.open("rb")))
+    ours = set().union(*(_keys(c) for c in templates(Project(ROOT)).values()))
+    assert ours and found == ours, (sorted(ours - found)[:5], sorted(found - ours)[:5])
+    assert ("region.TH", "Thailand") in found and ("sources", "Sources") in found
+
+
+def _keys(catalog: Catalog) -> set[tuple[str | None, str]]:
+    return {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in catalog if m.id}
 
 
 def test_init_new_language_takes_its_plural_rule(project: Project) -> None:
@@ -85,6 +106,158 @@ def test_init_new_language_takes_its_plural_rule(project: Project) -> None:
     assert catalog.num_plurals == 3
     assert invoke(project, "i18n", "init", "ru").exit_code == 2  # never overwrites
     assert invoke(project, "i18n", "init", "xx_NOPE").exit_code == 2
+
+
+#: What gettext's tools and Weblate write (CLDR gives Spanish and French a third form).
+GETTEXT_RULES = {
+    "es": "nplurals=2; plural=(n != 1);",
+    "fr": "nplurals=2; plural=(n > 1);",
+    "pt_BR": "nplurals=2; plural=(n > 1);",
+    "ar": "nplurals=6; plural=n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : "
+          "n%100>=11 ? 4 : 5;",
+    **dict.fromkeys(("id", "ms", "th", "vi", "zh_Hans"), "nplurals=1; plural=0;"),
+}
+
+
+def test_shipped_catalogs_have_gettext_plural_rules() -> None:
+    project = Project(ROOT)
+    for lang in LANGUAGES:
+        for path in project.catalog_files(lang):
+            assert dict(read_header(path.read_text()))["Plural-Forms"] == GETTEXT_RULES[lang]
+    spanish = load_catalog(_po(project, "es", TEMPLATE_DOMAIN))
+    assert spanish.catalog.num_plurals == 2
+    assert [spanish.plural(n) for n in (0, 1, 2, 1_000_000)] == [1, 0, 1, 1]
+
+
+def test_init_writes_the_gettext_plural_rule_gnu_tools_keep(project: Project) -> None:
+    for lang in ("fr", "pt_BR"):
+        result = invoke(project, "i18n", "init", lang, "--topic", HANDOUT)
+        assert result.exit_code == 0, result.output
+        for domain in (HANDOUT, TEMPLATE_DOMAIN, "regions"):
+            path = _po(project, lang, domain)
+            header = dict(read_header(path.read_text()))
+            assert header["Plural-Forms"] == GETTEXT_RULES[lang]
+            assert header["Language"] == lang and "EMAIL@ADDRESS" not in header[
+                "Report-Msgid-Bugs-To"]
+            _assert_gnu_keeps(path, project.template_path(domain))
+        french = load_catalog(_po(project, lang))  # the rule passes the build's own check
+        assert [french.plural(n) for n in (0, 1, 2)] == [0, 0, 1]
+    assert plural_forms("es_MX") == GETTEXT_RULES["es"]  # a regional variant: its language's
+    assert plural_forms("sw") == "nplurals=2; plural=(n != 1);"  # from CLDR, via Babel
+
+
+MSGCAT = shutil.which("msgcat")
+gnu_gettext = pytest.mark.skipif(MSGCAT is None or shutil.which("msgmerge") is None,
+                                 reason="GNU gettext (msgcat, msgmerge) is not installed")
+
+
+def _shipped_catalogs() -> list[Path]:
+    return sorted(path for locales in (Project(ROOT).locales_dir, BUILTIN_LOCALES)
+                  for path in [*locales.glob("*.pot"), *locales.glob("*/LC_MESSAGES/*.po")])
+
+
+def _gnu(*args: str | Path) -> bytes:
+    return subprocess.run([str(a) for a in args], check=True, capture_output=True).stdout
+
+
+def _assert_gnu_keeps(path: Path, template: Path | None = None) -> None:
+    """``msgcat`` reproduces the file, and ``msgmerge`` with its template changes nothing."""
+    if MSGCAT is None:
+        return
+    assert _gnu("msgcat", path) == path.read_bytes(), f"msgcat rewrites {path}"
+    if template is not None:
+        merged = _gnu("msgmerge", "--quiet", "-o", "-", path, template)
+        assert merged == path.read_bytes(), f"msgmerge rewrites {path}"
+
+
+@gnu_gettext
+def test_gnu_msgcat_reproduces_every_shipped_catalog() -> None:
+    catalogs = _shipped_catalogs()
+    assert len(catalogs) >= 4 + 3 * len(LANGUAGES)
+    for path in catalogs:
+        _assert_gnu_keeps(path)
+
+
+@gnu_gettext
+def test_gnu_msgmerge_changes_no_shipped_catalog() -> None:
+    project = Project(ROOT)
+    for path in _shipped_catalogs():
+        if path.suffix == ".po":
+            _assert_gnu_keeps(path, project.template_path(path.stem))
+
+
+@gnu_gettext
+def test_wrapping_matches_gnu_for_every_script_we_ship(tmp_path: Path) -> None:
+    """Long strings built from the shipped translations' words (Arabic, Thai, Chinese,
+    Vietnamese, Spanish), with quotes, tabs, line breaks, URLs and format directives, are
+    wrapped exactly as msgcat wraps them."""
+    words = sorted({word for path in _shipped_catalogs()
+                    for message in read_po(path.open("rb")) if isinstance(message.string, str)
+                    for word in message.string.split()} | {
+        '"quoted"', "\\back", "%(page)s", "50%", "https://example.org/a-long/path?x=1",
+        "1-800-662-4357", "24/7", "\t", "e.g.", "(note)", "—", "…", "¿Qué?"})
+    rng = random.Random(15)
+    catalog = Catalog(locale="es")
+    for index in range(400):
+        joiner = "" if index % 4 == 0 else " "  # Chinese and Thai run words together
+        text = joiner.join(rng.choice(words) for _ in range(rng.randint(1, 40)))
+        text = text.replace("\\t", "\t").replace("\\n", "\n")
+        if index % 7 == 0:
+            text += "\n" + text[: rng.randint(0, 60)]
+        catalog.add(text, text[::-1] if index % 3 else "", context=f"c.{index}",
+                    flags=["python-format"] if "%(" in text else [],
+                    locations=[(f"handouts/{'x' * (index % 50)}/handout.yaml", index)] * 3)
+    path = tmp_path / "stress.po"
+    path.write_bytes(po_bytes(catalog, (("Content-Type", "text/plain; charset=UTF-8"),)))
+    assert _gnu("msgcat", path).decode() == path.read_text()
+
+
+@gnu_gettext
+def test_update_merges_the_header_as_msgmerge_does(project: Project) -> None:
+    """A catalog whose header another tool wrote (its own order, an old date, a fake bug
+    address, a field of its own) comes out of update exactly as out of msgmerge."""
+    path = _po(project, "es", "regions")
+    text = path.read_text()
+    stale = {"POT-Creation-Date": "2020-01-01 00:00+0000", "Report-Msgid-Bugs-To": "EMAIL@ADDRESS"}
+    header = (("Generated-By", "Babel 2.19.0"),
+              *[(name, stale.get(name, value)) for name, value in reversed(read_header(text))])
+    path.write_bytes(po_bytes(read_po(path.open("rb")), header))
+    expected = _gnu("msgmerge", "--quiet", "-o", "-", path, project.template_path("regions"))
+    assert expected != path.read_bytes()
+    assert invoke(project, "i18n", "update", "--lang", "es").exit_code == 0
+    assert path.read_bytes() == expected
+
+
+def test_report_bugs_to_comes_from_the_plan_file(project: Project) -> None:
+    assert dict(read_header(project.template_path(HANDOUT).read_text()))[
+        "Report-Msgid-Bugs-To"] == ""  # as xgettext leaves it when nobody said where
+    toml = project.root / "handout.toml"
+    toml.write_text('[i18n]\nreport_bugs_to = "https://example.org/handouts/issues"\n')
+    assert invoke(project, "i18n", "extract").exit_code == 0
+    assert invoke(project, "i18n", "update", "--lang", "es").exit_code == 0
+    for path in (project.template_path(HANDOUT), _po(project, "es")):
+        assert dict(read_header(path.read_text()))[
+            "Report-Msgid-Bugs-To"] == "https://example.org/handouts/issues"
+        _assert_gnu_keeps(path, project.template_path(HANDOUT) if path.suffix == ".po" else None)
+    toml.write_text('[i18n]\nreport_bugs_to = "line\\nbreak"\nreport_to = "x"\n')
+    result = invoke(project, "i18n", "extract")
+    assert result.exit_code == 2
+    assert "i18n.report_bugs_to" in result.stderr and "i18n.report_to: unknown key" in \
+        result.stderr
+
+
+def test_review_fields_survive_update_and_gnu_tools(project: Project) -> None:
+    assert invoke(project, "i18n", "review", "es", "--by", "Ana Pérez", "--date",
+                  "2026-11-28").exit_code == 0
+    path = _po(project, "es")
+    header = dict(read_header(path.read_text()))
+    assert header["X-Reviewed-By"] == "Ana Pérez" and header["X-Reviewed-On"] == "2026-11-28"
+    assert len(header["X-Review-Entries"].split()) == 120
+    _assert_gnu_keeps(path, project.template_path(HANDOUT))
+    before = path.read_bytes()
+    assert invoke(project, "i18n", "update", "--lang", "es").exit_code == 0
+    assert path.read_bytes() == before
+    assert load_catalog(path).review is not None
 
 
 def test_status_json_and_a_deleted_translation(project: Project, tmp_path: Path) -> None:

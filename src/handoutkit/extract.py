@@ -1,15 +1,19 @@
 """Extract translatable messages into ``.pot`` templates.
 
-Two sources feed the catalogs: handout content (one domain per topic, through
-:func:`extract_handout`, which is also registered as the Babel extraction method ``handout``
-so ``pybabel extract -F babel.cfg`` works), and the templates' own words (the
-``handoutkit`` domain, through Jinja2's i18n extension).
+Three sources feed the catalogs: handout content (one domain per topic) and region profiles
+(the ``regions`` domain), both through :func:`extract_handout`, which is also registered as the
+Babel extraction method ``handout`` so ``pybabel extract -F babel.cfg`` finds the same
+messages; and the templates' own words (the ``handoutkit`` domain, through Jinja2's i18n
+extension).
+
+A template keeps its ``POT-Creation-Date`` while its messages stay the same, so extracting
+again rewrites nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,11 +21,20 @@ from typing import Any
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract
 
-from . import __version__
 from .content import HandoutSource, load_handout
 from .errors import InputError
+from .plan import read_settings
+from .pofile import WIDTH, Header, po_bytes, read_header
 from .project import REGIONS_DOMAIN, TEMPLATE_DOMAIN, Project
-from .regions import FACTS_FILE, FactsSource, TopicFacts, read_profile, region_codes
+from .regions import (
+    FACTS_FILE,
+    REGIONS_FOLDER,
+    FactsSource,
+    RegionProfile,
+    TopicFacts,
+    region_codes,
+    regions_dir,
+)
 from .theme import file_label
 from .yamlfile import load_yaml, validate
 
@@ -36,7 +49,8 @@ HEADER = """\
 
 def extract_handout(fileobj: Any, keywords: Any, comment_tags: Any,
                     options: Any) -> Iterator[Any]:
-    """Babel extraction method for ``handout.yaml`` and a topic's ``regions.yaml``.
+    """Babel extraction method for ``handout.yaml``, a topic's ``regions.yaml`` and the region
+    profiles (``handouts/regions/*.yaml``).
 
     Yields ``(line, "pgettext", (msgctxt, msgid), comments)`` as Babel's extractors do.
     """
@@ -45,29 +59,48 @@ def extract_handout(fileobj: Any, keywords: Any, comment_tags: Any,
     if path.name == FACTS_FILE:
         doc = load_yaml(path, "regional facts", text)
         messages = FactsSource(validate(TopicFacts, doc, "regional facts"), doc).messages()
+    elif path.parent.name == REGIONS_FOLDER:
+        doc = load_yaml(path, "region profile", text)
+        messages = validate(RegionProfile, doc, "region").messages()
     else:
         source = load_handout(path, text)
         doc, messages = source.doc, source.messages()
     for message in messages:
-        comments = message.note.splitlines() if message.note else []
+        # GNU gettext keeps comment lines as they are: wrap the note to fit beside "#. ".
+        comments = [part for line in (message.note or "").splitlines()
+                    for part in textwrap.wrap(line, WIDTH - 3) or [""]]
         yield doc.line_of(message.loc), "pgettext", (message.context, message.text), comments
 
 
-def _new_catalog(domain: str, what: str, created: dt.date) -> Catalog:
-    return Catalog(
-        domain=domain, project="handoutkit", version=__version__, charset="utf-8",
-        header_comment=HEADER.format(what=what), fuzzy=False,
-        creation_date=dt.datetime.combine(created, dt.time(), dt.UTC),
-        revision_date=dt.datetime.combine(created, dt.time(), dt.UTC),
-        msgid_bugs_address="",
-    )
+#: How gettext writes a header's dates.
+DATE_FORMAT = "%Y-%m-%d %H:%M%z"
 
 
-def handout_template(project: Project, source: HandoutSource) -> Catalog:
-    """The ``.pot`` catalog of one topic's content."""
-    catalog = _new_catalog(source.id, f"the handout {source.id!r}", source.handout.reviewed)
-    files = [source.path] + ([source.facts.doc.path] if source.facts else [])
-    for path in files:
+def _new_catalog(domain: str, what: str, created: dt.date, report_bugs_to: str) -> Catalog:
+    catalog = Catalog(
+        domain=domain, project=domain, charset="utf-8", header_comment=HEADER.format(what=what),
+        fuzzy=False, creation_date=dt.datetime.combine(created, dt.time(), dt.UTC))
+    catalog.msgid_bugs_address = report_bugs_to  # Babel's constructor turns "" into a fake one
+    return catalog
+
+
+def template_header(catalog: Catalog) -> Header:
+    """A template's header as xgettext writes it: nothing in it changes unless a message does."""
+    created = catalog.creation_date
+    return (("Project-Id-Version", catalog.domain or ""),
+            ("Report-Msgid-Bugs-To", catalog.msgid_bugs_address),
+            ("POT-Creation-Date", created.strftime(DATE_FORMAT)
+             if isinstance(created, dt.datetime) else created),
+            ("PO-Revision-Date", "YEAR-MO-DA HO:MI+ZONE"),
+            ("Last-Translator", "FULL NAME <EMAIL@ADDRESS>"),
+            ("Language-Team", "LANGUAGE <LL@li.org>"),
+            ("MIME-Version", "1.0"),
+            ("Content-Type", "text/plain; charset=UTF-8"),
+            ("Content-Transfer-Encoding", "8bit"))
+
+
+def _add_extracted(project: Project, catalog: Catalog, paths: list[Path]) -> Catalog:
+    for path in paths:
         relative = path.relative_to(project.root).as_posix()
         with path.open("rb") as fileobj:
             for lineno, message, comments, context in extract(
@@ -77,22 +110,25 @@ def handout_template(project: Project, source: HandoutSource) -> Catalog:
     return catalog
 
 
-def region_words(project: Project, created: dt.date) -> Catalog:
+def handout_template(project: Project, source: HandoutSource, report_bugs_to: str) -> Catalog:
+    """The ``.pot`` catalog of one topic's content."""
+    catalog = _new_catalog(source.id, f"the handout {source.id!r}", source.handout.reviewed,
+                           report_bugs_to)
+    files = [source.path] + ([source.facts.doc.path] if source.facts else [])
+    return _add_extracted(project, catalog, files)
+
+
+def region_words(project: Project, created: dt.date, report_bugs_to: str) -> Catalog:
     """The ``.pot`` catalog of region profiles: region names and help-line hours."""
-    catalog = _new_catalog(REGIONS_DOMAIN, "the region profiles", created)
-    for code in region_codes(project.handouts_dir):
-        profile, doc = read_profile(project.handouts_dir, code)
-        relative = doc.path.relative_to(project.root).as_posix()
-        for message in profile.messages():
-            catalog.add(message.text, locations=[(relative, doc.line_of(message.loc))],
-                        auto_comments=[message.note] if message.note else [],
-                        context=message.context)
-    return catalog
+    catalog = _new_catalog(REGIONS_DOMAIN, "the region profiles", created, report_bugs_to)
+    files = [regions_dir(project.handouts_dir) / f"{code}.yaml"
+             for code in region_codes(project.handouts_dir)]
+    return _add_extracted(project, catalog, files)
 
 
-def template_words(project: Project, created: dt.date) -> Catalog:
+def template_words(project: Project, created: dt.date, report_bugs_to: str) -> Catalog:
     """The ``.pot`` catalog of the templates' own words ("Sources", "Page 1 of 2")."""
-    catalog = _new_catalog(TEMPLATE_DOMAIN, "handoutkit's templates", created)
+    catalog = _new_catalog(TEMPLATE_DOMAIN, "handoutkit's templates", created, report_bugs_to)
     options = {"extensions": "jinja2.ext.i18n", "silent": "false"}
     for path in project.theme.files("*.j2"):
         relative = file_label(path, project.root)
@@ -112,43 +148,29 @@ def template_words(project: Project, created: dt.date) -> Catalog:
 
 def templates(project: Project) -> dict[str, Catalog]:
     """Every domain's template catalog, fresh from the sources."""
+    report_bugs_to = read_settings(project).i18n.report_bugs_to
     sources = [load_handout(project.handout_path(ident)) for ident in project.handout_ids()]
-    result = {source.id: handout_template(project, source) for source in sources}
+    result = {source.id: handout_template(project, source, report_bugs_to)
+              for source in sources}
     newest = max((s.handout.reviewed for s in sources), default=dt.date(2026, 1, 1))
-    result[TEMPLATE_DOMAIN] = template_words(project, newest)
-    result[REGIONS_DOMAIN] = region_words(project, newest)
+    result[TEMPLATE_DOMAIN] = template_words(project, newest, report_bugs_to)
+    result[REGIONS_DOMAIN] = region_words(project, newest, report_bugs_to)
+    for domain, catalog in result.items():
+        catalog.creation_date = _written_date(catalog, project.template_path(domain)) or \
+            catalog.creation_date
     return result
 
 
-PO_WIDTH = 100
-
-
-def po_bytes(catalog: Catalog, **options: Any) -> bytes:
-    """A catalog as ``.po`` text, with each fuzzy entry's previous English as ``#|`` lines.
-
-    Babel wraps a long previous msgid as if it were prose, into lines gettext tools cannot
-    read; we write those lines ourselves, wrapped like the msgid they precede.
-    """
-    from babel.messages.pofile import normalize, write_po
-
-    buffer = io.BytesIO()
-    write_po(buffer, catalog, width=PO_WIDTH, include_previous=False, **options)
-    text = buffer.getvalue().decode("utf-8")
-    messages = [m for m in catalog if m.id]  # in the order they are written
-    if not any(m.previous_id for m in messages):
-        return text.encode("utf-8")
-    blocks = text.split("\n\n")
-    # Block 0 is the header; then one block per message, in order, then obsolete entries.
-    for index, message in enumerate(messages, 1):
-        if not message.previous_id:
-            continue
-        lines = blocks[index].split("\n")
-        at = next(i for i, line in enumerate(lines) if line.startswith(("msgctxt", "msgid")))
-        previous = [f"#| msgid {normalize(message.previous_id[0], width=PO_WIDTH)}"]
-        if len(message.previous_id) > 1:
-            previous.append(f"#| msgid_plural "
-                            f"{normalize(message.previous_id[1], width=PO_WIDTH)}")
-        wrapped = [row if row.startswith("#|") else f"#| {row}"
-                   for part in previous for row in part.split("\n")]
-        blocks[index] = "\n".join([*lines[:at], *wrapped, *lines[at:]])
-    return "\n\n".join(blocks).encode("utf-8")
+def _written_date(catalog: Catalog, path: Path) -> dt.datetime | None:
+    """The written template's ``POT-Creation-Date``, if it differs in nothing else."""
+    if not path.is_file():
+        return None
+    written = path.read_bytes()
+    date = dict(read_header(written.decode("utf-8", "replace"))).get("POT-Creation-Date", "")
+    try:
+        old = dt.datetime.strptime(date, DATE_FORMAT)
+    except ValueError:
+        return None
+    header = tuple((name, date if name == "POT-Creation-Date" else value)
+                   for name, value in template_header(catalog))
+    return old if po_bytes(catalog, header) == written else None

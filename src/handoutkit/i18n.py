@@ -4,6 +4,8 @@ coverage, check translations, and compile ``.mo`` files for other tools.
 ``.po`` files are rewritten atomically, and ``update`` never drops a translation: a string whose
 English text changed keeps its translation marked fuzzy (so it stops printing until a
 translator confirms it), and a string that left the source is kept as an obsolete ``#~`` entry.
+Every catalog is written as GNU gettext writes it (:mod:`.pofile`), and ``update`` merges as
+``msgmerge`` does, so neither gettext's tools nor a translation platform rewrites a line.
 """
 
 from __future__ import annotations
@@ -17,26 +19,73 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
+from babel.messages.plurals import get_plural
 
-from . import __version__
 from .catalog import MAX_PO_BYTES, load_catalog, parse_po
 from .checks import Finding, check_messages
 from .errors import InputError
-from .extract import po_bytes, templates
+from .extract import template_header, templates
 from .output import write_atomic
+from .pofile import Header, po_bytes, read_header
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
-from .review import Review, fingerprint, read_review, with_review
+from .review import Review, fingerprint, with_review
 from .yamlfile import read_text
+
+_SLAVIC = ("nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && "
+           "(n%100<10 || n%100>=20) ? 1 : 2);")
+#: Plural rules as gettext's tools write them: msginit's table (the gettext manual's rules),
+#: and the manual's Arabic rule, which Weblate writes too. CLDR (Babel) gives some of these
+#: languages a form for millions or for fractions that gettext and Weblate do not use (Spanish:
+#: 3 forms instead of 2); for every other language Babel's CLDR rule is used, where CLDR,
+#: msginit and Weblate agree (one form for Chinese, Indonesian, Malay, Thai).
+GETTEXT_PLURALS = {
+    **dict.fromkeys(("ja", "vi", "ko", "th"), "nplurals=1; plural=0;"),
+    **dict.fromkeys(("en", "de", "nl", "sv", "da", "no", "nb", "nn", "fo", "es", "pt", "it",
+                     "bg", "el", "fi", "et", "he", "eo", "hu", "tr", "ca"),
+                    "nplurals=2; plural=(n != 1);"),
+    **dict.fromkeys(("pt_BR", "fr"), "nplurals=2; plural=(n > 1);"),
+    "lv": "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n != 0 ? 1 : 2);",
+    "ga": "nplurals=3; plural=n==1 ? 0 : n==2 ? 1 : 2;",
+    "ro": "nplurals=3; plural=n==1 ? 0 : (n==0 || (n%100 > 0 && n%100 < 20)) ? 1 : 2;",
+    "lt": "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && (n%100<10 || n%100>=20) "
+          "? 1 : 2);",
+    **dict.fromkeys(("ru", "uk", "be", "sr", "hr"), _SLAVIC),
+    **dict.fromkeys(("cs", "sk"), "nplurals=3; plural=(n==1) ? 0 : (n>=2 && n<=4) ? 1 : 2;"),
+    "pl": "nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : "
+          "2);",
+    "sl": "nplurals=4; plural=(n%100==1 ? 0 : n%100==2 ? 1 : n%100==3 || n%100==4 ? 2 : 3);",
+    "ar": "nplurals=6; plural=n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : "
+          "n%100>=11 ? 4 : 5;",
+}
+
+
+def plural_forms(lang: str) -> str:
+    """The ``Plural-Forms`` rule gettext's tools write for ``lang`` (a Babel locale code)."""
+    locale = Locale.parse(lang)
+    known = GETTEXT_PLURALS.get(str(locale)) or GETTEXT_PLURALS.get(locale.language)
+    if known:
+        return known
+    plural = get_plural(locale)
+    return f"nplurals={plural.num_plurals}; plural={plural.plural_expr};"
 
 
 def write_templates(project: Project) -> list[Path]:
-    """Write one ``.pot`` per domain under ``locales/``; return the paths written."""
+    """Write one ``.pot`` per domain under ``locales/``; return the paths that changed."""
     written = []
     for domain, catalog in templates(project).items():
         path = project.template_path(domain)
-        write_atomic(path, po_bytes(catalog))
-        written.append(path)
+        if _write_if_changed(project, path, po_bytes(catalog, template_header(catalog))):
+            written.append(project.writable(path))
     return written
+
+
+def _write_if_changed(project: Project, path: Path, data: bytes) -> bool:
+    """Write only a change, and only into the project (an installed theme's catalog is
+    copied in first: see ``Project.writable``)."""
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    write_atomic(project.writable(path), data)
+    return True
 
 
 def init_language(project: Project, lang: str, topic: str | None = None) -> list[Path]:
@@ -60,7 +109,7 @@ def init_language(project: Project, lang: str, topic: str | None = None) -> list
     for domain, template in templates(project).items():
         path = project.catalog_path(lang, domain)
         if (wanted is None or domain in wanted) and not path.exists():
-            write_atomic(path, po_bytes(_new_language_catalog(lang, domain, template)))
+            write_atomic(path, _new_language_catalog(lang, domain, template))
             written.append(path)
     if not written:
         raise InputError.at(f"every {lang} catalog{' for ' + topic if topic else ''} exists "
@@ -93,18 +142,30 @@ def review_catalogs(project: Project, lang: str, by: str, on: dt.date,
         catalog = load_catalog(path)
         entries = frozenset(fingerprint(context, msgid, translation)
                             for (context, msgid), translation in catalog.translations.items())
-        text = read_text(path, MAX_PO_BYTES, "catalog")
-        write_atomic(path, with_review(text, Review(by.strip(), on, entries)).encode("utf-8"))
-        done.append((path, len(entries)))
+        header = with_review(read_header(read_text(path, MAX_PO_BYTES, "catalog")),
+                             Review(by.strip(), on, entries))
+        target = project.writable(path)
+        write_atomic(target, po_bytes(catalog.catalog, header))
+        done.append((target, len(entries)))
     return done
 
 
-def _new_language_catalog(lang: str, domain: str, template: Catalog) -> Catalog:
-    catalog = Catalog(locale=Locale.parse(lang), domain=domain, project="handoutkit",
-                      version=__version__, header_comment=template.header_comment, fuzzy=False,
-                      creation_date=template.creation_date)
-    catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
-    return catalog
+def _new_language_catalog(lang: str, domain: str, template: Catalog) -> bytes:
+    """A new catalog as msginit writes one: the template's entries, the language's plural rule."""
+    catalog = Catalog(locale=Locale.parse(lang), domain=domain,
+                      header_comment=template.header_comment, fuzzy=False)
+    catalog.update(template, no_fuzzy_matching=True)
+    fields = dict(template_header(template))
+    header: Header = (
+        *[(name, fields[name]) for name in ("Project-Id-Version", "Report-Msgid-Bugs-To",
+                                            "POT-Creation-Date")],
+        ("PO-Revision-Date", fields["POT-Creation-Date"]),
+        ("Last-Translator", fields["Last-Translator"]),
+        ("Language-Team", f"{lang} <LL@li.org>"), ("Language", lang),
+        *[(name, fields[name]) for name in ("MIME-Version", "Content-Type",
+                                            "Content-Transfer-Encoding")],
+        ("Plural-Forms", plural_forms(lang)))
+    return po_bytes(catalog, header)
 
 
 @dataclass
@@ -125,15 +186,16 @@ def update_catalogs(project: Project, langs: list[str] | None = None) -> list[Up
             if not path.exists() and domain not in (TEMPLATE_DOMAIN, REGIONS_DOMAIN):
                 continue  # a topic joins a language by `i18n init LANG --topic ID` only
             if not path.exists():  # a shared domain added since the language started
-                write_atomic(path, po_bytes(_new_language_catalog(lang, domain, template)))
+                write_atomic(path, _new_language_catalog(lang, domain, template))
                 results.append(UpdateResult(str(path), added=len(template)))
             else:
-                results.append(_update_one(path, template))
+                results.append(_update_one(project, path, template))
     return results
 
 
-def _update_one(path: Path, template: Catalog) -> UpdateResult:
-    catalog = parse_po(path)
+def _update_one(project: Project, path: Path, template: Catalog) -> UpdateResult:
+    text = read_text(path, MAX_PO_BYTES, "catalog")
+    catalog = parse_po(path, text)
     before = {_key(m) for m in catalog if m.id}
     obsolete_before = len(catalog.obsolete)
     # Babel matches by (msgid, msgctxt) and moves the rest to obsolete; its difflib guess
@@ -157,11 +219,26 @@ def _update_one(path: Path, template: Catalog) -> UpdateResult:
         else:
             result.added += 1
     result.obsoleted = len(catalog.obsolete) - obsolete_before
-    # Babel drops header fields it does not know: carry the reviewer's sign-off over.
-    review = read_review(read_text(path, MAX_PO_BYTES, "catalog"))
-    text = po_bytes(catalog).decode("utf-8")
-    write_atomic(path, (with_review(text, review) if review else text).encode("utf-8"))
+    _write_if_changed(project, path,
+                      po_bytes(catalog, _merged_header(read_header(text), template)))
     return result
+
+
+#: The header fields msgmerge knows, in the order it writes them; it writes the others after
+#: them (Plural-Forms, a reviewer's sign-off, a platform's fields) as they were.
+_KNOWN_FIELDS = ("Project-Id-Version", "Report-Msgid-Bugs-To", "POT-Creation-Date",
+                 "PO-Revision-Date", "Last-Translator", "Language-Team", "Language",
+                 "MIME-Version", "Content-Type", "Content-Transfer-Encoding")
+#: The header fields msgmerge takes from the template.
+_FROM_TEMPLATE = ("Report-Msgid-Bugs-To", "POT-Creation-Date")
+
+
+def _merged_header(own: Header, template: Catalog) -> Header:
+    """The catalog's own header as msgmerge merges it with the template's."""
+    fields = dict(own) | {name: value for name, value in template_header(template)
+                          if name in _FROM_TEMPLATE}
+    return (*[(name, fields[name]) for name in _KNOWN_FIELDS if name in fields],
+            *[(name, value) for name, value in own if name not in _KNOWN_FIELDS])
 
 
 def _key(message: Message) -> tuple[str | None, str]:
@@ -187,7 +264,7 @@ def check_catalog(path: Path) -> list[Finding]:
 def check_project(project: Project, langs: list[str] | None = None) -> list[Finding]:
     findings: list[Finding] = []
     for lang in langs or project.languages()[1:]:
-        for path in sorted((project.locales_dir / lang / "LC_MESSAGES").glob("*.po")):
+        for path in project.catalog_files(lang):
             try:
                 findings.extend(check_catalog(path))
             except InputError as exc:
@@ -274,11 +351,12 @@ def compile_catalogs(project: Project) -> list[Path]:
     """Write ``.mo`` files beside the ``.po`` files, for tools that want them (builds don't)."""
     written = []
     for lang in project.languages()[1:]:
-        for po_path in sorted((project.locales_dir / lang / "LC_MESSAGES").glob("*.po")):
+        for po_path in project.catalog_files(lang):
             catalog = parse_po(po_path)
             buffer = io.BytesIO()
             write_mo(buffer, catalog, use_fuzzy=False)
-            mo_path = po_path.with_suffix(".mo")
+            # Beside the project's catalogs, also for the theme's built-in ones.
+            mo_path = project.locales_dir / lang / "LC_MESSAGES" / f"{po_path.stem}.mo"
             write_atomic(mo_path, buffer.getvalue())
             written.append(mo_path)
     return written

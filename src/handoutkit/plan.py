@@ -191,9 +191,18 @@ class Policy(_Table):
     require_review: bool = False
 
 
+class I18nSettings(_Table):
+    """How the catalogs present the project to translators (``[i18n]`` in handout.toml)."""
+
+    #: Where translators report a problem in an English string (a URL or an address): the
+    #: catalogs' ``Report-Msgid-Bugs-To``. Empty, as xgettext leaves it, when not given.
+    report_bugs_to: str = Field("", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
+
+
 class _PlanFile(_Table):
     plan: PlanTable | None = None
     build: Policy = Policy()
+    i18n: I18nSettings = I18nSettings()
 
 
 @dataclass(frozen=True)
@@ -202,20 +211,21 @@ class ProjectSettings:
 
     plan: PlanRequest | None
     policy: Policy
+    i18n: I18nSettings
 
 
 def read_settings(project: Project) -> ProjectSettings:
     """The project's ``handout.toml`` (defaults where there is none)."""
     path = project.root / PLAN_FILE
     if not path.exists():
-        return ProjectSettings(None, Policy())
+        return ProjectSettings(None, Policy(), I18nSettings())
     settings: _PlanFile = validate_toml(_PlanFile, load_toml(path, "plan file"), path)
     plan = settings.plan
     request = PlanRequest(
         handouts=plan.handouts, langs=plan.languages, levels=plan.levels, papers=plan.papers,
         regions=plan.regions, large_print=plan.large_print, also=plan.also,
         clinic=(path.parent / plan.clinic) if plan.clinic else None) if plan else None
-    return ProjectSettings(request, settings.build)
+    return ProjectSettings(request, settings.build, settings.i18n)
 
 
 def validate_toml(model: type[_M], data: dict[str, Any], path: Path) -> _M:
