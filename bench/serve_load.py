@@ -1,20 +1,27 @@
-"""Load check for the print desk: a bounded burst of concurrent render requests on loopback.
+"""Load check for the print desk: cache hits against /healthz, the page, and a bounded burst.
 
-    .venv/bin/python bench/serve_load.py      # prints the figures; bench/run.py includes them
+    .venv/bin/python bench/serve_load.py              # this tree; bench/run.py includes it
+    .venv/bin/python bench/serve_load.py OTHER_TREE   # the desk of another checkout, same run
 
-200 requests, 20 at a time, mixed languages, levels and regions, against `handout serve`
-started on a free loopback port; it stops by itself.
+Against `handout serve` started on a free loopback port (it stops by itself):
+
+- 30 identical `/api/render` requests after the first, in turns with 30 `/healthz` requests:
+  the medians and their ratio (the bar: a cache hit within 3× `/healthz`);
+- the desk page: empty, and showing a chosen document (11 requests each, median);
+- 200 render requests, 20 at a time, mixed languages, levels and regions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -22,6 +29,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 REQUESTS = 200
 CONCURRENCY = 20
+TURNS = 30
+PAGES = 11
+HANDOUT = "kratom-chronic-pain"
 CHOICES = [
     {"lang": lang, "level": level, **({"region": region} if region else {})}
     for lang, level, region in itertools.product(
@@ -52,6 +62,35 @@ def _peak_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def _median_ms(times: list[float]) -> float:
+    return statistics.median(times) * 1000
+
+
+def _timed(send: Callable[[], httpx.Response]) -> float:
+    start = time.perf_counter()
+    response = send()
+    elapsed = time.perf_counter() - start
+    response.raise_for_status()
+    return elapsed
+
+
+def _quick_paths(http: httpx.Client) -> dict[str, float]:
+    """Cache hits in turns with /healthz (so both see the same machine), then the page."""
+    params = {"handout": HANDOUT, "lang": "es", "level": "easy"}
+    http.get("/api/render", params=params).raise_for_status()  # the render; then hits
+    health: list[float] = []
+    hits: list[float] = []
+    for _ in range(TURNS):
+        health.append(_timed(lambda: http.get("/healthz")))
+        hits.append(_timed(lambda: http.get("/api/render", params=params)))
+    # The page's first request may parse the project: not counted.
+    pages = [_timed(lambda: http.get("/")) for _ in range(PAGES + 1)][1:]
+    shown = [_timed(lambda: http.get("/", params=params)) for _ in range(PAGES + 1)][1:]
+    return {"healthz_ms": _median_ms(health), "hit_ms": _median_ms(hits),
+            "hit_ratio": statistics.median(hits) / statistics.median(health),
+            "page_ms": _median_ms(pages), "page_shown_ms": _median_ms(shown)}
+
+
 async def _burst(base: str) -> tuple[list[float], int]:
     limit = asyncio.Semaphore(CONCURRENCY)
     latencies: list[float] = []
@@ -59,7 +98,7 @@ async def _burst(base: str) -> tuple[list[float], int]:
 
     async def one(client: httpx.AsyncClient, index: int) -> None:
         nonlocal failures
-        params = {"handout": "kratom-chronic-pain", **CHOICES[index % len(CHOICES)]}
+        params = {"handout": HANDOUT, **CHOICES[index % len(CHOICES)]}
         async with limit:
             start = time.perf_counter()
             response = await client.get(f"{base}/api/render", params=params)
@@ -72,20 +111,25 @@ async def _burst(base: str) -> tuple[list[float], int]:
     return latencies, failures
 
 
-def run() -> dict[str, float]:
+def run(tree: Path = ROOT) -> dict[str, float]:
+    """The figures for the desk of ``tree`` (its sources and its project), started by this
+    Python: an earlier commit's checkout is measured the same way as this one."""
     port = _free_port()
-    handout = Path(sys.executable).with_name("handout")
-    server = subprocess.Popen([str(handout), "serve", "--port", str(port), "--workers", "2",
-                               "-C", str(ROOT)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    server = subprocess.Popen([sys.executable, "-m", "handoutkit", "serve", "--port", str(port),
+                               "--workers", "2", "-C", str(tree)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(300):
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.1)
+                time.sleep(0.1)  # polling a server that gives no readiness event
+        with httpx.Client(base_url=base, timeout=120) as http:
+            quick = _quick_paths(http)
+            before = http.get("/healthz").json()
         start = time.perf_counter()
         latencies, failures = asyncio.run(_burst(base))
         wall = time.perf_counter() - start
@@ -95,20 +139,30 @@ def run() -> dict[str, float]:
         server.terminate()
         server.wait(timeout=20)
     latencies.sort()
-    return {"requests": REQUESTS, "concurrency": CONCURRENCY, "failures": failures,
+    hits = health["cache_hits"] - before["cache_hits"]
+    return {**quick, "requests": REQUESTS, "concurrency": CONCURRENCY, "failures": failures,
             "distinct": len(CHOICES), "wall_s": wall,
             "p50_ms": statistics.median(latencies) * 1000,
             "p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
-            "max_ms": latencies[-1] * 1000, "renders": health["renders"],
-            "cache_hits": health["cache_hits"],
-            "hit_rate": health["cache_hits"] / REQUESTS, "peak_rss_mb": peak}
+            "max_ms": latencies[-1] * 1000,
+            "renders": health["renders"] - before["renders"], "cache_hits": hits,
+            "hit_rate": hits / REQUESTS, "peak_rss_mb": peak}
 
 
 def report(figures: dict[str, float]) -> str:
     return f"""
-## 6. Print desk under load (`handout serve --workers 2`, loopback)
+## 6. Print desk (`handout serve --workers 2`, loopback)
 
-{figures['requests']:.0f} render requests, {figures['concurrency']:.0f} at a time, over {figures['distinct']:.0f} different documents (7 languages × 2 levels, two regional leaflets).
+{TURNS} identical render requests after the first, in turns with {TURNS} `/healthz` requests (medians); the page, {PAGES} requests each (median).
+
+| what | value |
+| --- | ---: |
+| `/healthz` | {figures['healthz_ms']:.1f} ms |
+| cache hit (`/api/render`, same document) | {figures['hit_ms']:.1f} ms (**{figures['hit_ratio']:.1f}×** `/healthz`; bar 3×) |
+| `/` page | {figures['page_ms']:.1f} ms |
+| `/` page showing a document | {figures['page_shown_ms']:.1f} ms |
+
+Then {figures['requests']:.0f} render requests, {figures['concurrency']:.0f} at a time, over {figures['distinct']:.0f} different documents (7 languages × 2 levels, two regional leaflets).
 
 | what | value |
 | --- | ---: |
@@ -121,4 +175,4 @@ def report(figures: dict[str, float]) -> str:
 
 
 if __name__ == "__main__":
-    print(report(run()))
+    print(report(run(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else ROOT)))

@@ -2,28 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import os
+import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from markupsafe import escape
 from pypdf import PdfReader
 
 from handoutkit.project import Project
-from handoutkit.serve import Limits, _ScrubPreparedFor, create_app
+from handoutkit.serve import (
+    Choices,
+    Limits,
+    _ScrubPreparedFor,
+    choice_values,
+    create_app,
+    server_config,
+)
 
-from .conftest import HANDOUT, ROOT, squash
+from .conftest import HANDOUT, ROOT, set_msgstr, squash
 
 # Made at run time, so the name stands in no file of the tree unless the desk writes it there.
 NAME = f"Zeb {uuid.uuid4().hex[:12]}"
@@ -40,10 +55,143 @@ def client() -> Iterator[TestClient]:
         yield test_client
 
 
-def test_healthz_and_openapi(client: TestClient) -> None:
+@pytest.fixture(scope="module")
+def spec(client: TestClient) -> dict[str, Any]:
+    document: dict[str, Any] = client.get("/openapi.json").json()
+    return document
+
+
+@contextmanager
+def running(app: FastAPI, root_path: str = "") -> Iterator[str]:
+    """``app`` served by uvicorn as ``handout serve`` configures it, on a loopback port.
+
+    The socket listens before the server starts: early requests wait in its backlog.
+    """
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port, root_path))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+        sock.close()
+
+
+def settled(project: Project) -> Project:
+    """``project`` with every file and folder dated an hour ago, as a deployed project is:
+    the desk does not trust what it computed from files changed a moment ago."""
+    past = time.time() - 3600
+    for folder, _, names in os.walk(project.root, topdown=False):
+        for name in names:
+            os.utime(Path(folder) / name, (past, past))
+        os.utime(folder, (past, past))
+    return project
+
+
+def resolve(spec: dict[str, Any], ref: str) -> dict[str, Any]:
+    node: Any = spec
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    assert isinstance(node, dict), ref
+    return node
+
+
+def conforms(value: Any, schema: dict[str, Any], spec: dict[str, Any]) -> bool:
+    """``value`` has the shape ``schema`` documents (the JSON Schema the document uses)."""
+    if "$ref" in schema:
+        return conforms(value, resolve(spec, schema["$ref"]), spec)
+    if "anyOf" in schema:
+        return any(conforms(value, branch, spec) for branch in schema["anyOf"])
+    if "enum" in schema and value not in schema["enum"]:
+        return False
+    kind = schema.get("type")
+    if kind == "object":
+        properties = schema.get("properties", {})
+        return (isinstance(value, dict) and set(schema.get("required", [])) <= set(value)
+                and (not properties or set(value) <= set(properties))
+                and all(conforms(v, properties[k], spec) for k, v in value.items()
+                        if k in properties))
+    if kind == "array":
+        return isinstance(value, list) and all(conforms(v, schema["items"], spec)
+                                               for v in value)
+    types: dict[str, Any] = {"string": str, "boolean": bool, "null": type(None),
+                             "integer": int, "number": (int, float)}
+    return kind is None or isinstance(value, types[kind])
+
+
+def documented(spec: dict[str, Any], response: httpx.Response, path: str) -> None:
+    """The OpenAPI document promises ``response``: its status, media type and body shape."""
+    operation = spec["paths"][path][response.request.method.lower()]
+    assert str(response.status_code) in operation["responses"], response.status_code
+    content = operation["responses"][str(response.status_code)].get("content", {})
+    media = response.headers["content-type"].split(";")[0]
+    assert media in content, (response.status_code, media, list(content))
+    if media == "application/json":
+        assert conforms(response.json(), content[media]["schema"], spec), response.text
+
+
+def test_healthz_and_openapi(client: TestClient, spec: dict[str, Any]) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
-    spec = client.get("/openapi.json").json()
-    assert {"/api/render", "/api/preview", "/api/handouts", "/healthz"} <= set(spec["paths"])
+    assert {"/api/render", "/api/preview", "/api/handouts", "/healthz", "/"} <= set(
+        spec["paths"])
+
+
+def test_the_openapi_document_is_complete_and_names_the_choices(spec: dict[str, Any]) -> None:
+    """A structural check (no OpenAPI validator is installed): every reference resolves,
+    every operation documents the desk's own answers, and the choices are the project's."""
+    assert spec["openapi"].startswith("3.1") and spec["info"]["title"] and spec["info"]["version"]
+
+    def refs(node: Any) -> Iterator[str]:
+        if isinstance(node, dict):
+            yield from ([node["$ref"]] if "$ref" in node else [])
+            for value in node.values():
+                yield from refs(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from refs(value)
+
+    for ref in refs(spec):
+        resolve(spec, ref)
+    # FastAPI's own error shape is promised nowhere: the desk answers in its own.
+    assert not {"HTTPValidationError", "ValidationError"} & set(spec["components"]["schemas"])
+    field_error = spec["components"]["schemas"]["FieldError"]
+    assert set(field_error["required"]) == {"field", "value", "allowed", "message"}
+    values = choice_values(Project(ROOT))
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            answers = set(operation["responses"])
+            assert {"200", "414", "421", "422", "429"} <= answers, (method, path)
+            assert all(r["description"] for r in operation["responses"].values())
+            for status in answers - {"200"}:
+                [(media, body)] = operation["responses"][status]["content"].items()
+                assert media == "application/json", (method, path, status)
+                assert "$ref" in body["schema"]
+            if path in ("/api/render", "/api/preview"):
+                assert {"409", "503"} <= answers
+            if method == "post":
+                assert {"413", "415"} <= answers
+                body_schema = operation["requestBody"]["content"][
+                    "application/x-www-form-urlencoded"]["schema"]
+                form = resolve(spec, body_schema["$ref"])
+                assert form["properties"]["handout"]["enum"] == values["handout"]
+                assert "prepared_for" in form["properties"]
+            for parameter in operation.get("parameters", []):
+                schema = parameter["schema"]
+                branches = schema.get("anyOf", [schema])
+                if parameter["name"] in values:
+                    assert [b["enum"] for b in branches if b.get("type") == "string"] == [
+                        values[parameter["name"]]], parameter
+                assert parameter["name"] != "prepared_for"  # never in a URL
+    render = spec["paths"]["/api/render"]["get"]
+    level = next(p for p in render["parameters"] if p["name"] == "level")
+    assert level["schema"]["enum"] == ["easy", "standard"]
 
 
 def test_handouts_lists_languages_in_their_own_names(client: TestClient) -> None:
@@ -60,7 +208,8 @@ def test_handouts_lists_languages_in_their_own_names(client: TestClient) -> None
                for code, lang in languages.items() if code != "en")
 
 
-def test_render_returns_the_pdf_in_the_chosen_language(client: TestClient) -> None:
+def test_render_returns_the_pdf_in_the_chosen_language(client: TestClient,
+                                                       spec: dict[str, Any]) -> None:
     response = client.get("/api/render", params={"handout": HANDOUT, "lang": "es",
                                                  "level": "easy", "region": "US-AL"})
     assert response.status_code == 200
@@ -68,6 +217,7 @@ def test_render_returns_the_pdf_in_the_chosen_language(client: TestClient) -> No
     assert response.headers["content-disposition"] == (
         f'inline; filename="{HANDOUT}.es.easy.US-AL.letter.pdf"')
     assert squash("El kratom está prohibido en Alabama") in squash(text_of(response.content))
+    documented(spec, response, "/api/render")
 
 
 def test_repeat_requests_come_from_the_cache(client: TestClient) -> None:
@@ -81,12 +231,13 @@ def test_repeat_requests_come_from_the_cache(client: TestClient) -> None:
     assert after["renders"] == before["renders"]
 
 
-def test_preview_is_a_png(client: TestClient) -> None:
+def test_preview_is_a_png(client: TestClient, spec: dict[str, Any]) -> None:
     response = client.get("/api/preview", params={"handout": HANDOUT, "lang": "th"})
     assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+    documented(spec, response, "/api/preview")
 
 
-@pytest.mark.parametrize(("params", "field"), [
+BAD_CHOICES = [
     ({"handout": "no-such", "lang": "en"}, "handout"),
     ({"handout": HANDOUT, "lang": "fr"}, "lang"),
     ({"handout": HANDOUT, "level": "expert"}, "level"),
@@ -95,27 +246,53 @@ def test_preview_is_a_png(client: TestClient) -> None:
     ({"handout": "../../../etc/passwd"}, "handout"),
     ({"handout": HANDOUT, "lang": "../../../../etc"}, "lang"),
     ({"handout": HANDOUT, "region": "../regions/US"}, "region"),
-    ({"handout": HANDOUT, "prepared_for": "x" * 120}, "prepared_for"),
-])
-def test_bad_choices_get_422_naming_field_and_allowed(client: TestClient,
-                                                      params: dict[str, str], field: str) -> None:
+    ({"handout": HANDOUT, "large_print": "maybe"}, "large_print"),
+    ({"lang": "es"}, "handout"),
+]
+
+
+@pytest.mark.parametrize(("params", "field"), BAD_CHOICES)
+def test_bad_choices_get_422_naming_field_and_allowed(
+        client: TestClient, spec: dict[str, Any], params: dict[str, str], field: str) -> None:
     response = client.get("/api/render", params=params)
     assert response.status_code == 422
-    detail = response.json()["detail"][0]
-    assert detail.get("field", detail.get("loc", [None, None])[-1]) == field
+    [detail] = response.json()["detail"]
+    assert detail["field"] == field and detail["message"]
+    assert detail["allowed"] == choice_values(Project(ROOT)).get(field, [])
+    documented(spec, response, "/api/render")
+    # The same words whichever way the choice is sent.
+    for sent in ({"data": params}, {"json": params}):
+        posted = client.post("/api/render", **sent)
+        assert posted.status_code == 422 and posted.json()["detail"] == [detail]
+        documented(spec, posted, "/api/render")
     assert client.get("/healthz").status_code == 200  # still serving
 
 
-def test_long_requests_and_other_methods_are_refused(client: TestClient) -> None:
-    assert client.get("/api/render?handout=" + "a" * 5000).status_code == 414
-    assert client.post("/api/render").status_code == 405
+def test_long_requests_odd_bodies_and_other_methods_are_refused(
+        client: TestClient, spec: dict[str, Any]) -> None:
+    long = client.get("/api/render?handout=" + "a" * 5000)
+    assert long.status_code == 414
+    documented(spec, long, "/api/render")
+    assert client.put("/api/render").status_code == 405
+    large = client.post("/api/render", data={"handout": HANDOUT, "also": "a" * 5000})
+    assert large.status_code == 413
+    documented(spec, large, "/api/render")
+    plain = client.post("/api/render", content=b"handout", headers={"content-type": "text/plain"})
+    assert plain.status_code == 415
+    documented(spec, plain, "/api/render")
+    not_json = client.post("/api/render", content=b"[1]",
+                           headers={"content-type": "application/json"})
+    assert not_json.status_code == 422 and "JSON object" in not_json.text
+    documented(spec, not_json, "/api/render")
     head = client.head("/healthz")
     assert head.status_code == 200 and head.content == b""
 
 
-def test_a_foreign_host_is_refused(client: TestClient) -> None:
+def test_a_foreign_host_is_refused(client: TestClient, spec: dict[str, Any]) -> None:
     """DNS rebinding: a page elsewhere makes the browser call the desk under its own name."""
-    assert client.get("/healthz", headers={"host": "evil.example:8000"}).status_code == 421
+    foreign = client.get("/healthz", headers={"host": "evil.example:8000"})
+    assert foreign.status_code == 421
+    documented(spec, foreign, "/healthz")
     assert client.get("/healthz", headers={"host": "127.0.0.1:8000"}).status_code == 200
     assert client.get("/healthz", headers={"host": "[::1]:8000"}).status_code == 200
 
@@ -123,23 +300,23 @@ def test_a_foreign_host_is_refused(client: TestClient) -> None:
 @pytest.mark.parametrize("field", ["handout", "lang", "level", "region", "paper", "also"])
 def test_the_page_refuses_paths_in_every_parameter(client: TestClient, field: str) -> None:
     params = {"handout": HANDOUT, "lang": "es", "level": "easy", field: "../../../etc/passwd"}
-    page = client.get("/", params=params)
-    assert page.status_code == 200
-    assert "unknown" in page.text and "etc/passwd" in page.text  # the choice, not a file
-    assert str(ROOT) not in page.text and "root:" not in page.text
     api = client.get("/api/render", params=params)
     assert api.status_code == 422
-    assert str(escape(api.json()["detail"][0]["message"])) in page.text  # the same words
+    for page in (client.get("/", params=params), client.post("/", data=params)):
+        assert page.status_code == 200
+        assert "unknown" in page.text and "etc/passwd" in page.text  # the choice, not a file
+        assert str(ROOT) not in page.text and "root:" not in page.text
+        assert str(escape(api.json()["detail"][0]["message"])) in page.text  # the same words
 
 
 def test_page_and_api_name_the_same_file(client: TestClient) -> None:
     params = {"handout": HANDOUT, "lang": "es", "level": "easy", "also": "es"}
-    page = client.get("/", params=params).text
+    page = client.post("/", data=params).text
     response = client.get("/api/render", params=params)
     name = response.headers["content-disposition"].split('filename="')[1].rstrip('"')
     assert name == f"{HANDOUT}.es.easy.a4.pdf" and name in page
-    assert "unknown paper size &#39;a5&#39;" in client.get("/", params={**params,
-                                                                      "paper": "a5"}).text
+    assert "unknown paper size &#39;a5&#39;" in client.post("/", data={**params,
+                                                                       "paper": "a5"}).text
 
 
 def test_a_killed_worker_is_replaced(tmp_path: Path) -> None:
@@ -160,28 +337,77 @@ def test_a_killed_worker_is_replaced(tmp_path: Path) -> None:
 
 def test_a_name_with_bidi_controls_is_refused_and_never_echoed(client: TestClient) -> None:
     for name in ("Ann\u202eeliF", "x" * 150):
-        response = client.get("/api/render", params={"handout": HANDOUT, "lang": "en",
-                                                     "level": "easy", "prepared_for": name})
+        response = client.post("/api/render", data={"handout": HANDOUT, "lang": "en",
+                                                    "level": "easy", "prepared_for": name})
         assert response.status_code == 422
+        assert response.json()["detail"][0]["field"] == "prepared_for"
         assert name not in response.text and "eliF" not in response.text
 
 
-def test_rate_limit(tmp_path: Path) -> None:
+def test_rate_limit(spec: dict[str, Any]) -> None:
     app = create_app(Project(ROOT), limits=Limits(workers=1, rate_per_second=0.001, burst=3),
                      allowed_hosts=["testserver"])
     with TestClient(app) as limited:
-        codes = [limited.get("/healthz").status_code for _ in range(5)]
-    assert codes == [200, 200, 200, 429, 429]
+        responses = [limited.get("/healthz") for _ in range(5)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429, 429]
+    documented(spec, responses[-1], "/healthz")
 
 
-def test_prepared_for_is_printed_and_kept_nowhere(client: TestClient,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+def forged(http: httpx.Client | TestClient, count: int) -> list[int]:
+    """``count`` requests, each claiming another client address in X-Forwarded-For."""
+    return [http.get("/healthz", headers={"x-forwarded-for": f"203.0.113.{n}"}).status_code
+            for n in range(count)]
+
+
+def test_forwarded_addresses_count_only_from_a_trusted_proxy() -> None:
+    """A client that forges X-Forwarded-For is still one client; behind a trusted proxy,
+    each forwarded address has its own bucket."""
+    limits = Limits(workers=1, rate_per_second=0.001, burst=3)
+    untrusted = create_app(Project(ROOT), limits=limits, allowed_hosts=["testserver"])
+    with TestClient(untrusted) as desk:
+        assert forged(desk, 6) == [200, 200, 200, 429, 429, 429]
+    # The test client connects as "testclient": here it plays the configured proxy.
+    behind = create_app(Project(ROOT), limits=limits, allowed_hosts=["testserver"],
+                        trusted_proxies=["testclient"])
+    with TestClient(behind) as desk:
+        assert forged(desk, 6) == [200] * 6
+        same = [desk.get("/healthz", headers={"x-forwarded-for": "203.0.113.0"}).status_code
+                for _ in range(4)]
+        assert same == [200, 200, 429, 429]  # one forwarded client is still limited
+
+
+def test_the_served_desk_trusts_no_forwarded_header_from_loopback() -> None:
+    """Under uvicorn as ``handout serve`` runs it, a client on loopback (where a reverse
+    proxy also sits) cannot escape the rate limit by rotating forged addresses; the desk
+    lives under --root-path with relative links."""
+    app = create_app(Project(ROOT), limits=Limits(workers=1, rate_per_second=0.001, burst=5))
+    with running(app, root_path="/desk") as base, httpx.Client(base_url=base) as http:
+        spec = http.get("/openapi.json").json()
+        page = http.get("/")
+        codes = forged(http, 20)
+    assert codes == [200] * 3 + [429] * 17
+    assert spec["servers"] == [{"url": "/desk"}]
+    assert page.status_code == 200
+    assert not re.search(r'(href|src|action)="/', page.text)  # every link is relative
+
+
+def test_prepared_for_is_posted_printed_and_kept_nowhere(
+        client: TestClient, spec: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    params = {"handout": HANDOUT, "lang": "en", "level": "easy"}
+    in_url = client.get("/api/render", params={**params, "prepared_for": NAME})
+    assert in_url.status_code == 422 and NAME not in in_url.text
+    assert "POST body, never in a URL" in in_url.json()["detail"][0]["message"]
+    documented(spec, in_url, "/api/render")
+    assert client.get("/", params={**params, "prepared_for": NAME}).status_code == 422
     before = client.get("/healthz").json()
-    response = client.get("/api/render", params={"handout": HANDOUT, "lang": "en",
-                                                 "level": "easy", "prepared_for": NAME})
+    response = client.post("/api/render", data={**params, "prepared_for": NAME})
     assert response.status_code == 200
     assert f"Prepared for: {NAME}" in text_of(response.content)
     assert response.headers["cache-control"] == "no-store"
+    documented(spec, response, "/api/render")
+    as_json = client.post("/api/render", json={**params, "prepared_for": NAME, "download": True})
+    assert as_json.headers["content-disposition"].startswith("attachment;")
+    assert f"Prepared for: {NAME}" in text_of(as_json.content)
     after = client.get("/healthz").json()
     assert after["cached"] == before["cached"]  # never cached
     needle = NAME.encode()
@@ -197,11 +423,110 @@ def test_prepared_for_is_printed_and_kept_nowhere(client: TestClient,
     assert "prepared_for=[removed]&x=1" in record.getMessage()
 
 
-def test_page_is_translated_and_shows_links(client: TestClient) -> None:
+def test_page_is_translated_and_shows_relative_links(client: TestClient) -> None:
     page = client.get("/", params={"ui": "th", "handout": HANDOUT, "lang": "ar",
                                    "level": "easy"}).text
     assert "จุดพิมพ์เอกสาร" in page and 'lang="th"' in page
-    assert 'id="download"' in page and "/api/render?" in page and "/api/preview?" in page
+    assert 'id="download"' in page and 'src="api/preview?' in page
+    assert 'action="api/render"' in page and 'method="post" action="./"' in page
+    assert not re.search(r'(href|src|action)="/', page)
+
+
+def test_the_page_posts_a_name_and_never_links_it(client: TestClient) -> None:
+    page = client.post("/", data={"handout": HANDOUT, "lang": "es", "level": "easy",
+                                  "prepared_for": NAME}).text
+    forms = re.findall(r'<form method="(\w+)" action="api/render"', page)
+    assert forms == ["post", "post"]  # print and download
+    assert page.count(f'value="{NAME}"') == 3  # the form's field, and print's and download's
+    links = re.findall(r'(?:href|src)="([^"]*)"', page)
+    assert links and not any(NAME.split()[1] in link for link in links)
+    unnamed = client.post("/", data={"handout": HANDOUT, "lang": "es", "level": "easy"}).text
+    assert re.findall(r'<form method="(\w+)" action="api/render"', unnamed) == ["get", "get"]
+
+
+def test_status_and_keys_are_kept_until_their_files_change(project: Project) -> None:
+    """The page and /api/handouts parse the catalogs once; a request's key is remembered
+    while its files keep their identity and change time, and recomputed when they move."""
+    app = create_app(settled(project), limits=Limits(workers=1), allowed_hosts=["testserver"])
+    service = app.state.service
+    vi = {"handout": HANDOUT, "lang": "vi", "level": "easy"}
+
+    def languages() -> set[str]:
+        topic = next(h for h in desk.get("/api/handouts").json()["handouts"]
+                     if h["id"] == HANDOUT)
+        return {lang["code"] for lang in topic["languages"]}
+
+    with TestClient(app) as desk:
+        assert "vi" in languages()
+        first = desk.get("/healthz").json()["parsed"]
+        for _ in range(3):
+            assert desk.get("/").status_code == 200
+            assert desk.get("/api/handouts").status_code == 200
+        assert desk.get("/healthz").json()["parsed"] == first  # served from the cached status
+        choices = Choices(handout=HANDOUT, lang="es", level="easy")
+        before = asyncio.run(service.document(choices))
+        assert asyncio.run(service.document(choices)) is before  # stat only, nothing parsed
+        set_msgstr(project.catalog_path("es", HANDOUT), "title.easy", "Kratom y el dolor")
+        changed = asyncio.run(service.document(choices))
+        assert changed.key != before.key and changed.job == before.job
+        # The page keys the document (without rendering it); then its catalog goes away.
+        assert f"{HANDOUT}.vi.easy.a4.pdf" in desk.post("/", data=vi).text
+        project.catalog_path("vi", HANDOUT).unlink()
+        assert "vi" not in languages()
+        gone = desk.get("/api/render", params=vi)
+        assert gone.status_code == 422 and gone.json()["detail"][0]["field"] == "lang"
+
+
+def test_desks_share_a_cache_folder_and_bound_their_memory(tmp_path: Path) -> None:
+    """A second desk serves what the first rendered, from the shared folder, rendering
+    nothing; the memory cache keeps to its byte limit."""
+    params = {"handout": HANDOUT, "lang": "ms", "level": "easy"}
+    first = create_app(Project(ROOT), limits=Limits(workers=1, cache_bytes=1),
+                       allowed_hosts=["testserver"], cache_dir=tmp_path)
+    with TestClient(first) as desk:
+        pdf = desk.get("/api/render", params=params)
+        png = desk.get("/api/preview", params=params)
+        health = desk.get("/healthz").json()
+    assert pdf.status_code == png.status_code == 200
+    assert health["renders"] == 2 and health["cached"] == 1  # over the limit: one kept
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert [Path(n).suffix for n in names] == [".pdf", ".png"]
+    assert all(re.fullmatch(r"[0-9a-f]{64}\.(pdf|png)", n) for n in names)  # no leftovers
+    second = create_app(Project(ROOT), limits=Limits(workers=1),
+                        allowed_hosts=["testserver"], cache_dir=tmp_path)
+    with TestClient(second) as desk:
+        assert desk.get("/api/render", params=params).content == pdf.content
+        assert desk.get("/api/preview", params=params).content == png.content
+        health = desk.get("/healthz").json()
+    assert health["renders"] == 0 and health["shared_hits"] == 2
+    assert second.state.service.pools == []  # no worker was even started
+
+
+def timed(send: Callable[[], httpx.Response]) -> float:
+    started = time.perf_counter()
+    response = send()
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    return elapsed
+
+
+def test_a_cache_hit_is_as_quick_as_healthz(project: Project) -> None:
+    """30 identical requests after the first, over HTTP to uvicorn: their median is within
+    3× the median of /healthz (measured in turns), and nothing is parsed or rendered."""
+    app = create_app(settled(project), limits=Limits(workers=1))
+    params = {"handout": HANDOUT, "lang": "id", "level": "easy"}
+    with running(app) as base, httpx.Client(base_url=base, timeout=120) as http:
+        assert http.get("/api/render", params=params).status_code == 200
+        before = http.get("/healthz").json()
+        health, hits = [], []
+        for _ in range(30):
+            health.append(timed(lambda: http.get("/healthz")))
+            hits.append(timed(lambda: http.get("/api/render", params=params)))
+        after = http.get("/healthz").json()
+    assert after["renders"] == before["renders"] and after["parsed"] == before["parsed"]
+    assert after["cache_hits"] == before["cache_hits"] + 30
+    ratio = statistics.median(hits) / statistics.median(health)
+    assert ratio <= 3, f"cache hit {ratio:.1f}× /healthz"
 
 
 # --- end to end: a real server, a real browser ------------------------------------------------
@@ -227,9 +552,10 @@ def test_end_to_end_in_headless_chromium(tmp_path: Path) -> None:
 
     port = _free_port()
     handout = Path(sys.executable).with_name("handout")
+    cache = tmp_path / "cache"
     server = subprocess.Popen([str(handout), "serve", "--port", str(port), "--workers", "1",
-                               "-C", str(ROOT)], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+                               "--cache-dir", str(cache), "-C", str(ROOT)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         assert server.stdout is not None
@@ -259,19 +585,26 @@ def test_end_to_end_in_headless_chromium(tmp_path: Path) -> None:
             WebDriverWait(driver, 60).until(
                 lambda d: d.find_elements(By.ID, "download") or d.find_elements(By.CLASS_NAME,
                                                                                 "fail"))
-            link = driver.find_element(By.ID, "download").get_attribute("href")
+            assert NAME.split()[1] not in driver.current_url  # the form was posted
+            form = driver.find_element(By.ID, "download").find_element(By.XPATH,
+                                                                       "./ancestor::form")
+            method, action = form.get_attribute("method"), form.get_attribute("action")
+            fields = {str(field.get_attribute("name")): field.get_attribute("value")
+                      for field in form.find_elements(By.CSS_SELECTOR, "input[type=hidden]")}
             WebDriverWait(driver, 60).until(lambda d: d.execute_script(
                 "return document.querySelector('.result img').complete"))
             preview = driver.find_element(By.CSS_SELECTOR, ".result img")
             assert driver.execute_script("return arguments[0].naturalWidth", preview) > 100
         finally:
             driver.quit()
-        assert link is not None
-        response = httpx.get(link, timeout=60)
+        assert method == "post" and action == urljoin(base, "/api/render")
+        assert fields["prepared_for"] == NAME and fields["download"] == "1"
+        response = httpx.post(action, data=fields, timeout=60)
         assert response.status_code == 200
         assert response.headers["content-disposition"].startswith("attachment;")
         text = text_of(response.content)
         assert "ما هو الكراتوم؟" in text and NAME in text
+        assert [p.suffix for p in cache.iterdir()] == [".png"]  # the preview; never the name
     finally:
         server.terminate()
         output = server.communicate(timeout=10)[0]

@@ -2,49 +2,69 @@
 
 Requests are validated against what the project has (422 names the field and the allowed
 values), rendered in a bounded pool of worker processes, and cached by the same key an
-incremental build uses. A "prepared for" name is printed on the handout and nowhere else: such
-documents are never cached, and the name is scrubbed from the access log.
+incremental build uses, in memory and optionally in a folder several desks share. A request's
+job and key are remembered while its input files keep their identity and change time, so a
+repeated request parses nothing. A "prepared for" name travels only in a POST body, is printed
+on the handout and nowhere else: such documents are never cached.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import ipaddress
+import json
 import logging
+import os
 import re
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import AsyncIterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import __version__
-from .builder import document_key
 from .clinic import Clinic, load_clinic
 from .errors import InputError
 from .languages import PAPERS
-from .levels import LEVELS
-from .pipeline import BuildOptions, DocumentRefused, Inputs
+from .levels import LEVEL_NAMES, LEVELS
+from .pipeline import DocumentRefused
 from .plan import InvalidChoice, Job
 from .plan import choose_job as make_job
 from .project import Project
 from .regions import load_region, region_codes
 
+if TYPE_CHECKING:
+    import uvicorn
+
+    from .readability import ReadabilityReport
+
 MAX_PREPARED_FOR = 80
 #: Clients whose rate-limit buckets are remembered at once (least recently seen go first).
 MAX_CLIENTS = 10_000
+#: Requests whose job and build key are remembered at once (least recently used go first).
+MAX_KNOWN = 4096
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_URL_BYTES = 4096
+MAX_BODY_BYTES = 4096
+#: A file changed this recently may change again within the file system's time resolution:
+#: what was computed from it is not trusted until it is older (as git does with its index).
+SETTLE_NS = 2_000_000_000
 #: The value runs to the next parameter; in a whole request line, to " HTTP/".
 SCRUB = re.compile(r"(prepared_for=).*?(?=&|\"| HTTP/|$)")
+NAME_IN_URL = ("prepared_for travels in a POST body, never in a URL (proxies, logs and browser "
+               "history keep URLs)")
 
 
 def host_name(header: str) -> str:
@@ -64,8 +84,14 @@ def public_message(message: str, project: Project) -> str:
     return message.replace(str(project.root) + "/", "").replace(str(project.root), ".")
 
 
+def problem_messages(exc: InputError, project: Project) -> list[str]:
+    """What the API and the page both say about bad input: the same words, no server paths."""
+    return [public_message(p.message, project) for p in exc.problems]
+
+
 class _ScrubPreparedFor(logging.Filter):
-    """Access logs keep the request line; the patient's name is replaced before it is written."""
+    """A name sent in a URL is refused, but the access log has the request line already:
+    the name is replaced before it is written."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
@@ -75,6 +101,298 @@ class _ScrubPreparedFor(logging.Filter):
         return True
 
 
+# --- what requests and answers look like (the OpenAPI document shows these) -----------------
+
+class Choices(BaseModel):
+    """Which document: the choices ``handout build`` takes, checked against the project."""
+
+    model_config = ConfigDict(frozen=True)
+    handout: str
+    lang: str = "en"
+    level: str = "easy"
+    region: str | None = None
+    paper: str | None = None
+    large_print: bool = False
+    also: str | None = None
+
+    def only_choices(self) -> Choices:
+        """The choices alone (a request's other fields do not change the document)."""
+        return Choices.model_validate(self.model_dump(include=set(Choices.model_fields)))
+
+
+class RenderQuery(Choices):
+    download: bool = False
+
+
+class RenderForm(RenderQuery):
+    """A POST body (form-encoded or JSON): the choices, and a name printed on the handout."""
+
+    prepared_for: str | None = None
+
+
+class FieldError(BaseModel):
+    field: str | None
+    value: str | None
+    allowed: list[str]
+    message: str
+
+
+class FieldErrors(BaseModel):
+    detail: list[FieldError]
+
+
+class Refusal(BaseModel):
+    message: str
+
+
+class Refusals(BaseModel):
+    detail: list[Refusal]
+
+
+class Message(BaseModel):
+    detail: str
+
+
+def _answer(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"model": model, "description": description}
+
+
+#: Answers any route may give, before the route itself runs.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    414: _answer(Message, "The URL is longer than the desk reads."),
+    421: _answer(Message, "The Host header names a host the desk is not known by."),
+    422: _answer(FieldErrors, "A choice is not one the project has; a name was sent in a URL."),
+    429: _answer(Message, "Over the per-client rate limit; see Retry-After."),
+}
+RENDER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: _answer(Refusals, "The choice is valid, but the document may not be printed."),
+    503: _answer(Message, "Every render worker is busy and the queue is full; see Retry-After."),
+}
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: _answer(Message, "The body is longer than the desk reads."),
+    415: _answer(Message, "The body is neither form-encoded nor JSON."),
+}
+
+
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """An OpenAPI request body for a handler that parses the body itself (form or JSON)."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {
+        "application/x-www-form-urlencoded": {"schema": schema},
+        "application/json": {"schema": schema}}}}
+
+
+def choice_values(project: Project) -> dict[str, list[str]]:
+    """The values each choice may take in ``project``, for the OpenAPI document."""
+    languages = project.languages()
+    return {"handout": project.handout_ids(), "lang": languages, "also": languages,
+            "level": list(LEVEL_NAMES), "paper": list(PAPERS),
+            "region": region_codes(project.handouts_dir)}
+
+
+def _with_choices(spec: dict[str, Any], values: dict[str, list[str]]) -> None:
+    """Name the allowed values in ``spec``'s parameters and body schemas (the request is
+    still checked by the desk, so a wrong value gets the desk's 422, not a generic one)."""
+    def restrict(schema: dict[str, Any], allowed: list[str]) -> None:
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") == "string":
+                branch["enum"] = allowed
+
+    for path in spec["paths"].values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] in values:
+                    restrict(parameter["schema"], values[parameter["name"]])
+    body = RenderForm.model_json_schema()
+    for name, prop in body["properties"].items():
+        if name in values:
+            restrict(prop, values[name])
+    spec["components"]["schemas"][RenderForm.__name__] = body
+
+
+def field_errors(errors: Iterable[Mapping[str, Any]],
+                 values: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Pydantic's errors in the desk's own shape; a name sent is never echoed."""
+    shaped = []
+    for error in errors:
+        name = str(error["loc"][-1]) if error.get("loc") else None
+        given = error.get("input")
+        value = "" if name == "prepared_for" or not isinstance(given, str | int | float) else (
+            str(given)[:40])
+        shaped.append({"field": name, "value": value, "allowed": values.get(name or "", []),
+                       "message": f"{name}: {error['msg']}" if name else error["msg"]})
+    return shaped
+
+
+class _BodyRefused(Exception):
+    def __init__(self, status: int, message: str):
+        self.status, self.message = status, message
+
+
+async def read_form(request: Request) -> dict[str, Any]:
+    """A POST body, form-encoded or JSON, read no further than ``MAX_BODY_BYTES``."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise _BodyRefused(413, "request body too long")
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise InputError.at("the body is not a JSON object of choices")
+        return data
+    if kind in ("application/x-www-form-urlencoded", ""):
+        return dict(parse_qsl(body.decode("ascii", "replace")))
+    raise _BodyRefused(415, "send the body form-encoded or as JSON")
+
+
+# --- remembering what was computed from files -------------------------------------------------
+
+Stamp = tuple[tuple[int, int, int] | None, ...]
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+
+
+def _stamp(paths: tuple[Path, ...]) -> Stamp:
+    """Identity, size and change time of each path (``None``: missing)."""
+    stamps: list[tuple[int, int, int] | None] = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            stamps.append(None)
+        else:
+            stamps.append((stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    return tuple(stamps)
+
+
+@dataclass(frozen=True)
+class Fresh(Generic[T]):
+    """A value computed from files, valid while they and their folders keep their stat
+    (a folder's change time moves when a file appears in it or leaves it)."""
+
+    value: T
+    paths: tuple[Path, ...]
+    stamp: Stamp
+    #: Every file was older than the computation: a later change shows in the stamp.
+    settled: bool
+
+    @classmethod
+    def of(cls, value: T, files: Iterable[Path], started_ns: int,
+           folders: Iterable[Path] = ()) -> Fresh[T]:
+        files = list(files)
+        paths = tuple(sorted({*files, *(f.parent for f in files), *folders}))
+        stamp = _stamp(paths)
+        settled = all(s is None or s[2] < started_ns - SETTLE_NS for s in stamp)
+        return cls(value, paths, stamp, settled)
+
+    def current(self) -> bool:
+        return self.settled and _stamp(self.paths) == self.stamp
+
+
+@dataclass(frozen=True)
+class Document:
+    """What a request names, as the project has it now: the job, its build key (the same an
+    incremental build uses) and how readable it is."""
+
+    job: Job
+    key: str
+    readability: ReadabilityReport
+
+
+def _document(project: Project, clinic: Clinic | None, choices: Choices) -> Fresh[Document]:
+    """Check ``choices``, and key and score the document they name (this parses its inputs)."""
+    from .builder import document_key
+    from .languages import language
+    from .pipeline import BuildOptions, Inputs
+    from .readability import score
+    from .verify import font_files
+
+    started = time.time_ns()
+    job = make_job(project, choices.handout, choices.lang, choices.level, choices.region,
+                   choices.paper, choices.large_print, choices.also)
+    inputs = Inputs(project, [job])
+    options = BuildOptions(out_dir=project.root / "build", clinic=clinic)
+    key = document_key(inputs, job, options)[0]
+    fonts = [font for lang in filter(None, (job.lang, job.also))
+             for font in font_files(language(lang).fonts)]
+    # The project's folder too: a templates/ folder of overrides may appear in it.
+    return Fresh.of(Document(job, key, score(inputs.printed(job, None))),
+                    [*inputs.files(job, clinic), *fonts], started, [project.root])
+
+
+def project_catalog(project: Project) -> dict[str, Any]:
+    """Topics, languages (in their own names, with catalog coverage), levels and regions."""
+    from .i18n import status
+    from .languages import language
+    from .pipeline import load_handouts
+
+    rows = {(row.lang, row.domain): row for row in status(project)}
+    sources = load_handouts(project, project.handout_ids())
+
+    def topic_language(handout: str, code: str) -> dict[str, Any]:
+        row = rows.get((code, handout))
+        return {"code": code, "name": language(code).name,
+                "direction": language(code).direction,
+                "coverage": row.percent if row else 100.0,
+                "translation": row.review if row else "source",
+                "reviewed_by": row.reviewed_by if row else None}
+
+    return {
+        "handouts": [{"id": s.id, "title": s.handout.title if isinstance(
+                          s.handout.title, str) else s.handout.title["standard"],
+                      "version": s.handout.version,
+                      "reviewed": s.handout.reviewed.isoformat(),
+                      "languages": [topic_language(s.id, code)
+                                    for code in project.topic_languages(s.id)]}
+                     for s in sources.values()],
+        "languages": [{"code": code, "name": language(code).name,
+                       "direction": language(code).direction}
+                      for code in project.languages()],
+        "levels": [{"name": lvl.name, "description": lvl.description}
+                   for lvl in LEVELS.values()],
+        "regions": [{"code": code, "name": load_region(project.handouts_dir, code).name}
+                    for code in region_codes(project.handouts_dir)],
+        "papers": list(PAPERS),
+    }
+
+
+def _catalog(project: Project) -> Fresh[dict[str, Any]]:
+    """The project's catalog, watching every file and folder of its content and catalogs."""
+    started = time.time_ns()
+    files = [Path(folder) / name for top in (project.handouts_dir, project.locales_dir)
+             for folder, _, names in os.walk(top) for name in names]
+    return Fresh.of(project_catalog(project), files, started, [project.root])
+
+
+# --- rendering, in worker processes ------------------------------------------------------------
+
+def _render_pdf(root: str, job: Job, clinic_path: str | None, prepared_for: str | None,
+                as_png: bool) -> bytes:
+    """Render one document in memory (nothing is written to disk): PDF, or page 1 as PNG."""
+    from .pipeline import render_pdf
+
+    project = Project(Path(root))
+    clinic = load_clinic(Path(clinic_path)) if clinic_path else None
+    data, _ = render_pdf(project, job, clinic, prepared_for)
+    if as_png:
+        import pypdfium2
+
+        document = pypdfium2.PdfDocument(data)
+        image = document[0].render(scale=1.5).to_pil()
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        document.close()
+        data = buffer.getvalue()
+    return data
+
+
+# --- the service: cache, shared renders, worker pool, limits, counters ---------------------
+
 @dataclass
 class Limits:
     workers: int = 2
@@ -83,7 +401,8 @@ class Limits:
     #: Token bucket per client address: a steady rate and a burst.
     rate_per_second: float = 50.0
     burst: int = 200
-    cache_entries: int = 256
+    #: Rendered documents kept in memory, in bytes (least recently used go first).
+    cache_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass
@@ -91,6 +410,10 @@ class Stats:
     renders: int = 0
     pools_replaced: int = 0
     cache_hits: int = 0
+    #: Of the hits, those read from the shared cache folder (another desk may have made them).
+    shared_hits: int = 0
+    #: Times inputs were parsed: a request new to the desk or whose files changed, the catalog.
+    parsed: int = 0
     rejected_busy: int = 0
     rejected_rate: int = 0
 
@@ -101,45 +424,40 @@ class _Bucket:
     stamp: float = field(default_factory=time.monotonic)
 
 
-# --- rendering, in worker processes ------------------------------------------------------------
-
-def _render_pdf(root: str, job: Job, clinic_path: str | None, prepared_for: str | None,
-                as_png: bool) -> tuple[bytes, dict[str, Any]]:
-    """Render one document in memory (nothing is written to disk): PDF, or page 1 as PNG."""
-    from .pipeline import render_pdf
-
-    project = Project(Path(root))
-    clinic = load_clinic(Path(clinic_path)) if clinic_path else None
-    data, result = render_pdf(project, job, clinic, prepared_for)
-    readability = result.readability.as_dict() if result.readability else {}
-    if as_png:
-        import pypdfium2
-
-        document = pypdfium2.PdfDocument(data)
-        image = document[0].render(scale=1.5).to_pil()
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
-        document.close()
-        data = buffer.getvalue()
-    return data, readability
+class _Busy(Exception):
+    pass
 
 
-# --- the service: cache, shared renders, worker pool, limits, counters ---------------------
+def _remember(table: OrderedDict[K, T], key: K, value: T, limit: int) -> None:
+    """Put ``key`` last in a table that forgets its least recently used entries past ``limit``."""
+    table.pop(key, None)
+    table[key] = value
+    while len(table) > limit:
+        table.popitem(last=False)
+
 
 class RenderService:
     """What the desk does besides routing: renders in a bounded pool of worker processes,
-    identical requests sharing one render, a cache keyed like incremental builds, per-client
-    rate limits and counters. Nothing slow runs on the event loop."""
+    identical requests sharing one render, a cache keyed like incremental builds (in memory,
+    and in a folder shared by several desks when one is given), per-client rate limits and
+    counters. Nothing slow runs on the event loop, and a repeated request parses nothing."""
 
-    def __init__(self, project: Project, clinic_path: Path | None, limits: Limits):
+    def __init__(self, project: Project, clinic_path: Path | None, limits: Limits,
+                 cache_dir: Path | None = None):
         self.project, self.clinic_path, self.limits = project, clinic_path, limits
+        self.cache_dir = cache_dir
         self.clinic: Clinic | None = load_clinic(clinic_path) if clinic_path else None
         self.stats = Stats()
         self.pools: list[ProcessPoolExecutor] = []
-        self._cache: OrderedDict[str, tuple[bytes, dict[str, Any]]] = OrderedDict()
+        #: Parsing holds the GIL: one thread, so it never queues the quick work behind it.
+        self._parser = ThreadPoolExecutor(1, thread_name_prefix="handoutkit-parse")
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cache_size = 0
+        self._known: OrderedDict[Choices, Fresh[Document]] = OrderedDict()
+        self._catalog: Fresh[dict[str, Any]] | None = None
         self._pending = asyncio.Semaphore(limits.workers + limits.queue)
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
-        self._in_flight: dict[str, asyncio.Future[tuple[bytes, dict[str, Any]]]] = {}
+        self._in_flight: dict[str, asyncio.Future[bytes]] = {}
 
     @property
     def cached(self) -> int:
@@ -152,10 +470,8 @@ class RenderService:
         forgotten client starts again with a full bucket, which is what it would have).
         """
         limits = self.limits
-        bucket = self._buckets.pop(client, None) or _Bucket(float(limits.burst))
-        self._buckets[client] = bucket
-        while len(self._buckets) > MAX_CLIENTS:
-            self._buckets.popitem(last=False)
+        bucket = self._buckets.get(client) or _Bucket(float(limits.burst))
+        _remember(self._buckets, client, bucket, MAX_CLIENTS)
         now = time.monotonic()
         bucket.tokens = min(limits.burst,
                             bucket.tokens + (now - bucket.stamp) * limits.rate_per_second)
@@ -166,43 +482,78 @@ class RenderService:
         bucket.tokens -= 1
         return True
 
-    async def rendered(self, job: Job, prepared_for: str | None, as_png: bool
-                       ) -> tuple[bytes, dict[str, Any]]:
+    async def _fresh(self, known: Fresh[T] | None, compute: Callable[[], Fresh[T]]) -> Fresh[T]:
+        """``known`` if its files are unchanged (a few ``stat`` calls, in a thread), else
+        ``compute()`` on the parsing thread."""
+        if known is not None and await asyncio.to_thread(known.current):
+            return known
+        self.stats.parsed += 1
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._parser, compute)
+
+    async def catalog(self) -> dict[str, Any]:
+        """The project's topics, languages and regions, parsed again only when files change."""
+        self._catalog = await self._fresh(self._catalog, lambda: _catalog(self.project))
+        return self._catalog.value
+
+    async def document(self, choices: Choices) -> Document:
+        """The document ``choices`` name; raises :class:`InputError` for a bad choice."""
+        choices = choices.only_choices()
+        known = await self._fresh(self._known.get(choices),
+                                  lambda: _document(self.project, self.clinic, choices))
+        _remember(self._known, choices, known, MAX_KNOWN)
+        return known.value
+
+    async def rendered(self, choices: Choices, prepared_for: str | None, as_png: bool
+                       ) -> tuple[Job, bytes]:
         if prepared_for is not None and len(prepared_for) > MAX_PREPARED_FOR:
             raise InvalidChoice("prepared_for", "", [], f"prepared_for: at most "
                                 f"{MAX_PREPARED_FOR} characters")
         if prepared_for and not printable_name(prepared_for):
             raise InvalidChoice("prepared_for", "", [], "prepared_for: plain text only, "
                                 "without control or direction characters")
-        key = None
-        if not prepared_for:  # a named document is never cached
-            options = BuildOptions(out_dir=self.project.root / "build", clinic=self.clinic)
-            # Keys read and hash the inputs: off the event loop.
-            key = (await asyncio.to_thread(document_key, Inputs(self.project, [job]), job,
-                                           options))[0] + (".png" if as_png else ".pdf")
-            if key in self._cache:
-                self.stats.cache_hits += 1
-                self._cache.move_to_end(key)
-                return self._cache[key]
-            if key in self._in_flight:  # the same document is being rendered: wait for it
-                self.stats.cache_hits += 1
-                return await asyncio.shield(self._in_flight[key])
-        if self._pending.locked():
-            self.stats.rejected_busy += 1
-            raise _Busy()
-        task = asyncio.ensure_future(self._render_now(job, prepared_for, as_png))
-        if key is not None:
-            self._in_flight[key] = task
+        document = await self.document(choices)
+        job = document.job
+        if prepared_for:  # a named document is never cached
+            return job, await self._render_now(job, prepared_for, as_png)
+        key = f"{document.key}.{'png' if as_png else 'pdf'}"
+        if key in self._cache:
+            self.stats.cache_hits += 1
+            self._cache.move_to_end(key)
+            return job, self._cache[key]
+        if key in self._in_flight:  # the same document is being made: wait for it
+            self.stats.cache_hits += 1
+            return job, await asyncio.shield(self._in_flight[key])
+        task = asyncio.ensure_future(self._produce(key, job, as_png))
+        self._in_flight[key] = task
         try:
-            result = await asyncio.shield(task)
+            data = await asyncio.shield(task)
         finally:
-            if key is not None:
-                self._in_flight.pop(key, None)
-        if key is not None:
-            self._cache[key] = result
-            while len(self._cache) > self.limits.cache_entries:
-                self._cache.popitem(last=False)
-        return result
+            self._in_flight.pop(key, None)
+        self._keep(key, data)
+        return job, data
+
+    def _keep(self, key: str, data: bytes) -> None:
+        """Cache ``data`` in memory, forgetting the least recently used past the byte limit."""
+        self._cache_size += len(data) - len(self._cache.pop(key, b""))
+        self._cache[key] = data
+        while self._cache_size > self.limits.cache_bytes and len(self._cache) > 1:
+            self._cache_size -= len(self._cache.popitem(last=False)[1])
+
+    async def _produce(self, key: str, job: Job, as_png: bool) -> bytes:
+        """From the shared cache folder if another desk (or this one) made it, else rendered
+        and left there for the others."""
+        shared = self.cache_dir / key if self.cache_dir else None
+        if shared is not None:
+            data = await asyncio.to_thread(_read_if_exists, shared)
+            if data is not None:
+                self.stats.cache_hits += 1
+                self.stats.shared_hits += 1
+                return data
+        data = await self._render_now(job, None, as_png)
+        if shared is not None:
+            await asyncio.to_thread(_write_shared, shared, data)
+        return data
 
     def _executor(self) -> ProcessPoolExecutor:
         if not self.pools:
@@ -212,34 +563,60 @@ class RenderService:
                 self.limits.workers, mp_context=multiprocessing.get_context("spawn")))
         return self.pools[0]
 
-    async def _render_now(self, job: Job, prepared_for: str | None, as_png: bool
-                          ) -> tuple[bytes, dict[str, Any]]:
+    async def _render_now(self, job: Job, prepared_for: str | None, as_png: bool) -> bytes:
+        if self._pending.locked():
+            self.stats.rejected_busy += 1
+            raise _Busy()
         async with self._pending:
             arguments = (str(self.project.root), job,
                          str(self.clinic_path) if self.clinic_path else None,
                          prepared_for or None, as_png)
             try:
-                result = await asyncio.wrap_future(
+                data = await asyncio.wrap_future(
                     self._executor().submit(_render_pdf, *arguments))
             except BrokenProcessPool:
                 # A worker died (killed, out of memory): replace the pool, try once more.
                 self.stats.pools_replaced += 1
                 self.pools.pop().shutdown(wait=False, cancel_futures=True)
-                result = await asyncio.wrap_future(
+                data = await asyncio.wrap_future(
                     self._executor().submit(_render_pdf, *arguments))
         self.stats.renders += 1
-        return result
+        return data
 
     def shutdown(self) -> None:
         for workers in self.pools:
             workers.shutdown(cancel_futures=True)
+        self._parser.shutdown(cancel_futures=True)
+
+
+def _read_if_exists(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _write_shared(path: Path, data: bytes) -> None:
+    """Leave a rendered document in the shared folder; a desk that cannot still serves it."""
+    from .output import write_atomic
+
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        logging.getLogger("handoutkit.serve").warning("cache folder: %s", exc)
 
 
 # --- the app: routes only ------------------------------------------------------------------
 
 def create_app(project: Project, clinic_path: Path | None = None,
-               limits: Limits | None = None, allowed_hosts: list[str] | None = None) -> FastAPI:
-    service = RenderService(project, clinic_path, limits or Limits())
+               limits: Limits | None = None, allowed_hosts: list[str] | None = None,
+               trusted_proxies: list[str] | None = None,
+               cache_dir: Path | None = None) -> FastAPI:
+    """The desk's routes. ``X-Forwarded-For`` is believed only from ``trusted_proxies``."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    service = RenderService(project, clinic_path, limits or Limits(), cache_dir)
+    values = choice_values(project)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -247,10 +624,14 @@ def create_app(project: Project, clinic_path: Path | None = None,
         service.shutdown()
 
     app = FastAPI(title="handoutkit print desk", version=__version__, lifespan=lifespan,
-                  description="Render plain-language patient handouts as PDF on demand.")
+                  description="Render plain-language patient handouts as PDF on demand.",
+                  responses=COMMON_RESPONSES)
     app.state.service = service
     logging.getLogger("uvicorn.access").addFilter(_ScrubPreparedFor())
     hosts = {*LOOPBACK_HOSTS, *(allowed_hosts or [])}
+
+    def errors(status: int, detail: list[dict[str, Any]]) -> JSONResponse:
+        return JSONResponse({"detail": detail}, status_code=status)
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
@@ -260,8 +641,9 @@ def create_app(project: Project, clinic_path: Path | None = None,
         # (DNS rebinding): answer only to the names the desk is known by.
         if host_name(request.headers.get("host", "")) not in hosts:
             return JSONResponse({"detail": "unknown host"}, status_code=421)
-        if request.method not in ("GET", "HEAD"):
-            return JSONResponse({"detail": "only GET is served"}, status_code=405)
+        if "prepared_for" in request.query_params:
+            return errors(422, [{"field": "prepared_for", "value": "", "allowed": [],
+                                 "message": NAME_IN_URL}])
         head = request.method == "HEAD"
         if head:
             request.scope["method"] = "GET"
@@ -273,29 +655,36 @@ def create_app(project: Project, clinic_path: Path | None = None,
             return Response(status_code=response.status_code, headers=dict(response.headers))
         return response
 
+    # Outermost: the client address is the proxy's unless the proxy is trusted.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies or [])
+
     @app.exception_handler(InvalidChoice)
     async def invalid(request: Request, exc: InvalidChoice) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": [{
-            "field": exc.field_name, "value": exc.value, "allowed": exc.allowed,
-            "message": exc.problems[0].message}]})
+        return errors(422, [{"field": exc.field_name, "value": exc.value,
+                             "allowed": exc.allowed, "message": exc.problems[0].message}])
+
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, exc: InputError) -> JSONResponse:
+        # The document could not be made from the project's files: never show server paths.
+        return errors(422, [{"field": None, "value": None, "allowed": [], "message": message}
+                            for message in problem_messages(exc, project)])
+
+    @app.exception_handler(RequestValidationError)
+    @app.exception_handler(ValidationError)
+    async def malformed(request: Request, exc: RequestValidationError | ValidationError
+                        ) -> JSONResponse:
+        return errors(422, field_errors(exc.errors(), values))
+
+    @app.exception_handler(_BodyRefused)
+    async def body_refused(request: Request, exc: _BodyRefused) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
 
     @app.exception_handler(DocumentRefused)
     async def refused(request: Request, exc: DocumentRefused) -> JSONResponse:
         # The choice was valid, but the document may not be printed: a conflict with the
         # project's own state (too hard to read, a draft where review is required), not 422.
-        return JSONResponse(status_code=409, content={"detail": [
-            {"message": public_message(p.split("\n")[0], project)}
-            for p in exc.result.problems]})
-
-    @app.exception_handler(InputError)
-    async def bad_input(request: Request, exc: InputError) -> JSONResponse:
-        # The document could not be made from the project's files: never show server paths.
-        return JSONResponse(status_code=422, content={"detail": [
-            {"message": public_message(p.message, project)} for p in exc.problems]})
-
-    def choose_job(handout: str, lang: str, level: str, region: str | None, paper: str | None,
-                   large_print: bool, also: str | None) -> Job:
-        return make_job(project, handout, lang, level, region, paper, large_print, also)
+        return errors(409, [{"message": public_message(p.split("\n")[0], project)}
+                            for p in exc.result.problems])
 
     @app.exception_handler(Exception)
     async def busy_or_bug(request: Request, exc: Exception) -> JSONResponse:
@@ -309,110 +698,127 @@ def create_app(project: Project, clinic_path: Path | None = None,
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         """Liveness, with render and cache counters."""
-        stats = service.stats
-        return {"status": "ok", "version": __version__, "renders": stats.renders,
-                "cache_hits": stats.cache_hits, "cached": service.cached,
-                "rejected_busy": stats.rejected_busy, "rejected_rate": stats.rejected_rate,
-                "pools_replaced": stats.pools_replaced}
+        return {"status": "ok", "version": __version__, "cached": service.cached,
+                **asdict(service.stats)}
 
     @app.get("/api/handouts")
-    def handouts() -> dict[str, Any]:
+    async def handouts() -> dict[str, Any]:
         """Topics, languages (in their own names, with catalog coverage), levels and regions."""
-        from .i18n import status
-        from .languages import language
-        from .pipeline import load_handouts
+        return await service.catalog()
 
-        rows = {(row.lang, row.domain): row for row in status(project)}
-        sources = load_handouts(project, project.handout_ids())
-
-        def topic_language(handout: str, code: str) -> dict[str, Any]:
-            row = rows.get((code, handout))
-            return {"code": code, "name": language(code).name,
-                    "direction": language(code).direction,
-                    "coverage": row.percent if row else 100.0,
-                    "translation": row.review if row else "source",
-                    "reviewed_by": row.reviewed_by if row else None}
-
-        return {
-            "handouts": [{"id": s.id, "title": s.handout.title if isinstance(
-                              s.handout.title, str) else s.handout.title["standard"],
-                          "version": s.handout.version,
-                          "reviewed": s.handout.reviewed.isoformat(),
-                          "languages": [topic_language(s.id, code)
-                                        for code in project.topic_languages(s.id)]}
-                         for s in sources.values()],
-            "languages": [{"code": code, "name": language(code).name,
-                           "direction": language(code).direction}
-                          for code in project.languages()],
-            "levels": [{"name": lvl.name, "description": lvl.description}
-                       for lvl in LEVELS.values()],
-            "regions": [{"code": code, "name": load_region(project.handouts_dir, code).name}
-                        for code in region_codes(project.handouts_dir)],
-            "papers": list(PAPERS),
-        }
-
-    params: dict[str, Any] = {
-        # Choices are checked against what the project has (same message as the page);
-        # the length bounds only stop absurd values before that.
-        "handout": Query(..., max_length=200), "lang": Query("en", max_length=200),
-        "level": Query("easy", max_length=200), "region": Query(None, max_length=200),
-        "paper": Query(None, max_length=200), "large_print": Query(False),
-        "also": Query(None, max_length=200), "prepared_for": Query(None, max_length=200)}
-
-    @app.get("/api/render", response_class=Response,
-             responses={200: {"content": {"application/pdf": {}}}})
-    async def render(handout: str = params["handout"], lang: str = params["lang"],
-                     level: str = params["level"], region: str | None = params["region"],
-                     paper: str | None = params["paper"],
-                     large_print: bool = params["large_print"], also: str | None = params["also"],
-                     prepared_for: str | None = params["prepared_for"],
-                     download: bool = Query(False)) -> Response:
-        """The handout as a PDF, with a stable file name."""
-        job = choose_job(handout, lang, level, region, paper, large_print, also)
-        data, _ = await service.rendered(job, prepared_for, as_png=False)
+    def pdf(job: Job, data: bytes, download: bool, named: bool) -> Response:
         disposition = "attachment" if download else "inline"
         return Response(data, media_type="application/pdf", headers={
             "Content-Disposition": f'{disposition}; filename="{job.output.name}"',
-            "Cache-Control": "no-store" if prepared_for else "private, max-age=300"})
+            "Cache-Control": "no-store" if named else "private, max-age=300"})
 
-    @app.get("/api/preview", response_class=Response,
-             responses={200: {"content": {"image/png": {}}}})
-    async def preview(handout: str = params["handout"], lang: str = params["lang"],
-                      level: str = params["level"], region: str | None = params["region"],
-                      paper: str | None = params["paper"],
-                      large_print: bool = params["large_print"],
-                      also: str | None = params["also"]) -> Response:
+    pdf_response: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}},
+                          "description": "The handout, with a stable file name."}}
+
+    @app.get("/api/render", response_class=Response,
+             responses={**pdf_response, **RENDER_RESPONSES})
+    async def render(query: Annotated[RenderQuery, Query()]) -> Response:
+        """The handout as a PDF. A "prepared for" name is sent only with POST."""
+        job, data = await service.rendered(query, None, as_png=False)
+        return pdf(job, data, query.download, named=False)
+
+    @app.post("/api/render", response_class=Response,
+              responses={**pdf_response, **RENDER_RESPONSES, **BODY_RESPONSES},
+              openapi_extra=_body_schema(RenderForm))
+    async def render_named(request: Request) -> Response:
+        """The handout as a PDF, with an optional name printed on it (never cached)."""
+        form = RenderForm.model_validate(await read_form(request))
+        job, data = await service.rendered(form, form.prepared_for, as_png=False)
+        return pdf(job, data, form.download, named=bool(form.prepared_for))
+
+    @app.get("/api/preview", response_class=Response, responses={
+        200: {"content": {"image/png": {}}, "description": "Page 1 as a PNG image."},
+        **RENDER_RESPONSES})
+    async def preview(query: Annotated[Choices, Query()]) -> Response:
         """Page 1 of the handout as a PNG image."""
-        job = choose_job(handout, lang, level, region, paper, large_print, also)
-        data, _ = await service.rendered(job, None, as_png=True)
+        _, data = await service.rendered(query, None, as_png=True)
         return Response(data, media_type="image/png")
 
-    @app.get("/", response_class=HTMLResponse)
-    def page(request: Request, ui: str = Query("en", max_length=20)) -> HTMLResponse:
-        """The desk page: choose, preview, print or download. No JavaScript needed.
+    async def desk_page(form: Mapping[str, Any]) -> HTMLResponse:
+        from .desk import chosen_values, render_desk
 
-        A plain ``def``: FastAPI runs it in a thread, so its work never blocks the loop.
-        """
-        from .desk import render_desk
+        catalog = await service.catalog()
+        chosen = chosen_values(form, catalog)
+        document: Document | str | None = None
+        if "lang" in form:  # the form was sent: show the document, or why not
+            try:
+                document = await service.document(Choices.model_validate(
+                    {k: v for k, v in chosen.items() if v and k in Choices.model_fields}))
+            except InputError as exc:
+                document = "; ".join(problem_messages(exc, project))
+            except ValidationError as exc:
+                document = "; ".join(e["message"] for e in field_errors(exc.errors(), values))
+        ui = str(form.get("ui", "en"))
+        return HTMLResponse(await asyncio.to_thread(render_desk, project, chosen, ui, catalog,
+                                                    document))
 
-        return HTMLResponse(render_desk(project, dict(request.query_params), ui,
-                                        handouts()))
+    page_responses: dict[int | str, dict[str, Any]] = {
+        200: {"content": {"text/html": {}}, "description": "The desk page."}}
 
+    # Declared as plain responses: the errors the guard gives here are JSON, not HTML.
+    @app.get("/", response_class=Response, responses=page_responses)
+    async def page(request: Request, ui: str = Query("en", max_length=20)) -> HTMLResponse:
+        """The desk page: choose, preview, print or download. No JavaScript needed."""
+        return await desk_page(request.query_params)
+
+    @app.post("/", response_class=Response, responses={**page_responses, **BODY_RESPONSES},
+              openapi_extra=_body_schema(RenderForm))
+    async def page_sent(request: Request) -> HTMLResponse:
+        """The desk page after its form is sent (the form carries the "prepared for" name)."""
+        return await desk_page(await read_form(request))
+
+    _with_choices(app.openapi(), values)
     return app
 
 
-class _Busy(Exception):
-    pass
+def trusted_addresses(proxies: list[str]) -> list[str]:
+    """``--trusted-proxy`` values, each an address or a network."""
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise InputError.at(f"--trusted-proxy {proxy!r} is not an IP address or network",
+                                hint="e.g. --trusted-proxy 10.0.0.5 or 10.0.0.0/24") from None
+    return proxies
+
+
+def server_config(app: FastAPI, host: str, port: int, root_path: str = "",
+                  log_level: str = "warning") -> uvicorn.Config:
+    """How uvicorn runs the desk: forwarded headers are left to the app, which believes
+    them only from trusted proxies (uvicorn would believe any client on loopback)."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, proxy_headers=False,
+                          root_path=root_path.rstrip("/"))
 
 
 def serve(project: Project, host: str, port: int, clinic_path: Path | None,
-          workers: int, allowed_hosts: list[str] | None = None) -> None:
+          workers: int, allowed_hosts: list[str] | None = None, root_path: str = "",
+          trusted_proxies: list[str] | None = None, cache_dir: Path | None = None,
+          echo: Callable[[str], None] = print, log_level: str = "warning") -> None:
     import uvicorn
 
     if host not in LOOPBACK_HOSTS and not allowed_hosts:
         raise InputError.at(f"--host {host} serves other machines: name the host names "
                             "clients use with --allow-host",
                             hint="e.g. --allow-host desk.clinic.example")
-    app = create_app(project, clinic_path, Limits(workers=workers), allowed_hosts)
-    print(f"handoutkit print desk: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if root_path and not root_path.startswith("/"):
+        raise InputError.at(f"--root-path {root_path!r} must start with /",
+                            hint="e.g. --root-path /desk")
+    if cache_dir is not None:
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError.at(f"cannot create the cache folder: {exc.strerror}",
+                                cache_dir) from None
+        if not os.access(cache_dir, os.W_OK | os.X_OK):
+            raise InputError.at("the cache folder is not writable", cache_dir)
+    app = create_app(project, clinic_path, Limits(workers=workers), allowed_hosts,
+                     trusted_addresses(trusted_proxies or []), cache_dir)
+    echo(f"handoutkit print desk: http://{host}:{port}/  (Ctrl+C to stop)")
+    uvicorn.Server(server_config(app, host, port, root_path, log_level)).run()
