@@ -1,12 +1,19 @@
-"""The printed page: help box on page 1, pagination that holds, sizes, RTL order, pictograms."""
+"""The printed page: help box on page 1, pagination that holds, sizes, RTL order, pictograms,
+embedded fonts."""
 
 from __future__ import annotations
 
+import io
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 import pytest
+from fontTools.cffLib import CFFFontSet
+from fontTools.pens.recordingPen import RecordingPen
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from handoutkit.builder import BuildOptions, build_documents, default_jobs
@@ -162,3 +169,73 @@ def test_a_clinic_gives_the_number_on_leaflets_with_no_region(tmp_path: Path) ->
                              BuildOptions(out_dir=tmp_path, clinic=clinic))
     first = squash(pdf_pages(report.results[0].path)[0])
     assert "911" in first and squash("Your emergency number:") not in first
+
+
+def test_english_sources_on_an_arabic_page_read_left_to_right(shipped_build: Path) -> None:
+    """Each source starts at the list's left edge and its address follows its title, as in
+    English; laid out right to left, the address came first and the periods moved."""
+    path = shipped_build / HANDOUT / "ar" / f"{HANDOUT}.ar.standard.a4.pdf"
+    sources = load_handout(Project(ROOT).handout_path(HANDOUT)).handout.sources
+    document = pypdfium2.PdfDocument(path)
+    text = document[len(document) - 1].get_textpage()
+
+    def boxes(needle: str) -> list[tuple[float, float, float, float]]:
+        search, found = text.search(needle, match_case=True), []
+        while hit := search.get_next():
+            found.append(text.get_charbox(hit[0]))
+        return found
+
+    starts = sorted({box for source in sources for box in boxes(source.publisher[:12])},
+                    key=lambda box: -box[3])
+    addresses = [boxes(source.url.removeprefix("https://").removeprefix("www.")[:12])[0]
+                 for source in sources]
+    document.close()
+    assert len(starts) == len(sources)
+    assert max(box[0] for box in starts) - min(box[0] for box in starts) < 1  # one left edge
+    for start, address in zip(starts, addresses, strict=True):
+        same_line = abs(address[3] - start[3]) < 2
+        assert address[0] > start[0] if same_line else address[3] < start[1]
+
+
+def _cid_fonts(path: Path) -> list[tuple[str, dict[int, float], Any]]:
+    """Each CFF font of a PDF: its name, the width /W gives each CID drawn, its program."""
+    fonts = []
+    for font in {ref.idnum: ref.get_object() for page in PdfReader(path).pages
+                 for ref in page["/Resources"]["/Font"].values()}.values():
+        cid_font = font["/DescendantFonts"][0].get_object()
+        program = cid_font["/FontDescriptor"].get_object().get("/FontFile3")
+        if program is None:
+            continue
+        widths, drawn = cid_font["/W"], {}
+        for first, run in zip(widths[::2], widths[1::2], strict=True):
+            drawn.update({first + i: float(width) for i, width in enumerate(run)})
+        fonts.append((str(font["/BaseFont"]), drawn, program.get_object()))
+    return fonts
+
+
+def test_a_chinese_leaflet_embeds_each_glyph_it_draws_and_no_empty_slots(
+        shipped_build: Path) -> None:
+    path = shipped_build / HANDOUT / "zh_Hans" / f"{HANDOUT}.zh_Hans.standard.a4.pdf"
+    assert path.stat().st_size < 380_000  # 395 KB when each face kept 63,000 glyph slots
+    fonts = _cid_fonts(path)
+    assert {name.split("+")[1] for name, _, _ in fonts} == {
+        "Noto-Sans-CJK-SC", "Noto-Sans-CJK-SC-Bold"}  # no third face, no synthetic oblique
+    for name, drawn, program in fonts:
+        assert program["/Subtype"] == "/CIDFontType0C"
+        cff = CFFFontSet()
+        cff.decompile(io.BytesIO(program.get_data()), None)
+        embedded = cff[cff.fontNames[0]]
+        assert set(embedded.charset) == {".notdef"} | {f"cid{cid:05d}" for cid in drawn if cid}
+        # Each CID draws the installed font's own glyph of that id, as wide as /W says.
+        style = "Bold" if name.endswith("-Bold") else "Regular"
+        file, index = subprocess.run(
+            ["fc-match", "--format=%{file}\n%{index}", f"Noto Sans CJK SC:style={style}"],
+            capture_output=True, text=True, check=True).stdout.split("\n")
+        installed = TTFont(file, fontNumber=int(index), lazy=True)
+        glyphs, order = installed.getGlyphSet(), installed.getGlyphOrder()
+        for cid, width in drawn.items():
+            ours, theirs = RecordingPen(), RecordingPen()
+            glyph = embedded.CharStrings[f"cid{cid:05d}" if cid else ".notdef"]
+            glyph.draw(ours)
+            glyphs[order[cid]].draw(theirs)
+            assert ours.value == theirs.value and glyph.width == width, (name, cid)
