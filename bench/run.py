@@ -1,14 +1,21 @@
-"""Benchmarks: the handoutkit pipeline against bare WeasyPrint, measured in one run.
+"""Benchmarks: the handoutkit pipeline against bare WeasyPrint, at one document and at scale.
 
 Run it from the repository root after `make setup`:
 
-    .venv/bin/python bench/run.py            # writes bench/RESULTS.md
+    .venv/bin/python bench/run.py                     # writes bench/RESULTS.md
+    .venv/bin/python bench/run.py --against COMMIT    # and COMMIT's figures beside this tree's
+    .venv/bin/python bench/run.py --quick --out FILE  # the start-up and scale figures only
 
-Every figure comes from this run on this machine; nothing here is a test or a threshold.
+Every figure comes from this run on this machine; nothing here is a test or a threshold. With
+``--against``, the commit is checked out into a temporary ``git worktree`` and each
+measurement runs once per tree with ``PYTHONPATH`` at that tree's ``src/`` (and that tree's
+project files), the trees' commands in turns, so that drift hits both alike; the worktree is
+removed afterwards. Processes are timed with bytecode caching on, as an installed package is.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -19,90 +26,271 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-
-import weasyprint
-from weasyprint.text.fonts import FontConfiguration
-
-from handoutkit import (
-    BuildOptions,
-    Job,
-    PlanRequest,
-    Project,
-    __version__,
-    plan_jobs,
-    read_settings,
-    render_pdf,
-)
-from handoutkit import build as build_documents
-from handoutkit.catalog import TranslationRecord
-from handoutkit.pdf import PDF_VARIANT, html_to_pdf
-from handoutkit.render import render_html
-from handoutkit.translate import catalogs_for, translate
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-import serve_load  # noqa: E402 - the sibling script, importable once bench/ is on the path
+from corpus import TOPIC, make_project  # noqa: E402 - siblings, importable once bench/ is on the path
 
-HANDOUT = "kratom-chronic-pain"
+HANDOUT = TOPIC
+#: Rounds of each in-process measurement (section 1) and of each timed process.
 REPEAT = 15
+PROCESS_REPEAT = 7
+#: Corpus sizes, as multiples of the topic's documents: the project with N - 1 extra copies.
+SIZES = (1, 4, 8, 16)
+ONE_DOCUMENT = [HANDOUT, "--lang", "en", "-l", "standard", "--paper", "a4"]
 
+
+@dataclass(frozen=True)
+class Tree:
+    """A checkout measured: its ``src/`` is imported, its project files are built."""
+
+    name: str
+    root: Path
+
+    @property
+    def slug(self) -> str:
+        return self.name.replace(" ", "-")
+
+    def env(self) -> dict[str, str]:
+        env = {**os.environ, "PYTHONPATH": str(self.root / "src")}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package has its bytecode
+        return env
+
+    def handout(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "handoutkit", *args]
+
+    def child(self, *args: str) -> Any:
+        """Run a measurement of this file in a process that imports this tree."""
+        out = subprocess.run([sys.executable, __file__, "--child", *args], env=self.env(),
+                             check=True, capture_output=True, text=True).stdout
+        return json.loads(out)
+
+
+# --- timing -------------------------------------------------------------------------------
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
-def interleaved(actions: dict[str, object], repeat: int = REPEAT) -> dict[str, float]:
+def interleaved(actions: dict[str, Callable[[], object]], repeat: int = REPEAT
+                ) -> dict[str, float]:
     """Median milliseconds of each action, run in turns so that drift hits all alike."""
     for action in actions.values():
-        action()  # type: ignore[operator]  # warm-up: imports, fonts, template compilation
+        action()  # warm-up: imports, fonts, template compilation, bytecode
     samples: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(repeat):
         for name, action in actions.items():
             start = time.perf_counter()
-            action()  # type: ignore[operator]
+            action()
             samples[name].append(time.perf_counter() - start)
     return {name: median_ms(values) for name, values in samples.items()}
 
 
-def per_pdf(project: Project, out: Path) -> dict[str, float]:
-    """One two-page A4 handout: the whole pipeline against WeasyPrint alone on its HTML."""
+def processes(commands: dict[str, tuple[list[str], dict[str, str]]],
+              repeat: int = PROCESS_REPEAT) -> dict[str, float]:
+    """Median wall milliseconds of each command (a whole process), run in turns."""
+    def run(command: list[str], env: dict[str, str]) -> Callable[[], object]:
+        return lambda: subprocess.run(command, env=env, check=True, capture_output=True)
+
+    return interleaved({name: run(*spec) for name, spec in commands.items()}, repeat)
+
+
+# --- measurements run inside a tree's process (--child) -----------------------------------
+
+@contextmanager
+def layout_through(wrap: Callable[[Any], Any]) -> Iterator[Any]:
+    """Send the pipeline's page layouts through ``wrap(html_to_pdf)``, wherever the tree's
+    pipeline looks the function up (``pdf`` when it is called, or ``pipeline`` once imported);
+    yields the real one."""
+    from handoutkit import pdf, pipeline
+
+    layout = pdf.html_to_pdf
+    modules = [m for m in (pdf, pipeline) if getattr(m, "html_to_pdf", None) is layout]
+    for module in modules:
+        module.html_to_pdf = wrap(layout)  # type: ignore[attr-defined]
+    try:
+        yield layout
+    finally:
+        for module in modules:
+            module.html_to_pdf = layout  # type: ignore[attr-defined]
+
+
+def child_per_pdf(project_dir: str, html_out: str) -> dict[str, Any]:
+    """One two-page A4 handout: the whole pipeline against WeasyPrint alone on its HTML.
+
+    The HTML is the page the pipeline itself lays out (caught on its way to WeasyPrint), and
+    is written to ``html_out`` for the one-shot bare script.
+    """
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    from handoutkit import BuildOptions, Job, Project, render_pdf
+    from handoutkit.pdf import PDF_VARIANT
+
+    project = Project(Path(project_dir))
     job = Job(HANDOUT, "en", "standard", "a4")
-    options = BuildOptions(out_dir=out)
+    options = BuildOptions(out_dir=Path(html_out).parent)
+    seen: dict[str, Any] = {}
 
-    def pipeline() -> None:  # load, translate, score, render and verify, as a build does
+    def catching(layout: Any) -> Any:
+        def catch(html: str, *args: Any, **kwargs: Any) -> Any:
+            seen.update(html=html, args=args, kwargs=kwargs)
+            return layout(html, *args, **kwargs)
+        return catch
+
+    with layout_through(catching) as layout:
         render_pdf(project, job, options=options)
-
-    from handoutkit.content import load_handout
-
-    catalogs = catalogs_for(project, job.lang, [HANDOUT])
-    doc = translate(load_handout(project.handout_path(HANDOUT)), job, catalogs)
-    html = render_html(doc, catalogs, project.theme,
-                       TranslationRecord("en", "source", 0, ())).html
-    base = project.theme.find("handout.css").parent.as_uri() + "/"
+    html = seen["html"]
+    # The stylesheet's folder: the page links it, and its icons, relative to that.
+    css = project.theme.find("handout.css")
+    base = css.parent.as_uri() + "/"
+    # handoutkit applies the stylesheet itself (parsed once per process); a bare script
+    # parses it with each page, as the page would have linked it.
+    Path(html_out).write_text(json.dumps({"html": html, "base_url": base, "css": str(css),
+                                          "pdf_variant": PDF_VARIANT}))
     shared = FontConfiguration()
     # The same output options as handoutkit: tagged PDF/UA-1.
     ms = interleaved({
         "bare_fresh": lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(
-            pdf_tags=True, pdf_variant=PDF_VARIANT),
+            stylesheets=[weasyprint.CSS(filename=css)], pdf_tags=True,
+            pdf_variant=PDF_VARIANT),
         "bare_shared": lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(
+            stylesheets=[weasyprint.CSS(filename=css, font_config=shared)],
             font_config=shared, pdf_tags=True, pdf_variant=PDF_VARIANT),
-        "render": lambda: html_to_pdf(html, project.theme.dirs),
-        "pipeline": pipeline,
+        "render": lambda: layout(html, *seen["args"], **seen["kwargs"]),
+        "pipeline": lambda: render_pdf(project, job, options=options),
     })
-    return {"bare_fresh_fontconfig_ms": ms["bare_fresh"],
-            "bare_shared_fontconfig_ms": ms["bare_shared"],
-            "handoutkit_render_ms": ms["render"], "handoutkit_pipeline_ms": ms["pipeline"],
-            "overhead_vs_bare": ms["pipeline"] / ms["bare_shared"] - 1}
+    return {**ms, "ratio": ms["pipeline"] / ms["bare_shared"]}
 
 
-def matrix(project: Project, work: Path) -> dict[str, float]:
+def child_prime(project_dir: str, out_dir: str) -> dict[str, Any]:
+    """Build a project's plan for the no-op figures, laying out each distinct page once.
+
+    A topic's copies render the same HTML as the topic itself, and the same HTML gives the same
+    PDF: the copies' PDFs are the original's bytes, every other step of the build is real.
+    """
+    from handoutkit import BuildOptions, PlanRequest, Project, build, plan_jobs, read_settings
+
+    pages: dict[Any, Any] = {}
+
+    def remembering(layout: Any) -> Any:
+        def once(*args: Any, **kwargs: Any) -> Any:
+            key = (args, tuple(sorted(kwargs.items())))
+            if key not in pages:
+                pages[key] = layout(*args, **kwargs)
+            return pages[key]
+        return once
+
+    project = Project(Path(project_dir))
+    jobs = plan_jobs(project, read_settings(project).plan or PlanRequest())
+    with layout_through(remembering):
+        report = build(project, jobs, BuildOptions(out_dir=Path(out_dir), jobs=1))
+    return {"documents": len(jobs), "failed": len(report.failed), "laid_out": len(pages)}
+
+
+BARE_SCRIPT = """import json, sys, weasyprint
+page = json.loads(open(sys.argv[1], encoding="utf-8").read())
+weasyprint.HTML(string=page["html"], base_url=page["base_url"]).write_pdf(
+    sys.argv[2], stylesheets=[weasyprint.CSS(filename=page["css"])], pdf_tags=True,
+    pdf_variant=page["pdf_variant"])
+"""
+
+
+# --- the trees' figures, side by side -----------------------------------------------------
+
+def per_pdf(trees: list[Tree], work: Path) -> dict[str, dict[str, Any]]:
+    return {tree.name: tree.child("per-pdf", str(tree.root), str(work / f"{tree.slug}.json"))
+            for tree in trees}
+
+
+def startup(trees: list[Tree], work: Path) -> dict[str, dict[str, float]]:
+    """Whole processes: ``--help`` against ``python -c pass``, imports, and a one-document
+    build against a one-shot script giving WeasyPrint the same page (the HTML per_pdf kept)."""
+    bare = work / "bare.py"
+    bare.write_text(BARE_SCRIPT)
+    plain = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    commands = {"floor": ([sys.executable, "-c", "pass"], plain)}
+    for tree in trees:
+        page, out = work / f"{tree.slug}.json", work / f"one-{tree.slug}"
+        commands |= {
+            f"{tree.name}/help": (tree.handout("--help"), tree.env()),
+            f"{tree.name}/import_cli": ([sys.executable, "-c", "import handoutkit.cli"],
+                                        tree.env()),
+            f"{tree.name}/import_build": (
+                [sys.executable, "-c", "import handoutkit.cli, handoutkit.builder"], tree.env()),
+            f"{tree.name}/one_doc": (tree.handout("build", *ONE_DOCUMENT, "--force", "-q", "-j",
+                                                  "1", "-o", str(out), "-C", str(tree.root)),
+                                     tree.env()),
+            f"{tree.name}/bare_script": ([sys.executable, str(bare), str(page),
+                                          str(work / f"bare-{tree.slug}.pdf")], plain)}
+    ms = processes(commands)
+    figures = {}
+    for tree in trees:
+        mine = {key.split("/", 1)[1]: value for key, value in ms.items()
+                if key.startswith(f"{tree.name}/")}
+        figures[tree.name] = {**mine, "floor": ms["floor"],
+                              "help_ratio": mine["help"] / ms["floor"],
+                              "one_doc_ratio": mine["one_doc"] / mine["bare_script"]}
+    return figures
+
+
+def noop_scale(trees: list[Tree], work: Path, sizes: tuple[int, ...]
+               ) -> dict[str, dict[int, dict[str, float]]]:
+    """A no-op ``handout build`` of the plan, in projects with ``size - 1`` extra copies of
+    the topic (its facts and catalogs included): each tree builds its own copies first."""
+    commands, counts = {}, {}
+    for tree in trees:
+        for size in sizes:
+            project = make_project(tree.root, work / tree.slug / f"x{size}", size - 1)
+            where = ["-o", str(project / "build"), "-C", str(project)]
+            primed = tree.child("prime", str(project), str(project / "build"))
+            assert not primed["failed"], (tree.name, size, primed)
+            check = subprocess.run(tree.handout("build", "--json", *where), env=tree.env(),
+                                   check=True, capture_output=True, text=True).stdout
+            statuses = {d["status"] for d in json.loads(check)["documents"]}
+            assert statuses == {"skipped"}, (tree.name, size, statuses)  # a true no-op
+            commands[f"{tree.name}/{size}"] = (tree.handout("build", "-q", *where), tree.env())
+            counts[f"{tree.name}/{size}"] = primed["documents"]
+    ms = processes(commands)
+    return {tree.name: {size: {"documents": counts[f"{tree.name}/{size}"],
+                               "ms": ms[f"{tree.name}/{size}"]} for size in sizes}
+            for tree in trees}
+
+
+@contextmanager
+def checkout(commit: str) -> Iterator[Tree]:
+    """``commit`` in a temporary git worktree, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="handoutkit-against-"))
+    path = folder / "tree"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), commit],
+                   check=True, capture_output=True)
+    try:
+        name = subprocess.run(["git", "-C", str(path), "rev-parse", "--short", "HEAD"],
+                              check=True, capture_output=True, text=True).stdout.strip()
+        yield Tree(name, path)
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(path)],
+                       check=False, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- this tree only: the whole plan, edits, memory, sizes ---------------------------------
+
+def matrix(work: Path) -> dict[str, float]:
+    from handoutkit import BuildOptions, PlanRequest, Project, build, plan_jobs, read_settings
+
+    project = Project(ROOT)
     jobs = plan_jobs(project, read_settings(project).plan or PlanRequest())
     figures: dict[str, float] = {"documents": len(jobs)}
     for workers in (1, 2):
         out = work / f"matrix-{workers}"
         start = time.perf_counter()
-        report = build_documents(project, jobs, BuildOptions(out_dir=out, jobs=workers))
+        report = build(project, jobs, BuildOptions(out_dir=out, jobs=workers))
         figures[f"jobs{workers}_s"] = time.perf_counter() - start
         assert not report.failed
     figures["speedup"] = figures["jobs1_s"] / figures["jobs2_s"]
@@ -114,31 +302,31 @@ def matrix(project: Project, work: Path) -> dict[str, float]:
     return figures
 
 
-def rebuilds(work: Path) -> dict[str, float]:
+def rebuilds(work: Path) -> dict[str, Any]:
     """A no-op rebuild, and one after a translator fixes one Spanish entry (CLI, as used)."""
-    project_dir = work / "project"
-    for name in ("handouts", "locales", "templates", "handout.toml"):
-        source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, project_dir / name)
+    project_dir = make_project(ROOT, work / "project")
     handout = Path(sys.executable).with_name("handout")
     command = [str(handout), "build", "--json", "-o", str(work / "inc"), "-C", str(project_dir)]
     subprocess.run(command, check=True, capture_output=True)
 
-    def run() -> tuple[float, dict]:  # type: ignore[type-arg]
+    def run() -> tuple[float, dict[str, Any]]:
         start = time.perf_counter()
         out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         return time.perf_counter() - start, json.loads(out)
 
     noop_s, noop = run()
     po = project_dir / "locales" / "es" / "LC_MESSAGES" / f"{HANDOUT}.po"
-    po.write_text(po.read_text().replace("Es del mismo grupo de plantas que el café.",
-                                         "Es pariente de la planta del café."))
+    text = po.read_text("utf-8")
+    start = text.index('msgctxt "what-is-it.plant.easy"')
+    end = text.index("\n\n", start)
+    entry = text[start:end].replace("del sudeste de Asia", "del Sudeste Asiático")
+    assert entry != text[start:end]
+    po.write_text(text[:start] + entry + text[end:], "utf-8")
     edit_s, edited = run()
     rebuilt = [d["path"] for d in edited["documents"] if d["status"] == "built"]
     return {"noop_s": noop_s, "noop_rebuilt": sum(d["status"] == "built"
                                                   for d in noop["documents"]),
-            "edit_s": edit_s, "edit_rebuilt": len(rebuilt),
-            "edit_rebuilt_paths": rebuilt}  # type: ignore[dict-item]
+            "edit_s": edit_s, "edit_rebuilt": len(rebuilt), "edit_rebuilt_paths": rebuilt}
 
 
 def worker_peak_mb(work: Path, *args: str) -> float:
@@ -166,22 +354,11 @@ def sizes(out: Path) -> dict[str, int]:
     return found
 
 
-def startup() -> dict[str, float]:
-    handout = Path(sys.executable).with_name("handout")
-    help_s = statistics.median(
-        _wall([str(handout), "--help"]) for _ in range(5))
-    import_s = statistics.median(
-        _wall([sys.executable, "-c", "import weasyprint"]) for _ in range(5))
-    return {"help_s": help_s, "import_weasyprint_s": import_s}
-
-
-def _wall(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
-    return time.perf_counter() - start
-
-
 def machine() -> str:
+    import weasyprint
+
+    from handoutkit import __version__
+
     cpu = next((line.split(":", 1)[1].strip() for line in
                 Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -192,40 +369,152 @@ def machine() -> str:
             f"handoutkit {__version__}; {platform.platform()}")
 
 
+# --- the report ---------------------------------------------------------------------------
+
+def _table(trees: list[Tree], rows: list[tuple[str, Callable[[str], str], str]]) -> str:
+    """One row per figure, one column per tree (and the issue's target, if any row has one)."""
+    targets = any(target for _, _, target in rows)
+    head = ["what", *(tree.name for tree in trees), *(["target"] if targets else [])]
+    lines = [f"| {' | '.join(head)} |", "| --- |" + " ---: |" * (len(head) - 1)]
+    for what, value, target in rows:
+        cells = [what, *(value(tree.name) for tree in trees), *([target] if targets else [])]
+        lines.append(f"| {' | '.join(cells)} |")
+    return "\n".join(lines) + "\n"
+
+
+def pdf_section(trees: list[Tree], pdf: dict[str, dict[str, Any]]) -> str:
+    def ms(key: str) -> Callable[[str], str]:
+        return lambda name: f"{pdf[name][key]:.1f}"
+
+    return f"""## 1. One two-page A4 handout (English, standard level): pipeline vs bare WeasyPrint
+
+Milliseconds per PDF, medians of {REPEAT} rounds after a warm-up, the four variants in turns in
+one process per tree.
+
+""" + _table(trees, [
+        ("bare WeasyPrint, same final HTML and PDF/UA options, new FontConfiguration each time",
+         ms("bare_fresh"), ""),
+        ("bare WeasyPrint, same final HTML, one shared FontConfiguration", ms("bare_shared"), ""),
+        ("handoutkit render step (our URL fetcher, log capture, tagged PDF)", ms("render"), ""),
+        ("handoutkit full pipeline (load, translate, score, render HTML, PDF, verify)",
+         ms("pipeline"), ""),
+        ("**pipeline ÷ bare WeasyPrint** (shared FontConfiguration)",
+         lambda name: f"**{pdf[name]['ratio']:.2f}×**", "≤ 1.0×")])
+
+
+def startup_section(trees: list[Tree], start: dict[str, dict[str, float]]) -> str:
+    def ms(key: str) -> Callable[[str], str]:
+        return lambda name: f"{start[name][key]:.0f} ms"
+
+    return f"""## 5. Start-up: whole processes
+
+Wall time of each command as a new process, medians of {PROCESS_REPEAT} rounds in turns after a
+warm-up. The one-document build is `handout build {' '.join(ONE_DOCUMENT)} --force -j 1`; the
+bare script imports WeasyPrint and lays out the HTML that build prints, with the same options.
+
+""" + _table(trees, [
+        ("`python -c pass` (the floor)", ms("floor"), ""),
+        ("`handout --help`", ms("help"), ""),
+        ("**`--help` ÷ floor**", lambda name: f"**{start[name]['help_ratio']:.1f}×**", ""),
+        ("`import handoutkit.cli`", ms("import_cli"), ""),
+        ("`import handoutkit.cli, handoutkit.builder`", ms("import_build"), ""),
+        ("one-document `handout build`", ms("one_doc"), ""),
+        ("one-shot bare WeasyPrint script, same HTML", ms("bare_script"), ""),
+        ("**one-document build ÷ bare script**",
+         lambda name: f"**{start[name]['one_doc_ratio']:.2f}×**", "≤ 1.2×")])
+
+
+def scale_section(trees: list[Tree], noop: dict[str, dict[int, dict[str, float]]],
+                  sizes_run: tuple[int, ...]) -> str:
+    rows: list[tuple[str, Callable[[str], str], str]] = []
+    for number, size in enumerate(sizes_run):
+        def cell(name: str, size: int = size, before: int | None = (
+                sizes_run[number - 1] if number else None)) -> str:
+            figures = noop[name][size]
+            text = f"{figures['ms'] / 1000:.2f} s ({figures['documents']:.0f} documents"
+            if before is None:
+                return text + ")"
+            earlier = noop[name][before]
+            slope = (figures["ms"] - earlier["ms"]) / (figures["documents"] - earlier["documents"])
+            return text + f"; +{slope:.2f} ms for each document added since {before}×)"
+
+        rows.append((f"{size}× the topic" + (" (the project as shipped)" if size == 1 else ""),
+                     cell, "< 0.5 s at 800 documents" if number == len(sizes_run) - 1 else ""))
+    if 1 in sizes_run and 8 in sizes_run:
+        rows.append(("**no-op at 8× ÷ no-op as shipped**",
+                     lambda name: f"**{noop[name][8]['ms'] / noop[name][1]['ms']:.2f}×**",
+                     "≤ 1.5×"))
+    return f"""### No-op rebuilds of a many-topic project
+
+The project with extra copies of `{HANDOUT}` under new ids, each with its regional facts and
+every language's catalog; a no-op `handout build` of the plan (a new process, start-up
+included), medians of {PROCESS_REPEAT} rounds in turns. Each tree first builds its own copies
+(the copies' pages are laid out once: the same HTML gives the same PDF). The cost of each
+further document, between one size and the one before, shows whether the no-op grows linearly.
+
+""" + _table(trees, rows)
+
+
+def against_desk(trees: list[Tree], desks: dict[str, dict[str, float]]) -> str:
+    def value(key: str, unit: str = " ms") -> Callable[[str], str]:
+        return lambda name: f"{desks[name][key]:.1f}{unit}"
+
+    return "\n### The desk, side by side\n\n" + _table(trees, [
+        ("`/healthz`", value("healthz_ms"), ""),
+        ("cache hit", value("hit_ms"), ""),
+        ("cache hit ÷ `/healthz`", value("hit_ratio", "×"), "≤ 3×"),
+        ("`/` page", value("page_ms"), ""),
+        ("burst latency p50", value("p50_ms"), "")])
+
+
 def main() -> None:
-    project = Project(ROOT)
-    with tempfile.TemporaryDirectory() as temp:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--against", metavar="COMMIT",
+                        help="also measure COMMIT (a temporary git worktree), side by side")
+    parser.add_argument("--quick", action="store_true",
+                        help="only the per-PDF, start-up and scale figures")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)),
+                        help="corpus sizes, multiples of the topic's documents (default: "
+                             "%(default)s)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md",
+                        help="where to write the report (default: %(default)s)")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        print(json.dumps({"per-pdf": child_per_pdf, "prime": child_prime}[kind](*rest)))
+        return
+    sizes_run = tuple(int(size) for size in args.sizes.split(","))
+    with tempfile.TemporaryDirectory() as temp, (
+            checkout(args.against) if args.against else _nothing()) as other:
         work = Path(temp)
-        pdf = per_pdf(project, work / "one")
-        grid = matrix(project, work)
-        pdf_sizes = sizes(work / "matrix-1")
-        incremental = rebuilds(work)
-        memory = {"Latin scripts (en, es, id, vi)": worker_peak_mb(
-                      work, "--lang", "en", "--lang", "es", "--lang", "id", "--lang", "vi"),
-                  "Thai": worker_peak_mb(work, "--lang", "th"),
-                  "Arabic": worker_peak_mb(work, "--lang", "ar"),
-                  "Chinese": worker_peak_mb(work, "--lang", "zh_Hans"),
-                  "the whole plan": worker_peak_mb(work)}
-    start = startup()
-    desk = serve_load.report(serve_load.run())
+        trees = [Tree("this tree", ROOT), *([other] if other else [])]
+        pdf = per_pdf(trees, work)
+        start = startup(trees, work)
+        noop = noop_scale(trees, work, sizes_run)
+        desks: dict[str, dict[str, float]] = {}
+        if not args.quick:
+            grid = matrix(work)
+            pdf_sizes = sizes(work / "matrix-1")
+            incremental = rebuilds(work)
+            memory = {"Latin scripts (en, es, id, vi)": worker_peak_mb(
+                          work, "--lang", "en", "--lang", "es", "--lang", "id", "--lang", "vi"),
+                      "Thai": worker_peak_mb(work, "--lang", "th"),
+                      "Arabic": worker_peak_mb(work, "--lang", "ar"),
+                      "Chinese": worker_peak_mb(work, "--lang", "zh_Hans"),
+                      "the whole plan": worker_peak_mb(work)}
+            import serve_load
+
+            desks = {tree.name: serve_load.run(tree.root) for tree in trees}
     report = f"""# Benchmark results
 
 Machine: {machine()}
-Run: {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}; reproduce with `.venv/bin/python bench/run.py`.
-Medians of {REPEAT} rounds after a warm-up; in section 1 the four variants run in turns in one
-process, so that drift (CPU clock, memory growth) hits them alike.
+Run: {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}; reproduce with `.venv/bin/python bench/run.py{f' --against {args.against}' if args.against else ''}`.
+{f'Columns: this tree, and `{args.against}` ({trees[1].name}) checked out beside it; every ratio compares figures of the same run.' if args.against else ''}
 
-## 1. One two-page A4 handout (English, standard level): pipeline vs bare WeasyPrint
-
-| what | ms per PDF |
-| --- | ---: |
-| bare WeasyPrint, same final HTML and PDF/UA options, new FontConfiguration each time | {pdf['bare_fresh_fontconfig_ms']:.1f} |
-| bare WeasyPrint, same final HTML, one shared FontConfiguration | {pdf['bare_shared_fontconfig_ms']:.1f} |
-| handoutkit render step (our URL fetcher, log capture, tagged PDF) | {pdf['handoutkit_render_ms']:.1f} |
-| handoutkit full pipeline (translate, score, render HTML, PDF, verify, atomic write) | {pdf['handoutkit_pipeline_ms']:.1f} |
-
-Pipeline overhead over bare WeasyPrint (shared FontConfiguration): **{pdf['overhead_vs_bare'] * 100:+.1f} %** (target: within 10 %).
-
+""" + pdf_section(trees, pdf)
+    if not args.quick:
+        report += f"""
 ## 2. The whole plan (`handout.toml`): serial vs two workers
 
 | what | value |
@@ -245,6 +534,12 @@ Pipeline overhead over bare WeasyPrint (shared FontConfiguration): **{pdf['overh
 
 Rebuilt after the edit: {', '.join(f'`{Path(p).name}`' for p in incremental['edit_rebuilt_paths'])}.
 
+"""
+    else:
+        report += "\n## 3. Incremental rebuilds\n\n"
+    report += scale_section(trees, noop, sizes_run)
+    if not args.quick:
+        report += """
 ## 4. Memory and PDF sizes
 
 Peak resident memory of the largest process of a `--jobs 2` build (each run on its own):
@@ -259,16 +554,21 @@ Fonts are subset (HarfBuzz); standard-level PDFs, no region:
 
 | language (script) | bytes |
 | --- | ---: |
-""" + "".join(f"| {lang} | {size:,} |\n" for lang, size in sorted(pdf_sizes.items())) + f"""
-## 5. Start-up
+""" + "".join(f"| {lang} | {size:,} |\n" for lang, size in sorted(pdf_sizes.items()))
+    report += "\n" + startup_section(trees, start)
+    if desks:
+        import serve_load
 
-| what | seconds |
-| --- | ---: |
-| `handout --help` (does not import WeasyPrint) | {start['help_s']:.3f} |
-| `python -c "import weasyprint"`, for comparison | {start['import_weasyprint_s']:.3f} |
-""" + desk
-    (ROOT / "bench" / "RESULTS.md").write_text(report)
+        report += serve_load.report(desks["this tree"])
+        if len(trees) > 1:
+            report += against_desk(trees, desks)
+    args.out.write_text(report)
     print(report)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
 
 
 if __name__ == "__main__":

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from handoutkit import builder
 from handoutkit.builder import BuildOptions, BuildReport, build_documents
 from handoutkit.cli import app
-from handoutkit.plan import make_plan
+from handoutkit.clinic import load_clinic
+from handoutkit.plan import Job, make_plan
 from handoutkit.project import Project
 from handoutkit.theme import BUILTIN_THEME
 
-from .conftest import set_msgstr
+from .conftest import ROOT, SECOND_HANDOUT, set_msgstr
 
 runner = CliRunner()
 HANDOUT = "kratom-chronic-pain"
@@ -101,10 +106,130 @@ def test_one_failure_does_not_stop_the_others_unless_fail_fast(project: Project,
     assert result.exit_code == 1 and "not built: --fail-fast" in result.stderr
 
 
-def test_help_and_list_do_not_import_weasyprint() -> None:
-    code = ("import sys; from typer.testing import CliRunner; from handoutkit.cli import app; "
-            "r = CliRunner(); r.invoke(app, ['--help']); r.invoke(app, ['list']); "
-            "print('weasyprint' in sys.modules)")
+def test_help_and_list_load_nothing_they_do_not_use() -> None:
+    code = ("import json, sys; from typer.testing import CliRunner; "
+            "from handoutkit.cli import app; "
+            "r = CliRunner(); r.invoke(app, ['--help']); shown = sorted(sys.modules); "
+            "r.invoke(app, ['list']); print(json.dumps([shown, sorted(sys.modules)]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).resolve().parents[1])
-    assert out.stdout.strip() == "False"
+                         check=True, cwd=ROOT)
+    shown, listed = map(set, json.loads(out.stdout))
+    # --help: no schema at all; list: the content's and regions' schemas, not the plan's or
+    # a clinic's, and not the renderer.
+    assert not shown & {"pydantic", "handoutkit.content", "handoutkit.regions",
+                        "handoutkit.plan", "weasyprint"}
+    assert {"handoutkit.content", "handoutkit.regions"} <= listed
+    assert not listed & {"handoutkit.plan", "handoutkit.clinic", "handoutkit.pipeline",
+                         "weasyprint"}
+
+
+def _refuse_to_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> None:
+        raise AssertionError("an up-to-date build loaded its inputs")
+
+    monkeypatch.setattr(builder, "Inputs", refuse)
+
+
+def _manifest_state(out: Path) -> tuple[bytes, int, int]:
+    info = (out / "manifest.json").stat()
+    return (out / "manifest.json").read_bytes(), info.st_ino, info.st_mtime_ns
+
+
+def test_a_noop_parses_nothing_and_leaves_the_manifest_untouched(
+        project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = make_plan(project, [HANDOUT], ["en", "es"], ["easy"])
+    options = BuildOptions(out_dir=tmp_path)
+    assert {r.status for r in build_documents(project, jobs, options).results} == {"built"}
+    before = _manifest_state(tmp_path)
+    # A document depends on its own language's catalogs, not on every one the theme has.
+    catalogs = {e["lang"]: {label for label in e["inputs"] if "/LC_MESSAGES/" in label}
+                for e in json.loads(before[0])["outputs"]}
+    assert not catalogs["en"]
+    assert all("/es/LC_MESSAGES/" in label for label in catalogs["es"])
+    assert {label.rsplit("/", 1)[1] for label in catalogs["es"]} >= {"handoutkit.po",
+                                                                     f"{HANDOUT}.po"}
+    _refuse_to_parse(monkeypatch)
+    noop = build_documents(project, jobs, options)
+    assert [r.status for r in noop.results] == ["skipped", "skipped"]
+    assert _manifest_state(tmp_path) == before  # not rewritten: same bytes, inode and time
+
+
+def test_an_edit_after_a_noop_is_still_seen(project: Project, tmp_path: Path) -> None:
+    jobs = make_plan(project, [HANDOUT], ["en", "es"], ["easy"])
+    options = BuildOptions(out_dir=tmp_path)
+    build_documents(project, jobs, options)
+    assert set(statuses(build_documents(project, jobs, options)).values()) == {"skipped"}
+    # An edit that keeps the catalog's size: hashes, not sizes, decide.
+    catalog = project.catalog_path("es", HANDOUT)
+    text = catalog.read_text("utf-8")
+    edited = text.replace("un árbol del sudeste de Asia", "un árbol del Sudeste de Asia", 1)
+    assert edited != text and len(edited.encode()) == len(text.encode())
+    catalog.write_text(edited, "utf-8")
+    assert statuses(build_documents(project, jobs, options)) == {"en.easy": "skipped",
+                                                                 "es.easy": "built"}
+    assert set(statuses(build_documents(project, jobs, options)).values()) == {"skipped"}
+
+
+def test_each_input_file_rebuilds_exactly_the_documents_made_from_it(project: Project,
+                                                                     tmp_path: Path) -> None:
+    jobs = [Job(HANDOUT, "en", "easy", "letter", "US-AL"), Job(HANDOUT, "en", "easy", "a4", "TH"),
+            Job(SECOND_HANDOUT, "en", "easy", "a4")]
+    options = BuildOptions(out_dir=tmp_path)
+    assert {r.status for r in build_documents(project, jobs, options).results} == {"built"}
+    handouts = project.handouts_dir
+    for changed, rebuilt in [
+            (handouts / "regions" / "US.yaml", {"US-AL"}),  # a parent region's profile
+            (handouts / SECOND_HANDOUT / "handout.yaml", {None}),
+            (handouts / HANDOUT / "regions.yaml", {"US-AL", "TH"}),  # the topic's legal facts
+            (project.catalog_path("es", "regions"), set())]:  # another language's
+        changed.write_text(changed.read_text("utf-8") + "\n# edited\n", "utf-8")
+        report = build_documents(project, jobs, options)
+        assert {r.job.region for r in report.results if r.status == "built"} == rebuilt, changed
+        assert report.count("built") + report.count("skipped") == len(jobs)
+
+
+def test_a_clinic_added_edited_or_dropped_rebuilds(project: Project, tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "examples" / "clinic", tmp_path / "clinic")
+    profile = tmp_path / "clinic" / "clinic.toml"
+    jobs = make_plan(project, [HANDOUT], ["en"], ["easy"])
+
+    def status(with_clinic: bool) -> str:
+        clinic = load_clinic(profile) if with_clinic else None
+        [result] = build_documents(project, jobs, BuildOptions(out_dir=tmp_path / "out",
+                                                               clinic=clinic)).results
+        return result.status
+
+    assert [status(False), status(True), status(True)] == ["built", "built", "skipped"]
+    profile.write_text(profile.read_text("utf-8") + "\n# edited\n", "utf-8")
+    assert [status(True), status(False), status(False)] == ["built", "built", "skipped"]
+
+
+def test_the_build_policy_in_handout_toml_counts(project: Project, tmp_path: Path) -> None:
+    settings = project.root / "handout.toml"
+    settings.write_text(f'[plan]\nhandouts = ["{HANDOUT}"]\nlanguages = ["en"]\n'
+                        'levels = ["easy"]\n')
+
+    def status() -> list[str]:
+        result = runner.invoke(app, ["build", "--json", "-o", str(tmp_path), "-C",
+                                     str(project.root)])
+        return [d["status"] for d in json.loads(result.stdout)["documents"]]
+
+    assert [status(), status()] == [["built"], ["skipped"]]
+    settings.write_text(settings.read_text() + "[build]\nmin_coverage = 0.5\n")
+    assert [status(), status()] == [["built"], ["skipped"]]
+
+
+def test_an_up_to_date_leaflet_goes_stale_by_the_dates_its_manifest_keeps(
+        project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    job, later = Job(HANDOUT, "en", "easy", "a4", "GB"), dt.date(2030, 1, 1)
+    [fresh] = build_documents(project, [job], BuildOptions(out_dir=tmp_path / "fresh",
+                                                           today=later)).results
+    stale = [w for w in fresh.warnings if w.startswith("stale: ")]
+    assert any("legal fact GB" in w for w in stale) and any("help line" in w for w in stale)
+    [built] = build_documents(project, [job], BuildOptions(out_dir=tmp_path, strict=True)).results
+    assert built.status == "built" and not built.warnings
+    _refuse_to_parse(monkeypatch)
+    [noop] = build_documents(project, [job], BuildOptions(out_dir=tmp_path, strict=True,
+                                                          today=later)).results
+    assert noop.status == "failed" and list(noop.warnings) == stale
+    assert "facts past their review date" in noop.problems[0]

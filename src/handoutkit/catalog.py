@@ -14,7 +14,6 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from babel.messages.pofile import PoFileError, read_po
 
 from .checks import check_messages
 from .errors import InputError
+from .output import file_sha256
 from .project import TEMPLATE_DOMAIN
 from .review import Review, read_review
 from .yamlfile import read_text
@@ -94,14 +94,26 @@ def parse_po(path: Path, text: str | None = None) -> Catalog:
                             hint="check the header (Plural-Forms, Content-Type charset)") from None
 
 
+#: Each catalog file's latest parse and the hash of what was parsed: one entry per file, so
+#: every catalog of a project of any size stays parsed.
+_parsed: dict[Path, tuple[str, MessageCatalog]] = {}
+
+
 def load_catalog(path: Path) -> MessageCatalog:
-    data = read_text(path, MAX_PO_BYTES, "catalog")
-    return _load_cached(path, hashlib.sha256(data.encode()).hexdigest(), data)
+    """The catalog at ``path``, parsed once per process while the file stays the same."""
+    known = _parsed.get(path)
+    try:
+        if known is not None and known[0] == file_sha256(path):
+            return known[1]
+    except OSError:
+        pass  # gone or unreadable: read_text says which
+    text = read_text(path, MAX_PO_BYTES, "catalog")
+    catalog = _load(path, text)
+    _parsed[path] = (hashlib.sha256(text.encode()).hexdigest(), catalog)
+    return catalog
 
 
-#: Enough for every catalog of a many-topic project, so none is parsed twice per process.
-@lru_cache(maxsize=1024)
-def _load_cached(path: Path, digest: str, text: str) -> MessageCatalog:
+def _load(path: Path, text: str) -> MessageCatalog:
     catalog = parse_po(path, text)
     blocking = [f.problem for f in check_messages(catalog, path) if f.blocks_build]
     if blocking:

@@ -20,9 +20,9 @@ from .levels import LEVEL_NAMES
 from .yamlfile import Loc, YamlDocument, load_yaml, validate
 
 if TYPE_CHECKING:
+    from .project import Project
     from .regions import FactsSource
 
-CONTENT_FILE = "handout.yaml"
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 #: A handout is a sheet or two; a section with thousands of points is a mistake.
 MAX_POINTS = 40
@@ -186,6 +186,10 @@ def load_handout(path: Path, text: str | None = None) -> HandoutSource:
     if problems:
         raise InputError(problems)
     return HandoutSource(handout, doc, load_facts(path.parent))
+
+
+def load_handouts(project: Project, ids: list[str]) -> dict[str, HandoutSource]:
+    return {ident: load_handout(project.handout_path(ident)) for ident in ids}
 
 
 def _duplicate_ids(doc: YamlDocument, handout: Handout) -> list[Problem]:

@@ -13,14 +13,17 @@ import os
 import stat
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
 
 MANIFEST_NAME = "manifest.json"
-MANIFEST_FORMAT = 4
+MANIFEST_FORMAT = 5
+#: Format 4 lacks what a no-op decides from (``context``, ``due``): its entries are checked the
+#: slow way once, then written as format 5.
+READABLE_FORMATS = (4, MANIFEST_FORMAT)
 LOCK_NAME = ".handoutkit.lock"
 #: Every temporary file this tool writes starts with this, so cleanup never touches others'.
 TEMP_PREFIX = ".handoutkit-"
@@ -134,8 +137,24 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: A file changed this recently may change again within its timestamps' resolution without
+#: a visible change (as git's "racily clean" files): its hash is not remembered.
+_SETTLE_NS = 2_000_000_000
+_hashes: dict[Path, tuple[tuple[int, int, int, int], str]] = {}
+
+
 def file_sha256(path: Path) -> str:
-    return sha256(path.read_bytes())
+    """The SHA-256 of a file's bytes, read once per process while the file stays the same
+    (same inode, size, modification and change times)."""
+    info = path.stat()
+    signature = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    known = _hashes.get(path)
+    if known is not None and known[0] == signature:
+        return known[1]
+    digest = sha256(path.read_bytes())
+    if time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > _SETTLE_NS:
+        _hashes[path] = (signature, digest)
+    return digest
 
 
 @dataclass
@@ -159,6 +178,12 @@ class ManifestEntry:
     key: str = ""
     #: Set when the last attempt to rebuild this document failed (the PDF is the older one).
     retry: bool = False
+    #: The hash of what besides its files decides the document (the job, the options that
+    #: gate it, the tool's version): with ``inputs``, what a no-op checks before parsing.
+    context: str = ""
+    #: Every dated fact and help line it prints, ``[what, review_by, file]``: an up-to-date
+    #: document is judged stale from these, without parsing its region.
+    due: list[list[str]] = field(default_factory=list)
     fallbacks: list[str] = field(default_factory=list)
     #: ``{"status": "source" | "reviewed" | "draft", "reviewed_by", "reviewed_on", …}``
     translation: dict[str, Any] = field(default_factory=dict)
@@ -170,21 +195,50 @@ class ManifestEntry:
 class Manifest:
     tool_version: str
     entries: dict[str, ManifestEntry] = field(default_factory=dict)
+    #: When the file read was written (0: none): a PDF whose inode has not changed since
+    #: (its ctime earlier, its size as recorded) is the one recorded, with no need to hash it.
+    written_ns: int = 0
+    #: Whether an entry was added or changed since it was read: only then is it written.
+    changed: bool = False
 
     @classmethod
     def read(cls, build_dir: Path, tool_version: str) -> Manifest:
         """The manifest of an earlier build, or an empty one if there is none we can use."""
+        path = build_dir / MANIFEST_NAME
         try:
-            raw = json.loads((build_dir / MANIFEST_NAME).read_text("utf-8"))
-            if raw.get("format") != MANIFEST_FORMAT:
+            written_ns = path.stat().st_mtime_ns
+            raw = json.loads(path.read_bytes())
+            if raw.get("format") not in READABLE_FORMATS:
                 return cls(tool_version)
             entries = {e["path"]: ManifestEntry(**e) for e in raw["outputs"]}
         except (OSError, ValueError, KeyError, TypeError):
             return cls(tool_version)
-        return cls(tool_version, entries)
+        return cls(tool_version, entries, written_ns, raw["format"] != MANIFEST_FORMAT)
+
+    def put(self, entry: ManifestEntry) -> None:
+        self.entries[entry.path] = entry
+        self.changed = True
+
+    def retry(self, path: str) -> None:
+        """Note that ``path`` failed to rebuild: its PDF, if any, is the older one."""
+        entry = self.entries.get(path)
+        if entry is not None and not entry.retry:
+            entry.retry = True
+            self.changed = True
+
+    def intact(self, entry: ManifestEntry, target: Path) -> bool:
+        """Whether ``target`` is the PDF ``entry`` records (hashed only if it may have been
+        touched since the manifest was written)."""
+        try:
+            info = target.stat()
+        except OSError:
+            return False
+        if info.st_size != entry.bytes:
+            return False
+        return info.st_ctime_ns < self.written_ns or file_sha256(target) == entry.sha256
 
     def write(self, build_dir: Path) -> None:
-        outputs = [asdict(self.entries[key]) for key in sorted(self.entries)]
+        outputs = [vars(self.entries[key]) for key in sorted(self.entries)]  # JSON values
         text = json.dumps({"format": MANIFEST_FORMAT, "tool_version": self.tool_version,
                            "outputs": outputs}, indent=2, ensure_ascii=False)
         write_atomic(build_dir / MANIFEST_NAME, text.encode("utf-8") + b"\n")

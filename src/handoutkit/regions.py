@@ -109,7 +109,7 @@ def help_line_context(line: HelpLine, part: Literal["name", "hours"]) -> str:
 
 def read_profile(handouts_dir: Path, code: str) -> tuple[RegionProfile, YamlDocument]:
     """One region file, validated, without what it inherits."""
-    file = regions_dir(handouts_dir) / f"{code}.yaml"
+    file = profile_path(handouts_dir, code)
     if not file.exists():
         known = ", ".join(region_codes(handouts_dir)) or "none"
         raise InputError.at(f"unknown region {code!r}; known regions: {known}",
@@ -175,16 +175,23 @@ def region_codes(handouts_dir: Path) -> list[str]:
     return sorted(p.stem for p in regions_dir(handouts_dir).glob("*.yaml"))
 
 
+def profile_path(handouts_dir: Path, code: str) -> Path:
+    return regions_dir(handouts_dir) / f"{code}.yaml"
+
+
+def lineage(code: str) -> list[str]:
+    """``code`` and the regions it inherits from, nearest first (``US-AL``, ``US``)."""
+    return [code, *lineage(code.rsplit("-", 1)[0])] if "-" in code else [code]
+
+
 def load_region(handouts_dir: Path, code: str) -> Region:
     """The region ``code`` with everything it inherits from its parents."""
     chain: list[RegionProfile] = []
     paths: list[Path] = []
-    current: str | None = code
-    while current:
+    for current in lineage(code):
         profile, doc = read_profile(handouts_dir, current)
         chain.append(profile)
         paths.append(doc.path)
-        current = current.rsplit("-", 1)[0] if "-" in current else None
     path = paths[0]
 
     def inherited(field: str) -> object:

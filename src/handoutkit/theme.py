@@ -16,6 +16,9 @@ from .errors import InputError
 BUILTIN_THEME = Path(__file__).parent / "theme"
 #: A project's overrides of the built-in theme, relative to its root.
 OVERRIDES_FOLDER = "templates"
+#: The handout page's template and stylesheet; its pictograms are ``icons/<name>.svg``.
+TEMPLATE_NAME = "handout.html.j2"
+STYLESHEET_NAME = "handout.css"
 
 
 def file_label(path: Path, root: Path) -> str:
