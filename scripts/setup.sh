@@ -7,6 +7,9 @@
 #   scripts/setup.sh --test     also what the test suite needs, and Chromium for its one
 #                               end-to-end test of the print desk
 #
+# Environment: PYTHON (default python3), VENV (default .venv), HANDOUTKIT_NO_INSTALL=1 (name
+# missing system packages, never install them).
+#
 # Exits non-zero only when handoutkit cannot run (no Python 3.11+, no Pango): a missing font
 # or test tool is named with the command that installs it, and the setup goes on.
 set -eu
@@ -54,7 +57,8 @@ missing() { # the lines whose probe fails, for the wanted purposes
 }
 
 gaps=$(missing)
-if [ -n "$gaps" ] && have_cmd apt-get; then
+# HANDOUTKIT_NO_INSTALL=1: only name what is missing (a packager's or an admin's machine).
+if [ -n "$gaps" ] && have_cmd apt-get && [ -z "${HANDOUTKIT_NO_INSTALL:-}" ]; then
     SUDO=
     if [ "$(id -u)" != 0 ]; then
         if have_cmd sudo && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi

@@ -10,7 +10,7 @@ import datetime as dt
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,11 +21,11 @@ from . import __version__
 from .errors import InputError
 from .languages import PAPERS
 from .levels import LEVELS
-from .plan import Job, PlanRequest, plan_jobs, read_settings
 
 if TYPE_CHECKING:
     from .builder import Progress
     from .pipeline import DocumentResult
+    from .plan import Job
 from .project import Project
 
 EXIT_FAILED = 1
@@ -78,6 +78,53 @@ ProjectOption = Annotated[
                  "above the current one that holds handouts/).", show_default=False)]
 
 
+def _completions(values: Any, incomplete: str) -> list[str]:
+    """Shell completion from the project the shell is in: nothing, quietly, outside one."""
+    try:
+        return [value for value in values(Project.find()) if value.startswith(incomplete)]
+    except InputError:
+        return []
+
+
+def complete_handouts(incomplete: str) -> list[str]:
+    return _completions(Project.handout_ids, incomplete)
+
+
+def complete_languages(incomplete: str) -> list[str]:
+    return _completions(Project.languages, incomplete)
+
+
+def complete_regions(incomplete: str) -> list[str]:
+    from .regions import region_codes
+
+    return _completions(lambda project: region_codes(project.handouts_dir), incomplete)
+
+
+QuietOption = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="Print only errors (and the JSON, with --json).")]
+VerboseOption = Annotated[bool, typer.Option(
+    "--verbose", "-v", help="Also print the details: every document, file and check.")]
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a command prints besides its errors: nothing (-q), the usual, or details (-v).
+
+    Results go to stdout; progress and details go to stderr, so a pipe gets only results.
+    """
+
+    quiet: bool = False
+    verbose: bool = False
+
+    def result(self, message: str) -> None:
+        if not self.quiet:
+            typer.echo(message)
+
+    def detail(self, message: str) -> None:
+        if self.verbose and not self.quiet:
+            typer.echo(message, err=True)
+
+
 def _project(path: Path | None) -> Project:
     return Project(path.resolve()) if path else Project.find()
 
@@ -93,19 +140,21 @@ def main(
 @app.command()
 def build(
     handouts: Annotated[list[str] | None, typer.Argument(
-        help="Handout ids to build (default: all).", show_default=False)] = None,
+        help="Handout ids to build (default: all).", show_default=False,
+        autocompletion=complete_handouts)] = None,
     level: Annotated[list[str] | None, typer.Option(
         "--level", "-l", help=f"Reading level: {', '.join(LEVELS)} (repeatable; default: all).",
         show_default=False)] = None,
     lang: Annotated[list[str] | None, typer.Option(
         "--lang", help="Language code such as en or es (repeatable; default: all).",
-        show_default=False)] = None,
+        show_default=False, autocompletion=complete_languages)] = None,
     paper: Annotated[list[Paper] | None, typer.Option(
         "--paper", help="Paper size (repeatable; default: the region's paper, else a4).",
         show_default=False)] = None,
     region: Annotated[list[str] | None, typer.Option(
         "--region", "-r", help="Region code such as US-AL or TH: its legal facts, help lines, "
-        "emergency number, languages and paper (repeatable).", show_default=False)] = None,
+        "emergency number, languages and paper (repeatable).", show_default=False,
+        autocompletion=complete_regions)] = None,
     clinic: Annotated[Path | None, typer.Option(
         "--clinic", help="Clinic profile (TOML): name, phone, logo on every page.",
         show_default=False)] = None,
@@ -137,7 +186,8 @@ def build(
         help="Write a PDF even if its text is too hard for its reading level; the manifest "
              "records the override.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
     project: ProjectOption = None,
 ) -> None:
     """Build handout PDFs into the build folder, with a manifest.
@@ -171,6 +221,7 @@ def build(
     from .clinic import load_clinic
     from .output import BuildBusy
     from .pipeline import BuildOptions
+    from .plan import PlanRequest, plan_jobs, read_settings
 
     with user_errors(as_json):
         proj = _project(project)
@@ -188,33 +239,33 @@ def build(
                                min_coverage=settings.policy.min_coverage,
                                jobs=workers or default_jobs(), force=force, fail_fast=fail_fast,
                                clinic=load_clinic(request.clinic) if request.clinic else None)
-        show = not (quiet or as_json)
+        output = Output(quiet or as_json, verbose)
+        output.detail(f"{len(jobs)} document(s) into {_shown(out_dir)}")
         try:
-            with _progress(len(jobs), show) as progress:
+            with _progress(len(jobs), output) as progress:
                 report = build_documents(proj, jobs, options, progress)
         except BuildBusy as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_FAILED) from None
 
     for result in report.results:
-        if result.fallbacks and result.status == "built" and not as_json and not quiet:
+        if result.fallbacks and result.status == "built" and not output.quiet:
             typer.echo(f"warning: {result.job}: {len(result.fallbacks)} string(s) not translated, "
                        f"printed in English: {', '.join(result.fallbacks)}", err=True)
         for problem in result.problems:
             kind = "note" if result.ok else "error"
             typer.echo(f"{kind}: {result.job}: {problem}", err=True)
-        if not quiet:
+        if not output.quiet:
             for warning in result.warnings:
                 typer.echo(f"warning: {result.job}: {warning}", err=True)
     if as_json:
         from . import report as shapes
 
         typer.echo(shapes.dumps(shapes.build(report)))
-    elif show:
-        incomplete = report.count("incomplete")
-        held = f", {incomplete} not built (translation incomplete)" if incomplete else ""
-        typer.echo(f"{report.count('built')} built, {report.count('skipped')} up to date{held}, "
-                   f"{len(report.failed)} failed; manifest: {_shown(report.manifest_path)}")
+    incomplete = report.count("incomplete")
+    held = f", {incomplete} not built (translation incomplete)" if incomplete else ""
+    output.result(f"{report.count('built')} built, {report.count('skipped')} up to date{held}, "
+               f"{len(report.failed)} failed; manifest: {_shown(report.manifest_path)}")
     if report.failed:
         raise typer.Exit(EXIT_FAILED)
 
@@ -222,16 +273,20 @@ def build(
 @app.command()
 def check(
     handouts: Annotated[list[str] | None, typer.Argument(
-        help="Handout ids to check (default: all).", show_default=False)] = None,
+        help="Handout ids to check (default: all).", show_default=False,
+        autocompletion=complete_handouts)] = None,
     level: Annotated[list[str] | None, typer.Option(
         "--level", "-l", help="Reading level (repeatable; default: all).",
         show_default=False)] = None,
     lang: Annotated[list[str] | None, typer.Option(
-        "--lang", help="Language code (repeatable; default: all).", show_default=False)] = None,
+        "--lang", help="Language code (repeatable; default: all).", show_default=False,
+        autocompletion=complete_languages)] = None,
     region: Annotated[list[str] | None, typer.Option(
         "--region", "-r", help="Region code: score the regional leaflet (its legal fact "
-        "and languages).", show_default=False)] = None,
+        "and languages).", show_default=False, autocompletion=complete_regions)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
     project: ProjectOption = None,
 ) -> None:
     """Score each handout's printed text for readability against its level's target.
@@ -249,6 +304,7 @@ def check(
       handout check --region US-AL
     """
     from .pipeline import check_readability
+    from .plan import PlanRequest, plan_jobs, read_settings
 
     with user_errors(as_json):
         proj = _project(project)
@@ -264,15 +320,19 @@ def check(
 
         typer.echo(shapes.dumps(shapes.check(jobs, reports)))
     else:
+        output = Output(quiet, verbose)
         for job, report in zip(jobs, reports, strict=True):
             mark = "pass" if report.passed else "FAIL"
             measures = "; ".join(m.describe() for m in report.measures)
             where = f" {job.region}" if job.region else ""
-            typer.echo(f"{mark}  {job.handout:<22} {job.lang:<8} {job.level:<9}{where} "
-                       f"{measures}")
-            if not report.passed:
-                for hard in report.hardest:
-                    typer.echo(f"      [{hard.context}] {hard.text!r}: {', '.join(hard.reasons)}")
+            line = f"{mark}  {job.handout:<22} {job.lang:<8} {job.level:<9}{where} {measures}"
+            # A failure is the result even with -q; -v shows every text's hardest sentences.
+            if report.passed:
+                output.result(line)
+            else:
+                typer.echo(line)
+            for hard in report.hardest if not report.passed or verbose else ():
+                typer.echo(f"      [{hard.context}] {hard.text!r}: {', '.join(hard.reasons)}")
     if not all(report.passed for report in reports):
         raise typer.Exit(EXIT_FAILED)
 
@@ -280,6 +340,8 @@ def check(
 @app.command()
 def init(
     folder: Annotated[Path, typer.Argument(help="The new project's folder (new or empty).")],
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Make a new project that builds at once: a handout.toml, one example topic, catalogs
     for one more language (Spanish) and a README for its authors.
@@ -290,9 +352,12 @@ def init(
     """
     from .scaffold import create_project
 
+    output = Output(quiet, verbose)
     with user_errors():
         written = create_project(folder, dt.date.today())
-    typer.echo(f"made {folder} ({len(written)} files). Next:\n\n"
+    for path in written:
+        output.detail(f"wrote {_shown(path)}")
+    output.result(f"made {folder} ({len(written)} files). Next:\n\n"
                f"  cd {folder}\n  handout build          # PDFs into build/\n"
                "  handout new MY-TOPIC   # start your own topic")
 
@@ -303,6 +368,8 @@ def new(
                                          "hyphens, e.g. hepatitis-c-testing.")],
     title: Annotated[str | None, typer.Option(help="The printed title (default: from the id).",
                                               show_default=False)] = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
     project: ProjectOption = None,
 ) -> None:
     """Start a topic: handouts/TOPIC/handout.yaml with every field, each explained.
@@ -316,8 +383,8 @@ def new(
     with user_errors():
         proj = _project(project)
         path = new_topic(proj, topic, title, dt.date.today())
-    typer.echo(f"wrote {_shown(path)}\n\nEdit it, then: handout check {topic}; "
-               f"handout preview {topic}")
+    Output(quiet, verbose).result(f"wrote {_shown(path)}\n\nEdit it, then: handout check "
+                                  f"{topic}; handout preview {topic}")
 
 
 @app.command("list")
@@ -328,6 +395,8 @@ def list_handouts(
     plan: Annotated[bool, typer.Option(
         "--plan", help="Show what a bare `handout build` makes (from handout.toml).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
     project: ProjectOption = None,
 ) -> None:
     """List the handouts, languages, reading levels and regions there are.
@@ -341,7 +410,7 @@ def list_handouts(
       handout list --plan
     """
     from . import report as shapes
-    from .pipeline import load_handouts
+    from .content import load_handouts
     from .regions import load_region, region_codes, stale_items
 
     with user_errors(as_json):
@@ -350,7 +419,9 @@ def list_handouts(
         languages = proj.languages()
         regions = [load_region(proj.handouts_dir, code)
                    for code in region_codes(proj.handouts_dir)]
-        if plan:
+        if plan:  # the plan's own schema is loaded only for --plan
+            from .plan import PlanRequest, plan_jobs, read_settings
+
             request = read_settings(proj).plan or PlanRequest()
             jobs = plan_jobs(proj, request)
     if plan:
@@ -396,10 +467,16 @@ def list_handouts(
     if as_json:
         typer.echo(shapes.dumps(shapes.envelope("list", **data)))
         return
+    if quiet:  # the ids alone, one a line, for scripts: `for t in $(handout list -q)`
+        for h in data["handouts"]:
+            typer.echo(h["id"])
+        return
     typer.echo("Handouts:")
     for h in data["handouts"]:
         typer.echo(f"  {h['id']}  v{h['version']}, reviewed {h['reviewed']}, "
                    f"review by {h['review_by']}; in {', '.join(h['languages'])}")
+        if verbose:
+            typer.echo(f"    {h['path']}")
     typer.echo(f"Languages: {', '.join(languages)}")
     typer.echo("Levels:")
     for lvl in LEVELS.values():
@@ -410,6 +487,10 @@ def list_handouts(
         facts = "legal facts" if r["legal_facts"] else "neutral legal box"
         typer.echo(f"  {r['code']:<6} {r['name']:<16} {', '.join(r['languages'])}; "
                    f"{r['paper']}; emergency {r['emergency']}; {facts}")
+        if verbose:
+            region = next(item for item in regions if item.code == r["code"])
+            for line in region.help_lines:
+                typer.echo(f"         help line: {line.name} {line.phone} ({line.hours})")
 
 
 @app.command("serve")
@@ -426,6 +507,20 @@ def serve_command(
         "--allow-host", help="A host name clients use to reach the desk (repeatable; "
         "required with a non-loopback --host). Requests naming any other host are refused.",
         show_default=False)] = None,
+    root_path: Annotated[str, typer.Option(
+        "--root-path", help="The path a reverse proxy serves the desk under (e.g. /desk), "
+        "for the API docs; the page's own links are relative.",
+        show_default=False)] = "",
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
+        "--trusted-proxy", help="Address or network (10.0.0.0/24) of a reverse proxy whose "
+        "X-Forwarded-For is believed (repeatable). None by default: rate limits count the "
+        "connecting address.", show_default=False)] = None,
+    cache_dir: Annotated[Path | None, typer.Option(
+        "--cache-dir", help="Keep rendered documents in this folder too, named by their "
+        "build key; desks sharing it reuse each other's renders.",
+        show_default=False)] = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
     project: ProjectOption = None,
 ) -> None:
     """Run the print desk: a local web page and HTTP API that render handouts on demand.
@@ -436,12 +531,58 @@ def serve_command(
     Example:
 
       handout serve --clinic examples/clinic/clinic.toml --port 8080
+
+      handout serve --root-path /desk --trusted-proxy 127.0.0.1 --cache-dir cache
     """
     from .serve import serve
 
     with user_errors():
         proj = _project(project)
-        serve(proj, host, port, clinic, workers, allow_host)
+        # -v logs every request (the "prepared for" name is scrubbed); -q only problems.
+        serve(proj, host, port, clinic, workers, allow_host, root_path, trusted_proxy,
+              cache_dir, echo=Output(quiet, verbose).result,
+              log_level="error" if quiet else "info" if verbose else "warning")
+
+
+@app.command("preview")
+def preview_command(
+    handout: Annotated[str | None, typer.Argument(
+        help="Handout id (default: the project's first).", show_default=False,
+        autocompletion=complete_handouts)] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language code such as es or th.",
+                                      autocompletion=complete_languages)] = "en",
+    level: Annotated[str, typer.Option(
+        "--level", "-l", help=f"Reading level: {', '.join(LEVELS)}.")] = "easy",
+    region: Annotated[str | None, typer.Option(
+        "--region", "-r", help="Region code such as US-AL or TH.", show_default=False,
+        autocompletion=complete_regions)] = None,
+    paper: Annotated[Paper | None, typer.Option(
+        "--paper", help="Paper size (default: the region's paper, else a4).",
+        show_default=False)] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8000,
+    open_browser: Annotated[bool, typer.Option(
+        "--open/--no-open", help="Open the page in a web browser.")] = True,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """Preview one document in a browser, rebuilt whenever a .po, YAML or template file
+    changes, beside its translation coverage, fallbacks and readability.
+
+    Untranslated strings are highlighted; a broken file is shown with its file and line
+    until it is fixed. Serves on the loopback address only.
+
+    Example:
+
+      handout preview kratom-chronic-pain --lang es --level standard
+    """
+    from .preview import Choice, serve_preview
+
+    with user_errors():
+        serve_preview(_project(project), Choice(handout, lang, level, region,
+                                                paper.value if paper else None),
+                      port, open_browser, echo=Output(quiet, verbose).result,
+                      access_log=verbose)
 
 
 i18n_app = typer.Typer(
@@ -456,29 +597,33 @@ i18n_app = typer.Typer(
 app.add_typer(i18n_app, name="i18n")
 
 LangOption = Annotated[list[str] | None, typer.Option(
-    "--lang", help="Only this language (repeatable; default: all).", show_default=False)]
+    "--lang", help="Only this language (repeatable; default: all).", show_default=False,
+    autocompletion=complete_languages)]
 
 
 @i18n_app.command("extract")
-def i18n_extract(project: ProjectOption = None) -> None:
+def i18n_extract(quiet: QuietOption = False, verbose: VerboseOption = False,
+                 project: ProjectOption = None) -> None:
     """Write one .pot template per domain under locales/, fresh from the content and templates."""
     from .i18n import write_templates
 
     with user_errors():
         proj = _project(project)
         for path in write_templates(proj):
-            typer.echo(f"wrote {path.relative_to(proj.root)}")
+            Output(quiet, verbose).result(f"wrote {path.relative_to(proj.root)}")
 
 
 TopicOption = Annotated[str | None, typer.Option(
     "--topic", help="Only this handout's catalog (default: every handout's).",
-    show_default=False)]
+    show_default=False, autocompletion=complete_handouts)]
 
 
 @i18n_app.command("init")
 def i18n_init(
     lang: Annotated[str, typer.Argument(help="Locale code, such as es, th or zh_Hans.")],
     topic: TopicOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
     project: ProjectOption = None,
 ) -> None:
     """Start a language's catalogs, with its plural rule filled in.
@@ -496,7 +641,7 @@ def i18n_init(
     with user_errors():
         proj = _project(project)
         for path in init_language(proj, lang, topic):
-            typer.echo(f"wrote {path.relative_to(proj.root)}")
+            Output(quiet, verbose).result(f"wrote {path.relative_to(proj.root)}")
 
 
 @i18n_app.command("review")
@@ -508,6 +653,8 @@ def i18n_review(
         "--date", help="The review date, YYYY-MM-DD (default: today).",
         show_default=False)] = None,
     topic: TopicOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
     project: ProjectOption = None,
 ) -> None:
     """Sign off a language's translations after a medical translator checked them.
@@ -532,11 +679,13 @@ def i18n_review(
         except ValueError:
             raise InputError.at(f"--date {date!r} is not a date (YYYY-MM-DD)") from None
         for path, count in review_catalogs(proj, lang, by, when, topic):
-            typer.echo(f"signed off {count} entries in {path.relative_to(proj.root)}")
+            Output(quiet, verbose).result(
+                f"signed off {count} entries in {path.relative_to(proj.root)}")
 
 
 @i18n_app.command("update")
-def i18n_update(lang: LangOption = None, project: ProjectOption = None) -> None:
+def i18n_update(lang: LangOption = None, quiet: QuietOption = False,
+                verbose: VerboseOption = False, project: ProjectOption = None) -> None:
     """Merge new and changed source strings into every catalog.
 
     A string whose English text changed keeps its translation, marked fuzzy: it prints in
@@ -548,17 +697,27 @@ def i18n_update(lang: LangOption = None, project: ProjectOption = None) -> None:
     with user_errors():
         proj = _project(project)
         results = update_catalogs(proj, lang)
+    output = Output(quiet, verbose)
     for result in results:
         fuzzy = f" ({', '.join(result.now_fuzzy)})" if result.now_fuzzy else ""
-        typer.echo(f"{Path(result.path).relative_to(proj.root)}: {result.added} new, "
-                   f"{len(result.now_fuzzy)} now fuzzy{fuzzy}, {result.obsoleted} obsoleted")
+        line = (f"{Path(result.path).relative_to(proj.root)}: {result.added} new, "
+                f"{len(result.now_fuzzy)} now fuzzy{fuzzy}, {result.obsoleted} obsoleted")
+        # Catalogs the update left as they were are a detail.
+        if result.added or result.now_fuzzy or result.obsoleted:
+            output.result(line)
+        else:
+            output.detail(line)
 
 
 @i18n_app.command("status")
 def i18n_status(lang: LangOption = None,
                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+                quiet: QuietOption = False, verbose: VerboseOption = False,
                 project: ProjectOption = None) -> None:
-    """Coverage per language and catalog: translated, fuzzy, untranslated, obsolete."""
+    """Coverage per language and catalog: translated, fuzzy, untranslated, obsolete.
+
+    With -q, only the catalogs that need work (below 100 %, or with errors).
+    """
     from .i18n import status
 
     with user_errors(as_json):
@@ -569,18 +728,23 @@ def i18n_status(lang: LangOption = None,
 
         typer.echo(shapes.dumps(shapes.status(rows)))
         return
-    typer.echo(f"{'lang':<8} {'catalog':<24} {'done':>6} {'transl':>6} {'fuzzy':>5} "
-               f"{'untr':>5} {'obs':>4} {'errors':>6}  review")
+    output = Output(verbose=verbose)
+    output.result(f"{'lang':<8} {'catalog':<24} {'done':>6} {'transl':>6} {'fuzzy':>5} "
+                  f"{'untr':>5} {'obs':>4} {'errors':>6}  review")
     for row in rows:
+        if quiet and row.percent >= 100 and not row.errors:
+            continue
         review = (f"reviewed by {row.reviewed_by} on {row.reviewed_on}"
                   if row.review == "reviewed" else row.review)
         typer.echo(f"{row.lang:<8} {row.domain:<24} {row.percent:>5.1f}% {row.translated:>6} "
                    f"{row.fuzzy:>5} {row.untranslated:>5} {row.obsolete:>4} {row.errors:>6}  "
                    f"{review}")
+        output.detail(f"         {row.path}")
 
 
 @i18n_app.command("check")
-def i18n_check(lang: LangOption = None, project: ProjectOption = None) -> None:
+def i18n_check(lang: LangOption = None, quiet: QuietOption = False,
+               verbose: VerboseOption = False, project: ProjectOption = None) -> None:
     """Find broken placeholders, wrong plural forms, markup and syntax errors in catalogs.
 
     Exits 2 when it finds any, naming the file and line of each.
@@ -594,27 +758,29 @@ def i18n_check(lang: LangOption = None, project: ProjectOption = None) -> None:
         typer.echo(f"error: {finding.problem}", err=True)
     if findings:
         raise typer.Exit(EXIT_INPUT)
-    typer.echo("all catalogs pass")
+    Output(quiet, verbose).result("all catalogs pass")
 
 
 @i18n_app.command("compile")
-def i18n_compile(project: ProjectOption = None) -> None:
+def i18n_compile(quiet: QuietOption = False, verbose: VerboseOption = False,
+                 project: ProjectOption = None) -> None:
     """Write .mo files beside the .po files, for other gettext tools. Builds don't need them."""
     from .i18n import compile_catalogs
 
     with user_errors():
         proj = _project(project)
         for path in compile_catalogs(proj):
-            typer.echo(f"wrote {path.relative_to(proj.root)}")
+            Output(quiet, verbose).result(f"wrote {path.relative_to(proj.root)}")
 
 
 @contextmanager
-def _progress(total: int, show: bool) -> Iterator[Progress | None]:
-    """A progress bar on a terminal, plain lines elsewhere, nothing when quiet."""
-    if not show:
+def _progress(total: int, out: Output) -> Iterator[Progress | None]:
+    """Progress on stderr: a bar on a terminal, a line per document elsewhere, nothing when
+    quiet. Up-to-date documents go by silently unless -v."""
+    if out.quiet:
         yield None
         return
-    if not sys.stderr.isatty():
+    if not sys.stderr.isatty() or out.verbose:
         done = 0
 
         def plain(job: Job, result: DocumentResult | None) -> None:
@@ -622,15 +788,16 @@ def _progress(total: int, show: bool) -> Iterator[Progress | None]:
             if result is None:
                 return
             done += 1
-            if result.status == "built":
-                typer.echo(f"[{done}/{total}] wrote {_shown(result.path)} ({result.pages} page(s))")
-            elif result.status == "incomplete":
-                typer.echo(f"[{done}/{total}] not built (translation incomplete) {job}")
-            elif result.status != "skipped":  # up-to-date documents go by silently
-                typer.echo(f"[{done}/{total}] FAILED {job}")
+            line = {"built": f"wrote {_shown(result.path)} ({result.pages} page(s))",
+                    "incomplete": f"not built (translation incomplete) {job}",
+                    "skipped": f"up to date {_shown(result.path)}" if out.verbose else "",
+                    }.get(result.status, f"FAILED {job}")
+            if line:
+                typer.echo(f"[{done}/{total}] {line}", err=True)
 
         yield plain
         return
+    from rich.markup import escape
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -645,7 +812,8 @@ def _progress(total: int, show: bool) -> Iterator[Progress | None]:
 
         def fancy(job: Job, result: DocumentResult | None) -> None:
             if result is None:
-                bar.update(task, description=f"building {job}")
+                # Escaped: rich would read "[en, easy, a4]" as markup and drop it.
+                bar.update(task, description=escape(f"building {job}"))
             else:
                 bar.advance(task)
 

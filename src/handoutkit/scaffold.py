@@ -29,7 +29,10 @@ _TOPIC_FILE = "topic.yaml"
 
 def _dated(text: str, today: dt.date) -> str:
     # Our own scaffold's placeholders, never user text.
-    review_by = today.replace(year=today.year + 1, day=min(today.day, 28))
+    try:
+        review_by = today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        review_by = today.replace(year=today.year + 1, day=28)
     return text.replace("REVIEW_BY", review_by.isoformat()).replace("REVIEWED",
                                                                     today.isoformat())
 
