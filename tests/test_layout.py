@@ -38,7 +38,9 @@ REGIONAL = [Job(HANDOUT, "ar", "standard", "a4", "AU"), Job(HANDOUT, "th", "easy
             Job(HANDOUT, "es", "easy", "letter", "US-LA", also="en")]
 
 
-@pytest.fixture(scope="module")
+# Session-wide: xdist may run this module's tests between other modules' tests, and a
+# module-scoped build would be made again each time the module resumes.
+@pytest.fixture(scope="session")
 def regional(tmp_path_factory: pytest.TempPathFactory) -> dict[Job, Path]:
     out = tmp_path_factory.mktemp("regional")
     report = build_documents(Project(ROOT), REGIONAL,
