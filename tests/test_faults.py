@@ -77,6 +77,7 @@ def first_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base
 
 
+@pytest.mark.xdist_group("first-build")  # one worker makes the first build once
 @pytest.mark.parametrize(("call", "when", "count"), [
     ("fsync", "before", 1),     # the first PDF written to its temp file, not yet renamed
     ("replace", "before", 2),   # one PDF in place, the next about to be

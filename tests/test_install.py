@@ -41,6 +41,7 @@ def new_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.xdist_group("new-project")  # one worker makes the project once
 def test_init_makes_a_project_that_builds_in_two_languages(new_project: Path) -> None:
     assert not (new_project / "handouts" / "build").exists()
     pdfs = sorted(p.relative_to(new_project / "build").as_posix()
@@ -55,6 +56,7 @@ def test_init_makes_a_project_that_builds_in_two_languages(new_project: Path) ->
         assert (new_project / name).is_file(), name
 
 
+@pytest.mark.xdist_group("new-project")  # one worker makes the project once
 def test_a_broken_yaml_in_a_new_project_exits_2_without_a_traceback(
         new_project: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
@@ -177,8 +179,13 @@ def test_setup_names_what_is_missing_and_how_to_install_it(tmp_path: Path) -> No
     stub.mkdir()
     (stub / "fc-list").write_text("#!/bin/sh\nexit 0\n")
     (stub / "fc-list").chmod(0o755)
+    # A virtualenv the script finds set up already (its stamp newer than pyproject.toml).
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(sys.executable)
+    (venv / ".installed").touch()
     env = {**os.environ, "PATH": f"{stub}:{os.environ['PATH']}", "HANDOUTKIT_NO_INSTALL": "1",
-           "VENV": str(Path(sys.executable).parents[1])}
+           "VENV": str(venv)}
     setup = subprocess.run(["sh", str(ROOT / "scripts" / "setup.sh")], capture_output=True,
                            text=True, env=env, timeout=300, cwd=tmp_path)
     assert setup.returncode == 0, setup.stderr
