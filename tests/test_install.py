@@ -182,7 +182,8 @@ def test_setup_names_what_is_missing_and_how_to_install_it(tmp_path: Path) -> No
     # A virtualenv the script finds set up already (its stamp newer than pyproject.toml).
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
-    (venv / "bin" / "python").symlink_to(sys.executable)
+    (venv / "bin" / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (venv / "bin" / "python").chmod(0o755)
     (venv / ".installed").touch()
     env = {**os.environ, "PATH": f"{stub}:{os.environ['PATH']}", "HANDOUTKIT_NO_INSTALL": "1",
            "VENV": str(venv)}
