@@ -147,21 +147,28 @@ def child_per_pdf(project_dir: str, html_out: str) -> dict[str, Any]:
         render_pdf(project, job, options=options)
     html = seen["html"]
     # The stylesheet's folder: the page links it, and its icons, relative to that.
-    css = project.theme.find("handout.css")
+    # Trees before the theme moved into the package kept it in the project's templates/.
+    theme = getattr(project, "theme", None)
+    css = theme.find("handout.css") if theme else project.root / "templates" / "handout.css"
     base = css.parent.as_uri() + "/"
-    # handoutkit applies the stylesheet itself (parsed once per process); a bare script
-    # parses it with each page, as the page would have linked it.
-    Path(html_out).write_text(json.dumps({"html": html, "base_url": base, "css": str(css),
+    # Newer trees apply the stylesheet themselves (parsed once per process), older pages link
+    # it; a bare script parses it with each page either way.
+    linked = 'rel="stylesheet"' in html
+    Path(html_out).write_text(json.dumps({"html": html, "base_url": base,
+                                          "css": None if linked else str(css),
                                           "pdf_variant": PDF_VARIANT}))
     shared = FontConfiguration()
+
+    def sheets(font_config: Any = None) -> list[Any]:
+        return [] if linked else [weasyprint.CSS(filename=css, font_config=font_config)]
+
     # The same output options as handoutkit: tagged PDF/UA-1.
     ms = interleaved({
         "bare_fresh": lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(
-            stylesheets=[weasyprint.CSS(filename=css)], pdf_tags=True,
-            pdf_variant=PDF_VARIANT),
+            stylesheets=sheets(), pdf_tags=True, pdf_variant=PDF_VARIANT),
         "bare_shared": lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(
-            stylesheets=[weasyprint.CSS(filename=css, font_config=shared)],
-            font_config=shared, pdf_tags=True, pdf_variant=PDF_VARIANT),
+            stylesheets=sheets(shared), font_config=shared, pdf_tags=True,
+            pdf_variant=PDF_VARIANT),
         "render": lambda: layout(html, *seen["args"], **seen["kwargs"]),
         "pipeline": lambda: render_pdf(project, job, options=options),
     })
@@ -195,9 +202,9 @@ def child_prime(project_dir: str, out_dir: str) -> dict[str, Any]:
 
 BARE_SCRIPT = """import json, sys, weasyprint
 page = json.loads(open(sys.argv[1], encoding="utf-8").read())
+sheets = [weasyprint.CSS(filename=page["css"])] if page["css"] else []
 weasyprint.HTML(string=page["html"], base_url=page["base_url"]).write_pdf(
-    sys.argv[2], stylesheets=[weasyprint.CSS(filename=page["css"])], pdf_tags=True,
-    pdf_variant=page["pdf_variant"])
+    sys.argv[2], stylesheets=sheets, pdf_tags=True, pdf_variant=page["pdf_variant"])
 """
 
 

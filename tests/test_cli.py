@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from handoutkit import __version__
@@ -137,3 +138,14 @@ def test_a_build_from_a_subfolder_writes_into_the_project(project: Project) -> N
     assert ran.returncode == 0, ran.stderr
     assert (project.root / "build" / HANDOUT / "en" / f"{HANDOUT}.en.easy.a4.pdf").exists()
     assert not (subfolder / "build").exists()  # no stray build folder where it was run
+
+
+def test_a_relative_out_folder_is_in_the_project(project: Project,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    subfolder = project.handouts_dir / HANDOUT
+    monkeypatch.chdir(subfolder)
+    result = CliRunner().invoke(app, ["build", HANDOUT, "--lang", "en", "-l", "easy", "-q",
+                                      "-o", "print-run"])
+    assert result.exit_code == 0, result.output
+    assert (project.root / "print-run" / HANDOUT / "en" / f"{HANDOUT}.en.easy.a4.pdf").exists()
+    assert not (subfolder / "print-run").exists()

@@ -164,8 +164,8 @@ def build(
         "--also", help="A second language printed under each section, e.g. --also en.",
         show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Build folder (default: build/ in the project folder, wherever "
-        "you run the command from).", show_default=False)] = None,
+        "--out", "-o", help="Build folder; a relative one is in the project folder, wherever "
+        "you run the command from (default: build).", show_default=False)] = None,
     workers: Annotated[int | None, typer.Option(
         "--jobs", "-j", min=1, help="Worker processes (default: one per CPU core).",
         show_default=False)] = None,
@@ -232,8 +232,8 @@ def build(
         if request == PlanRequest():
             request = settings.plan or request
         jobs = plan_jobs(proj, replace(request, preview=preview))
-        out_dir = (out if out.is_absolute() else Path.cwd() / out) if out else (
-            proj.root / "build")
+        # Relative to the project, wherever the command runs: no stray build/ in a subfolder.
+        out_dir = proj.root / (out or "build")
         options = BuildOptions(out_dir=out_dir, strict=strict, allow_hard=allow_hard,
                                require_review=require_review or settings.policy.require_review,
                                min_coverage=settings.policy.min_coverage,

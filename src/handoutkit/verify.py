@@ -103,8 +103,9 @@ def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | No
     for printed in filter(None, (doc, second)):
         for glyph in missing_glyphs(printed, printed.language.fonts):
             problems.append(f"no font draws {glyph} for language {printed.language.code}; it "
-                            "would print as an empty box (install a Noto font for its script: "
-                            "fonts-noto-core and fonts-noto-cjk on Debian)")
+                            "would print as an empty box (install one of "
+                            f"{', '.join(families(printed.language.fonts))}: fonts-noto-core "
+                            "and fonts-noto-cjk on Debian, google-noto-sans-*-fonts on Fedora)")
     for error in pdf.errors:
         problems.append(f"PDF/UA: {error}")
     for url in pdf.fetches.refused:
