@@ -24,7 +24,7 @@ from .conftest import ROOT, SECOND_HANDOUT, set_msgstr
 
 runner = CliRunner()
 HANDOUT = "kratom-chronic-pain"
-LANGS = ["en", "es", "th"]
+LANGS = ["en", "es"]  # two languages, two levels: enough to show what is left alone
 
 
 def build(project: Project, out: Path, **options: object) -> BuildReport:
@@ -46,7 +46,7 @@ def test_editing_one_entry_rebuilds_exactly_the_documents_that_print_it(project:
              "El kratom es un árbol del sudeste de Asia. Es pariente del café.")
     after = statuses(build(project, tmp_path))
     assert after == {"en.easy": "skipped", "en.standard": "skipped", "es.easy": "built",
-                     "es.standard": "skipped", "th.easy": "skipped", "th.standard": "skipped"}
+                     "es.standard": "skipped"}
 
 
 def test_editing_the_template_rebuilds_everything(project: Project, tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_one_failure_does_not_stop_the_others_unless_fail_fast(project: Project,
     for jobs in (1, 2):
         report = build(project, tmp_path / f"all{jobs}", jobs=jobs)
         assert statuses(report)["es.easy"] == "failed"
-        assert report.count("built") == 5
+        assert report.count("built") == len(report.results) - 1
     stopped = build(project, tmp_path / "fast", fail_fast=True, jobs=1)
     assert statuses(stopped)["es.easy"] == "failed"
     assert statuses(stopped)["es.standard"] == "not built"
