@@ -10,7 +10,7 @@ build: setup
 	$(BIN)/handout build
 
 test: setup-test lint
-	$(BIN)/pytest -n auto --dist loadgroup
+	$(BIN)/pytest -n auto --dist loadgroup --durations=10
 
 lint: setup-test
 	$(BIN)/ruff check src tests bench
