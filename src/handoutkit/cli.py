@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -78,7 +78,7 @@ ProjectOption = Annotated[
                  "above the current one that holds handouts/).", show_default=False)]
 
 
-def _completions(values: Any, incomplete: str) -> list[str]:
+def _completions(values: Callable[[Project], Iterable[str]], incomplete: str) -> list[str]:
     """Shell completion from the project the shell is in: nothing, quietly, outside one."""
     try:
         return [value for value in values(Project.find()) if value.startswith(incomplete)]

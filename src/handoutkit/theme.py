@@ -54,7 +54,7 @@ class Theme:
                                  "one, or reinstall handoutkit (pip install --force-reinstall "
                                  "handoutkit)")
 
-    def files(self, pattern: str = "**/*") -> list[Path]:
+    def files(self, pattern: str) -> list[Path]:
         """Every file that wins (an override hides the built-in file of the same name)."""
         winners: dict[str, Path] = {}
         for folder in reversed(self.dirs):
