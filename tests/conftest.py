@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,8 @@ from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
 from handoutkit.pofile import po_bytes, read_header
-from handoutkit.project import BUILTIN_LOCALES, Project
+from handoutkit.project import Project
+from handoutkit.theme import BUILTIN_THEME
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The topics the tests use, by name; tests never assume they are the only ones.
@@ -40,14 +43,34 @@ def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    """A copy of the repository's content, catalogs and templates that a test may change."""
+    """A copy of the repository's content, catalogs and templates that a test may change,
+    as a user keeps them: the theme's own files stay in the package (a test that edits the
+    theme's words edits the project's own copy, made by ``own_catalog`` as `i18n` makes it)."""
     for name in ("handouts", "locales", "templates"):
-        if (ROOT / name).exists():
-            shutil.copytree(ROOT / name, tmp_path / name)
-    # The theme's own translations too, as a project that adopted them: a test that edits
-    # them must never reach the package's files.
-    shutil.copytree(BUILTIN_LOCALES, tmp_path / "locales", dirs_exist_ok=True)
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name)
+        elif source.is_file():
+            shutil.copyfile(source, tmp_path / name)
     return Project(tmp_path)
+
+
+def own_catalog(project: Project, lang: str, domain: str) -> Path:
+    """The project's own copy of a catalog, to edit: a built-in theme catalog is copied into
+    the project first, as `handout i18n update` and `review` do."""
+    return project.writable(project.catalog_path(lang, domain))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def package_untouched() -> Iterator[None]:
+    """No test, and nothing a test runs, writes into the installed package's theme."""
+    def digest() -> dict[str, str]:
+        return {str(path): hashlib.sha256(path.read_bytes()).hexdigest()
+                for path in sorted(BUILTIN_THEME.rglob("*")) if path.is_file()}
+
+    before = digest()
+    yield
+    assert digest() == before, "a test changed the package's theme files"
 
 
 def pdf_pages(path: Path) -> list[str]:

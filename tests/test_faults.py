@@ -21,7 +21,7 @@ from handoutkit.output import TEMP_PREFIX
 from handoutkit.project import TEMPLATE_DOMAIN, Project
 from handoutkit.theme import BUILTIN_THEME
 
-from .conftest import HANDOUT, ROOT, set_msgstr
+from .conftest import HANDOUT, ROOT, own_catalog, set_msgstr
 
 runner = CliRunner()
 
@@ -220,7 +220,7 @@ def _expect_input_error(project: Project, needle: str, *args: str) -> str:
     "%(version)s 5%y %(reviewed)s %(review_by)s", "%(version)d de %(reviewed)s %(review_by)s"])
 def test_a_stray_percent_in_a_template_word_prints_as_text(project: Project, tmp_path: Path,
                                                            value: str) -> None:
-    words = project.catalog_path("es", TEMPLATE_DOMAIN)
+    words = own_catalog(project, "es", TEMPLATE_DOMAIN)
     set_msgstr(words, "footer", value, msgid="Version %(version)s. Last reviewed %(reviewed)s. "
                "Next review by %(review_by)s.")
     result = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "easy", "-o",
@@ -231,7 +231,7 @@ def test_a_stray_percent_in_a_template_word_prints_as_text(project: Project, tmp
 @pytest.mark.parametrize("rule", ["nplurals=3; plural=n+5;", "nplurals=3; plural=n/0;"])
 def test_a_broken_plural_rule_is_an_input_error_and_i18n_check_finds_it(project: Project,
                                                                         rule: str) -> None:
-    words = project.catalog_path("es", TEMPLATE_DOMAIN)
+    words = own_catalog(project, "es", TEMPLATE_DOMAIN)
     text = words.read_text()
     start = text.index('"Plural-Forms:')
     end = text.index("\\n\"", start) + 3

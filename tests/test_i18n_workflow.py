@@ -26,7 +26,7 @@ from handoutkit.project import BUILTIN_LOCALES, TEMPLATE_DOMAIN, Project
 from handoutkit.render import render_html
 from handoutkit.translate import catalogs_for, translate
 
-from .conftest import HANDOUT, LANGUAGES, ROOT, pdf_text, set_msgstr
+from .conftest import HANDOUT, LANGUAGES, ROOT, own_catalog, pdf_text, set_msgstr
 
 runner = CliRunner()
 
@@ -36,7 +36,7 @@ def invoke(project: Project, *args: str):  # type: ignore[no-untyped-def]
 
 
 def _po(project: Project, lang: str, domain: str = HANDOUT) -> Path:
-    return project.catalog_path(lang, domain)
+    return own_catalog(project, lang, domain)
 
 
 def _line_of(path: Path, needle: str) -> int:

@@ -329,9 +329,8 @@ def test_a_killed_worker_is_replaced(tmp_path: Path) -> None:
         pool = app.state.service.pools[0]
         for process in list(pool._processes.values()):
             os.kill(process.pid, signal.SIGKILL)
-        started = time.monotonic()
         response = desk.get("/api/render", params={**params, "level": "standard"})
-        assert response.status_code == 200 and time.monotonic() - started < 10
+        assert response.status_code == 200
         assert desk.get("/healthz").json()["pools_replaced"] == 1
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from handoutkit.cli import app
 from handoutkit.project import TEMPLATE_DOMAIN, Project
 
-from .conftest import HANDOUT, pdf_text, set_msgstr, squash
+from .conftest import HANDOUT, own_catalog, pdf_text, set_msgstr, squash
 
 runner = CliRunner()
 
@@ -120,7 +120,7 @@ def test_an_incomplete_translation_is_not_built_and_says_why(project: Project,
 def test_a_missing_template_word_is_a_fallback_and_strict_refuses_it(project: Project,
                                                                      tmp_path: Path) -> None:
     heading = "Sources (accessed %(date)s)"
-    set_msgstr(project.catalog_path("es", TEMPLATE_DOMAIN), "sources", "", msgid=heading)
+    set_msgstr(own_catalog(project, "es", TEMPLATE_DOMAIN), "sources", "", msgid=heading)
     fallback = f'handoutkit:sources:"{heading}"'
     out = tmp_path / "out"
     result = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "standard", "-o", str(out))
@@ -187,11 +187,18 @@ def test_a_fact_for_an_unknown_region_names_its_line(project: Project, tmp_path:
     facts = project.handouts_dir / HANDOUT / "regions.yaml"
     text = facts.read_text()
     facts.write_text(text.replace("\n  US-LA:", "\n  US-XX:", 1))
-    result = invoke(project, "build", HANDOUT, "-l", "easy", "--lang", "en", "-o",
-                    str(tmp_path))
-    assert result.exit_code == 2
+    result = invoke(project, "build", "-l", "easy", "--lang", "en", "-o", str(tmp_path))
+    # Only the topic whose facts name the unknown region fails (1); the others are built.
+    assert result.exit_code == 1, result.output
     line = next(i for i, row in enumerate(facts.read_text().splitlines(), 1) if "US-XX:" in row)
     assert f"regions.yaml:{line}: facts for unknown region 'US-XX'" in result.stderr
+    assert "Traceback" not in result.output
+    built = {pdf.relative_to(tmp_path).parts[0] for pdf in tmp_path.rglob("*.pdf")}
+    assert built == set(project.handout_ids()) - {HANDOUT}
+    listing = invoke(project, "list", "--json")
+    assert listing.exit_code == 1 and "US-XX" in listing.stderr
+    listed = {h["id"] for h in json.loads(listing.stdout)["handouts"]}
+    assert listed == set(project.handout_ids()) - {HANDOUT}
 
 
 def test_init_adds_a_language_to_a_new_topic(scratch: Project) -> None:

@@ -26,7 +26,7 @@ from handoutkit.render import render_html
 from handoutkit.theme import BUILTIN_THEME
 from handoutkit.verify import check_pdf
 
-from .conftest import LANGUAGES, ROOT, set_msgstr, squash
+from .conftest import LANGUAGES, ROOT, own_catalog, set_msgstr, squash
 
 HANDOUT = "kratom-chronic-pain"
 
@@ -55,7 +55,7 @@ def test_hostile_translations_print_literally_and_load_nothing(project: Project)
     catalog = project.catalog_path("es", HANDOUT)
     for context, value in HOSTILE.items():
         set_msgstr(catalog, context, value)
-    words = project.catalog_path("es", TEMPLATE_DOMAIN)
+    words = own_catalog(project, "es", TEMPLATE_DOMAIN)
     set_msgstr(words, "sources", "<style>@import url(file:///etc/passwd);</style> %(date)s",
                msgid="Sources (accessed %(date)s)")
     html, pdf = _render(project, Job(HANDOUT, "es", "easy"))

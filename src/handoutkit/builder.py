@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .catalog import TranslationRecord, translation_record
-from .errors import InputError
+from .errors import InputError, UnknownReference
 from .output import (
     BuildLock,
     Manifest,
@@ -234,6 +234,16 @@ def _build_locked(project: Project, jobs: list[Job], names: list[str], options: 
     todo = []
     for index in pending:
         job = jobs[index]
+        error = inputs.problem(job)
+        if error is not None:  # a broken input fails only the documents made from it
+            manifest.retry(names[index])
+            results[index] = DocumentResult(
+                job, options.out_dir / names[index], ok=False,
+                status="failed" if isinstance(error, UnknownReference) else "invalid",
+                problems=tuple(str(problem) for problem in error.problems))
+            if progress:
+                progress(job, results[index])
+            continue
         key, hashes = document_key(inputs, job, options)
         due = [[item.what, item.review_by.isoformat(), _label(item.path, project.root)]
                for item in inputs.stale(job, dt.date.max)]  # every dated item it prints

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, UnknownReference
 from .languages import PAPERS
 from .levels import LEVELS
 
@@ -173,18 +173,23 @@ def build(
         help="Rebuild every document, even those whose inputs have not changed.")] = False,
     fail_fast: Annotated[bool, typer.Option(
         help="Stop at the first document that fails.")] = False,
-    strict: Annotated[bool, typer.Option(
+    strict: Annotated[bool | None, typer.Option(
+        "--strict/--no-strict",
         help="Fail a document if any string would print in English for lack of a "
-             "translation, or a regional fact is past its review date.")] = False,
-    require_review: Annotated[bool, typer.Option(
-        help="Refuse draft translations: build only those a reviewer signed off "
-             "(`require_review = true` under [build] in handout.toml does the same).")] = False,
+             "translation, or a regional fact is past its review date (default: [build] "
+             "strict in handout.toml, else off).", show_default=False)] = None,
+    require_review: Annotated[bool | None, typer.Option(
+        "--require-review/--allow-drafts",
+        help="Refuse draft translations: build only those a reviewer signed off (default: "
+             "[build] require_review in handout.toml, else off).", show_default=False)] = None,
     preview: Annotated[bool, typer.Option(
         help="Highlight strings that are not translated yet (for translators); written "
              "as ….preview.pdf beside the print PDF, never over it.")] = False,
-    allow_hard: Annotated[bool, typer.Option(
+    allow_hard: Annotated[bool | None, typer.Option(
+        "--allow-hard/--no-allow-hard",
         help="Write a PDF even if its text is too hard for its reading level; the manifest "
-             "records the override.")] = False,
+             "records the override (default: [build] allow_hard in handout.toml, else off).",
+        show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -234,11 +239,11 @@ def build(
         jobs = plan_jobs(proj, replace(request, preview=preview))
         # Relative to the project, wherever the command runs: no stray build/ in a subfolder.
         out_dir = proj.root / (out or "build")
-        options = BuildOptions(out_dir=out_dir, strict=strict, allow_hard=allow_hard,
-                               require_review=require_review or settings.policy.require_review,
-                               min_coverage=settings.policy.min_coverage,
-                               jobs=workers or default_jobs(), force=force, fail_fast=fail_fast,
-                               clinic=load_clinic(request.clinic) if request.clinic else None)
+        policy = settings.policy.overridden(strict=strict, allow_hard=allow_hard,
+                                            require_review=require_review)
+        options = BuildOptions.under(
+            policy, out_dir=out_dir, jobs=workers or default_jobs(), force=force,
+            fail_fast=fail_fast, clinic=load_clinic(request.clinic) if request.clinic else None)
         output = Output(quiet or as_json, verbose)
         output.detail(f"{len(jobs)} document(s) into {_shown(out_dir)}")
         try:
@@ -267,7 +272,10 @@ def build(
     output.result(f"{report.count('built')} built, {report.count('skipped')} up to date{held}, "
                f"{len(report.failed)} failed; manifest: {_shown(report.manifest_path)}")
     if report.failed:
-        raise typer.Exit(EXIT_FAILED)
+        # A malformed file is wrong input (2) even while the documents that do not need it
+        # were made; otherwise some documents failed a check (1).
+        invalid = any(result.status == "invalid" for result in report.results)
+        raise typer.Exit(EXIT_INPUT if invalid else EXIT_FAILED)
 
 
 @app.command()
@@ -410,12 +418,19 @@ def list_handouts(
       handout list --plan
     """
     from . import report as shapes
-    from .content import load_handouts
+    from .content import load_each
     from .regions import load_region, region_codes, stale_items
 
     with user_errors(as_json):
         proj = _project(project)
-        sources = load_handouts(proj, proj.handout_ids())
+        # A broken topic is reported (exit 2, or 1 for a fact naming an unknown region, at
+        # the end) without hiding the others.
+        sources, broken = load_each(proj, proj.handout_ids())
+        for error in broken.values():
+            for problem in error.problems:
+                typer.echo(f"error: {problem}", err=True)
+        done = 0 if not broken else EXIT_FAILED if all(
+            isinstance(error, UnknownReference) for error in broken.values()) else EXIT_INPUT
         languages = proj.languages()
         regions = [load_region(proj.handouts_dir, code)
                    for code in region_codes(proj.handouts_dir)]
@@ -433,7 +448,7 @@ def list_handouts(
                 typer.echo(f"  {job}")
             typer.echo(f"{len(jobs)} document(s)"
                        + (f", clinic {request.clinic}" if request.clinic else ""))
-        return
+        raise typer.Exit(done)
     if stale:
         today = dt.date.today()
         items = [item for s in sources.values() for item in stale_items(None, s.facts, today)]
@@ -445,15 +460,13 @@ def list_handouts(
             for item in items:
                 typer.echo(str(item))
             typer.echo(f"{len(items)} item(s) need review")
-        if items:
-            raise typer.Exit(EXIT_FAILED)
-        return
+        raise typer.Exit(done or (EXIT_FAILED if items else 0))
     data: dict[str, Any] = {
         "handouts": [{"id": s.id, "version": s.handout.version,
                       "reviewed": s.handout.reviewed.isoformat(),
                       "review_by": s.handout.review_by.isoformat(),
                       "languages": proj.topic_languages(s.id),
-                      "path": str(s.path.relative_to(proj.root))} for s in sources.values()],
+                      "path": proj.label(s.path)} for s in sources.values()],
         "languages": languages,
         "levels": [{"name": lvl.name, "max_grade": lvl.max_grade, "max_pages": lvl.max_pages,
                     "description": lvl.description} for lvl in LEVELS.values()],
@@ -463,14 +476,15 @@ def list_handouts(
                      "legal_facts": sorted(s.id for s in sources.values()
                                            if s.facts and r.code in s.facts.facts.facts)}
                     for r in regions],
+        "errors": [str(problem) for error in broken.values() for problem in error.problems],
     }
     if as_json:
         typer.echo(shapes.dumps(shapes.envelope("list", **data)))
-        return
+        raise typer.Exit(done)
     if quiet:  # the ids alone, one a line, for scripts: `for t in $(handout list -q)`
         for h in data["handouts"]:
             typer.echo(h["id"])
-        return
+        raise typer.Exit(done)
     typer.echo("Handouts:")
     for h in data["handouts"]:
         typer.echo(f"  {h['id']}  v{h['version']}, reviewed {h['reviewed']}, "
@@ -491,6 +505,7 @@ def list_handouts(
             region = next(item for item in regions if item.code == r["code"])
             for line in region.help_lines:
                 typer.echo(f"         help line: {line.name} {line.phone} ({line.hours})")
+    raise typer.Exit(done)
 
 
 @app.command("serve")
@@ -610,7 +625,7 @@ def i18n_extract(quiet: QuietOption = False, verbose: VerboseOption = False,
     with user_errors():
         proj = _project(project)
         for path in write_templates(proj):
-            Output(quiet, verbose).result(f"wrote {path.relative_to(proj.root)}")
+            Output(quiet, verbose).result(f"wrote {proj.label(path)}")
 
 
 TopicOption = Annotated[str | None, typer.Option(
@@ -641,7 +656,7 @@ def i18n_init(
     with user_errors():
         proj = _project(project)
         for path in init_language(proj, lang, topic):
-            Output(quiet, verbose).result(f"wrote {path.relative_to(proj.root)}")
+            Output(quiet, verbose).result(f"wrote {proj.label(path)}")
 
 
 @i18n_app.command("review")
@@ -680,7 +695,7 @@ def i18n_review(
             raise InputError.at(f"--date {date!r} is not a date (YYYY-MM-DD)") from None
         for path, count in review_catalogs(proj, lang, by, when, topic):
             Output(quiet, verbose).result(
-                f"signed off {count} entries in {path.relative_to(proj.root)}")
+                f"signed off {count} entries in {proj.label(path)}")
 
 
 @i18n_app.command("update")
@@ -700,7 +715,7 @@ def i18n_update(lang: LangOption = None, quiet: QuietOption = False,
     output = Output(quiet, verbose)
     for result in results:
         fuzzy = f" ({', '.join(result.now_fuzzy)})" if result.now_fuzzy else ""
-        line = (f"{Path(result.path).relative_to(proj.root)}: {result.added} new, "
+        line = (f"{result.path}: {result.added} new, "
                 f"{len(result.now_fuzzy)} now fuzzy{fuzzy}, {result.obsoleted} obsoleted")
         # Catalogs the update left as they were are a detail.
         if result.added or result.now_fuzzy or result.obsoleted:
@@ -770,7 +785,7 @@ def i18n_compile(quiet: QuietOption = False, verbose: VerboseOption = False,
     with user_errors():
         proj = _project(project)
         for path in compile_catalogs(proj):
-            Output(quiet, verbose).result(f"wrote {path.relative_to(proj.root)}")
+            Output(quiet, verbose).result(f"wrote {proj.label(path)}")
 
 
 @contextmanager

@@ -189,7 +189,24 @@ def load_handout(path: Path, text: str | None = None) -> HandoutSource:
 
 
 def load_handouts(project: Project, ids: list[str]) -> dict[str, HandoutSource]:
-    return {ident: load_handout(project.handout_path(ident)) for ident in ids}
+    """Every topic of ``ids``; a broken one raises :class:`InputError` for all of them."""
+    sources, broken = load_each(project, ids)
+    if broken:
+        raise InputError([problem for error in broken.values() for problem in error.problems])
+    return sources
+
+
+def load_each(project: Project, ids: list[str]
+              ) -> tuple[dict[str, HandoutSource], dict[str, InputError]]:
+    """The topics that load, and the error of each one that does not: one broken topic
+    (or its regional facts) fails only itself."""
+    sources, broken = {}, {}
+    for ident in ids:
+        try:
+            sources[ident] = load_handout(project.handout_path(ident))
+        except InputError as exc:
+            broken[ident] = exc
+    return sources, broken
 
 
 def _duplicate_ids(doc: YamlDocument, handout: Handout) -> list[Problem]:

@@ -15,7 +15,7 @@ from .languages import language
 from .levels import LEVELS
 from .project import SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
 from .render import environment, gettext_globals
-from .serve import Document
+from .serve import Document, public_message
 from .translate import catalogs_for
 
 DESK_TEMPLATE = "desk.html.j2"
@@ -39,17 +39,23 @@ def render_desk(project: Project, chosen: dict[str, str], ui: str, catalog: dict
     ui = ui if ui in project.languages() else SOURCE_LANGUAGE
     translator = Translator(ui, catalogs_for(project, ui, [TEMPLATE_DOMAIN]),
                             source=ui == SOURCE_LANGUAGE)
-    result = None if document is None else _result(chosen, document)
+    result = None if document is None else _result(project, chosen, document)
     page: str = environment(project.theme).get_template(DESK_TEMPLATE).render(
         ui=language(ui), catalog=catalog, chosen=chosen, result=result,
         levels=list(LEVELS), ui_languages=catalog["languages"], **gettext_globals(translator))
     return page
 
 
-def _result(chosen: dict[str, str], document: Document | str) -> dict[str, Any]:
-    """What the page shows after the form is sent: preview, readability, print and download."""
+def _result(project: Project, chosen: dict[str, str], document: Document | str
+            ) -> dict[str, Any]:
+    """What the page shows after the form is sent: preview, readability, print and download;
+    or, for a document the project's policy refuses, why (the CLI's words), and no buttons."""
     if isinstance(document, str):  # the same message the API gives; never a server path
         return {"error": document}
+    if document.problems:
+        return {"error": None, "readability": document.readability,
+                "file": document.job.output.name,
+                "refused": [public_message(p, project) for p in document.problems]}
     choices = {k: v for k, v in chosen.items() if v and k != "prepared_for"}
     named = bool(chosen["prepared_for"])
     return {
@@ -58,4 +64,5 @@ def _result(chosen: dict[str, str], document: Document | str) -> dict[str, Any]:
         "method": "post" if named else "get",
         "fields": {**choices, **({"prepared_for": chosen["prepared_for"]} if named else {})},
         "readability": document.readability, "file": document.job.output.name, "error": None,
+        "refused": [],
     }

@@ -36,7 +36,17 @@ class InputError(Exception):
         self.problems = [problems] if isinstance(problems, Problem) else list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its problems, not its message, when it crosses a process boundary.
+        return (type(self), (self.problems,))
+
     @classmethod
     def at(cls, message: str, file: Path | None = None, line: int | None = None,
            hint: str | None = None) -> InputError:
         return cls(Problem(message, file, line, hint))
+
+
+class UnknownReference(InputError):
+    """A well-formed file that names something the project lacks (a fact for a region with
+    no profile): the documents that need it fail (exit 1) while the rest are made; a
+    malformed file is an :class:`InputError` (exit 2)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,19 +73,21 @@ def write_templates(project: Project) -> list[Path]:
     """Write one ``.pot`` per domain under ``locales/``; return the paths that changed."""
     written = []
     for domain, catalog in templates(project).items():
-        path = project.template_path(domain)
-        if _write_if_changed(project, path, po_bytes(catalog, template_header(catalog))):
-            written.append(project.writable(path))
+        changed = _write_if_changed(project, project.template_path(domain),
+                                    po_bytes(catalog, template_header(catalog)))
+        if changed:
+            written.append(changed)
     return written
 
 
-def _write_if_changed(project: Project, path: Path, data: bytes) -> bool:
+def _write_if_changed(project: Project, path: Path, data: bytes) -> Path | None:
     """Write only a change, and only into the project (an installed theme's catalog is
-    copied in first: see ``Project.writable``)."""
+    copied in first: see ``Project.writable``); the path written, or ``None``."""
     if path.is_file() and path.read_bytes() == data:
-        return False
-    write_atomic(project.writable(path), data)
-    return True
+        return None
+    written = project.writable(path)
+    write_atomic(written, data)
+    return written
 
 
 def init_language(project: Project, lang: str, topic: str | None = None) -> list[Path]:
@@ -170,6 +172,7 @@ def _new_language_catalog(lang: str, domain: str, template: Catalog) -> bytes:
 
 @dataclass
 class UpdateResult:
+    #: The catalog, as reports name it (``Project.label``).
     path: str
     added: int = 0
     now_fuzzy: list[str] = field(default_factory=list)
@@ -187,7 +190,7 @@ def update_catalogs(project: Project, langs: list[str] | None = None) -> list[Up
                 continue  # a topic joins a language by `i18n init LANG --topic ID` only
             if not path.exists():  # a shared domain added since the language started
                 write_atomic(path, _new_language_catalog(lang, domain, template))
-                results.append(UpdateResult(str(path), added=len(template)))
+                results.append(UpdateResult(project.label(path), added=len(template)))
             else:
                 results.append(_update_one(project, path, template))
     return results
@@ -201,7 +204,7 @@ def _update_one(project: Project, path: Path, template: Catalog) -> UpdateResult
     # Babel matches by (msgid, msgctxt) and moves the rest to obsolete; its difflib guess
     # across contexts is off, because our contexts are stable ids and match better.
     catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
-    result = UpdateResult(str(path))
+    result = UpdateResult(project.label(path))
     by_context: dict[str | None, list[tuple[Any, Message]]] = {}
     for key, old in catalog.obsolete.items():
         by_context.setdefault(old.context, []).append((key, old))
@@ -219,9 +222,9 @@ def _update_one(project: Project, path: Path, template: Catalog) -> UpdateResult
         else:
             result.added += 1
     result.obsoleted = len(catalog.obsolete) - obsolete_before
-    _write_if_changed(project, path,
-                      po_bytes(catalog, _merged_header(read_header(text), template)))
-    return result
+    written = _write_if_changed(project, path,
+                                po_bytes(catalog, _merged_header(read_header(text), template)))
+    return replace(result, path=project.label(written)) if written else result
 
 
 #: The header fields msgmerge knows, in the order it writes them; it writes the others after
@@ -310,7 +313,7 @@ def status(project: Project, langs: list[str] | None = None) -> list[CatalogStat
             if not path.exists():
                 fresh = fresh or templates(project)
                 total = len(fresh[domain])  # the header is not counted in a Catalog's len
-                rows.append(CatalogStatus(lang, domain, str(path.relative_to(project.root)),
+                rows.append(CatalogStatus(lang, domain, project.label(path),
                                           0, 0, total, 0, 0.0, 0, "none"))
                 continue
             errors = sum(f.blocks_build for f in _findings_or_error(path))
@@ -321,7 +324,7 @@ def status(project: Project, langs: list[str] | None = None) -> list[CatalogStat
             total = translated + fuzzy + untranslated
             review = _review_state(path) if not errors else None
             rows.append(CatalogStatus(
-                lang, domain, str(path.relative_to(project.root)), translated, fuzzy,
+                lang, domain, project.label(path), translated, fuzzy,
                 untranslated, len(po.obsolete_entries()),
                 round(100 * translated / total, 1) if total else 100.0, errors,
                 "reviewed" if review else "draft", review.by if review else None,

@@ -14,11 +14,13 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .catalog import MessageCatalog, TranslationRecord, translation_record
+from .content import load_each
 from .content import load_handouts as load_handouts  # where the desk and tests load them
-from .plan import Job
+from .errors import InputError, UnknownReference
+from .plan import Job, Policy, read_settings
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
 from .regions import (
     FACTS_FILE,
@@ -65,6 +67,14 @@ class BuildOptions:
     #: Seconds to wait for another build into the same folder to finish.
     lock_timeout: float = 600.0
 
+    @classmethod
+    def under(cls, policy: Policy, **options: Any) -> BuildOptions:
+        """Options that apply ``policy`` (the project's ``[build]`` table with any command-line
+        flags over it): the CLI, the desk, the preview and the API refuse alike."""
+        return cls(strict=policy.strict, allow_hard=policy.allow_hard,
+                   require_review=policy.require_review, min_coverage=policy.min_coverage,
+                   **options)
+
     def gate(self) -> tuple[object, ...]:
         """The options that decide whether a document may be written: part of its key."""
         return (self.strict, self.allow_hard, self.require_review, self.min_coverage)
@@ -77,8 +87,9 @@ class DocumentResult:
     job: Job
     path: Path
     ok: bool
-    #: ``built``, ``skipped`` (up to date), ``failed``, ``incomplete`` (too little of it is
-    #: translated to build) or ``not built`` (after --fail-fast).
+    #: ``built``, ``skipped`` (up to date), ``failed``, ``invalid`` (an input it is made
+    #: from is malformed), ``incomplete`` (too little of it is translated to build) or
+    #: ``not built`` (after --fail-fast).
     status: str = "failed"
     pages: int = 0
     sha256: str = ""
@@ -94,18 +105,47 @@ class Inputs:
 
     def __init__(self, project: Project, jobs: list[Job]):
         self.project = project
-        self.sources = load_handouts(project, sorted({job.handout for job in jobs}))
-        self.regions = {code: load_region(project.handouts_dir, code)
-                        for code in sorted({job.region for job in jobs if job.region})}
+        topics = sorted({job.handout for job in jobs})
+        self.sources, broken = load_each(project, topics)
+        #: What is wrong with an input, by what depends on it: a topic (``handout``), a region
+        #: (``region:CODE``) or a language's catalogs of a topic (``LANG:handout``). A fault
+        #: fails only the documents made from that input.
+        self.broken: dict[str, InputError] = dict(broken)
+        self.regions: dict[str, Region] = {}
+        for code in sorted({job.region for job in jobs if job.region}):
+            try:
+                self.regions[code] = load_region(project.handouts_dir, code)
+            except InputError as exc:
+                self.broken[f"region:{code}"] = exc
         self._printed: dict[tuple[Job, str | None], PrintedHandout] = {}
         self._files: dict[Path | None, InputFiles] = {}
 
         for name in (TEMPLATE_NAME, STYLESHEET_NAME):
             project.theme.find(name)  # a missing template is an input error, named now
-        # Parse every catalog now: a broken .po stops the build before any PDF is written.
+        # Parse every catalog now: a broken .po fails its documents before any is written.
         for lang in sorted({lang for job in jobs for lang in (job.lang, job.also) if lang}):
-            for handout in sorted({job.handout for job in jobs}):
-                self.catalogs(lang, handout)
+            for handout in topics:
+                try:
+                    self.catalogs(lang, handout)
+                except InputError as exc:
+                    self.broken[f"{lang}:{handout}"] = exc
+
+    def problem(self, job: Job) -> InputError | None:
+        """What is wrong with the inputs ``job`` is made from (``None``: nothing)."""
+        keys = [job.handout, f"region:{job.region}",
+                *(f"{lang}:{job.handout}" for lang in (job.lang, job.also) if lang)]
+        errors = [self.broken[key] for key in keys if key in self.broken]
+        if not errors:
+            return None
+        kind = UnknownReference if all(isinstance(e, UnknownReference) for e in errors) else (
+            InputError)
+        return kind(list(dict.fromkeys(p for error in errors for p in error.problems)))
+
+    def require(self, job: Job) -> None:
+        """Raise the input error of ``job``'s inputs, if any."""
+        error = self.problem(job)
+        if error is not None:
+            raise error
 
     def region(self, job: Job) -> Region | None:
         return self.regions[job.region] if job.region else None
@@ -150,9 +190,7 @@ class InputFiles:
         self.project = project
         # What the page reads of the theme (not the desk's or the preview's pages; its own
         # catalogs count as the catalogs of the languages that read them).
-        theme = project.theme
-        self.theme = (*theme.files(TEMPLATE_NAME), *theme.files(STYLESHEET_NAME),
-                      *theme.files("icons/*.svg"))
+        self.theme = project.theme.page_files()
         self.clinic = _existing([clinic.path, clinic.logo_path] if clinic else [])
         self._found: dict[tuple[str, ...], tuple[Path, ...]] = {}
 
@@ -193,16 +231,25 @@ def check_readability(project: Project, jobs: list[Job]) -> list[ReadabilityRepo
     from .readability import score
 
     inputs = Inputs(project, jobs)
+    for job in jobs:
+        inputs.require(job)
     return [score(inputs.printed(job, None)) for job in jobs]
 
 
 class DocumentRefused(Exception):
     """A document failed a check (too hard to read, too long, a draft where review is
-    required…): not bad input, so the desk answers it apart from a wrong choice."""
+    required…): not bad input, so the desk answers it apart from a wrong choice (409).
 
-    def __init__(self, result: DocumentResult):
+    It carries its reasons as plain strings, so it crosses a process boundary intact.
+    """
+
+    def __init__(self, problems: Iterable[str], result: DocumentResult | None = None):
+        self.problems = tuple(problems)
         self.result = result
-        super().__init__("; ".join(result.problems))
+        super().__init__("; ".join(self.problems))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.problems, self.result))
 
 
 def render_pdf(project: Project, job: Job, clinic: Clinic | None = None,
@@ -210,26 +257,44 @@ def render_pdf(project: Project, job: Job, clinic: Clinic | None = None,
                options: BuildOptions | None = None) -> tuple[bytes, DocumentResult]:
     """One document as PDF bytes, written nowhere (the print desk's renderer).
 
+    Without ``options``, the project's own policy decides (``[build]`` in handout.toml), as
+    for ``handout build``; ``clinic``, when given, is printed whatever ``options`` say.
     Raises :class:`DocumentRefused` when a check fails, :class:`InputError` on bad input.
     """
-    options = options or BuildOptions(out_dir=project.root / "build", clinic=clinic)
+    if options is None:
+        options = BuildOptions.under(read_settings(project).policy,
+                                     out_dir=project.root / "build")
+    if clinic is not None:
+        options = replace(options, clinic=clinic)
     result, pdf = render_document(Inputs(project, [job]), job, options, prepared_for)
     if pdf is None:
-        raise DocumentRefused(result)
+        raise DocumentRefused(result.problems, result)
     return pdf.data, replace(result, ok=True, status="built", pages=pdf.page_count,
                              sha256=hashlib.sha256(pdf.data).hexdigest())
 
 
-def render_document(inputs: Inputs, job: Job, options: BuildOptions,
-                    prepared_for: str | None = None) -> tuple[DocumentResult, RenderedPdf | None]:
-    """Everything but writing: the result, and the verified PDF unless a check failed.
+@dataclass(frozen=True)
+class _Prepared:
+    """A document up to its HTML: what the PDF is made from, once no gate refuses it."""
 
-    Every reason to refuse the document is named at once.
-    """
-    from .pdf import html_to_pdf
+    printed: PrintedHandout
+    second: PrintedHandout | None
+    emergency: str | None
+    html: RenderedHtml
+
+
+def assess(inputs: Inputs, job: Job, options: BuildOptions) -> DocumentResult:
+    """What the gates say of a document before any PDF is made: its translation record,
+    readability and every reason to refuse it that needs no layout (``problems``). The desk
+    answers a refused document from this, without a worker."""
+    return _prepare(inputs, job, options, None)[0]
+
+
+def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str | None
+             ) -> tuple[DocumentResult, _Prepared | None]:
     from .readability import score
-    from .verify import check_pdf, too_long
 
+    inputs.require(job)
     clinic = options.clinic
     url_template = clinic.profile.handout_url if clinic else None
     target = options.out_dir / str(job.output)
@@ -248,7 +313,7 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
             f"have a current {job.lang} translation (at least {options.min_coverage:.0%} "
             f"needed); missing: {', '.join(record.fallbacks)}",)), None
     stale = inputs.stale(job, options.today)
-    warnings = [f"stale: {item}" for item in stale]
+    warnings = tuple(f"stale: {item}" for item in stale)
     problems = []
     if options.strict and record.fallbacks:
         problems.append(
@@ -265,15 +330,31 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
     if not readability.passed and not options.allow_hard:
         problems.append(readability.explain() + "\n  (rewrite those sentences, or "
                         "pass --allow-hard to override)")
-    if problems:
-        return replace(result, problems=tuple(problems), warnings=tuple(warnings)), None
+    result = replace(result, problems=tuple(problems), warnings=warnings)
+    return result, None if problems else _Prepared(printed, second, emergency, html)
+
+
+def render_document(inputs: Inputs, job: Job, options: BuildOptions,
+                    prepared_for: str | None = None) -> tuple[DocumentResult, RenderedPdf | None]:
+    """Everything but writing: the result, and the verified PDF unless a check failed.
+
+    Every reason to refuse the document is named at once.
+    """
+    from .pdf import html_to_pdf
+    from .verify import check_pdf, too_long
+
+    result, prepared = _prepare(inputs, job, options, prepared_for)
+    if prepared is None:
+        return result, None
+    printed, second = prepared.printed, prepared.second
     theme_dirs = inputs.project.theme.dirs
-    pdf = html_to_pdf(html.html, theme_dirs)
+    pdf = html_to_pdf(prepared.html.html, theme_dirs)
+    warnings = list(result.warnings)
     if too_long(printed, pdf):
         # A long language or region can overrun by a few lines: set the page a little
         # tighter (body 11 pt, nothing below 10 pt) before refusing the document.
         compact, _ = _translated_html(inputs, printed, options, second, prepared_for,
-                                      emergency, compact=True)
+                                      prepared.emergency, compact=True)
         tighter = html_to_pdf(compact.html, theme_dirs)
         if not too_long(printed, tighter):
             pdf = tighter

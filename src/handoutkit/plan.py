@@ -148,8 +148,12 @@ class InvalidChoice(InputError):
     def __init__(self, field_name: str, value: str, allowed: list[str],
                  message: str | None = None, hint: str | None = None):
         self.field_name, self.value, self.allowed = field_name, value[:40], allowed
+        self._args = (field_name, value, allowed, message, hint)
         super().__init__(Problem(message or f"unknown {field_name} {self.value!r}; allowed: "
                                  f"{', '.join(allowed) or 'none'}", hint=hint))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), self._args)
 
 
 def _choose(field_name: str, what: str, asked: list[str] | None, available: list[str],
@@ -189,6 +193,16 @@ class Policy(_Table):
     min_coverage: float = Field(0.9, ge=0.0, le=1.0)
     #: Refuse draft translations: for a clinic whose policy is to print reviewed ones only.
     require_review: bool = False
+    #: Refuse a document that would print a string in English for want of a translation, or
+    #: a regional fact or help line past its review date.
+    strict: bool = False
+    #: Print a document even when its text is too hard for its level (the manifest says so).
+    allow_hard: bool = False
+
+    def overridden(self, **flags: bool | float | None) -> Policy:
+        """This policy with the command-line flags that were given (``None``: not given)."""
+        return self.model_copy(update={name: value for name, value in flags.items()
+                                       if value is not None})
 
 
 class I18nSettings(_Table):

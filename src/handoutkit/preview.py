@@ -154,9 +154,7 @@ def rebuild(project: Project, choice: Choice, previous: Build) -> Build:
 def _render(project: Project, job: Job) -> tuple[DocumentResult, bytes | None, tuple[str, ...]]:
     """The document under the project's build policy; if that refuses it, once more without
     the gates so the page can still be shown (too hard, too little translated, a draft)."""
-    policy = read_settings(project).policy
-    options = BuildOptions(out_dir=project.root / "build", min_coverage=policy.min_coverage,
-                           require_review=policy.require_review)
+    options = BuildOptions.under(read_settings(project).policy, out_dir=project.root / "build")
     inputs = Inputs(project, [job])
     result, pdf = render_document(inputs, job, options)
     if pdf is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .theme import BUILTIN_THEME, Theme
+from .theme import BUILTIN_THEME, Theme, file_label
 
 #: A topic's content, ``handouts/<id>/handout.yaml`` (here, not in content.py: finding files
 #: must not load the schema).
@@ -48,6 +48,11 @@ class Project:
     def theme(self) -> Theme:
         """The templates, stylesheet and icons: the project's ``templates/`` overrides first."""
         return Theme.for_project(self.root)
+
+    def label(self, path: Path) -> str:
+        """How messages and reports name ``path``: relative to the project, or a built-in
+        theme file by its place in the package (an installed package is not in the project)."""
+        return file_label(path, self.root)
 
     def handout_path(self, handout_id: str) -> Path:
         return self.handouts_dir / handout_id / CONTENT_FILE

@@ -21,7 +21,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from .content import LevelText, Message, level_messages
-from .errors import InputError, Problem
+from .errors import InputError, Problem, UnknownReference
 from .languages import PAPERS
 from .yamlfile import YamlDocument, load_yaml, validate
 
@@ -226,7 +226,7 @@ def load_facts(topic_dir: Path) -> FactsSource | None:
                         f"code (known regions: {', '.join(known) or 'none'})")
                 for code in facts.facts if code not in known]
     if problems:
-        raise InputError(problems)
+        raise UnknownReference(problems)
     return FactsSource(facts, doc)
 
 

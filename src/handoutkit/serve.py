@@ -302,37 +302,49 @@ class Document:
     job: Job
     key: str
     readability: ReadabilityReport
+    #: Why the project's policy refuses it, in the CLI's words (empty: it may be printed).
+    problems: tuple[str, ...] = ()
+    #: The policy it was judged under, as plain data for the render workers.
+    policy: tuple[tuple[str, Any], ...] = ()
 
 
 def _document(project: Project, clinic: Clinic | None, choices: Choices) -> Fresh[Document]:
-    """Check ``choices``, and key and score the document they name (this parses its inputs)."""
+    """Check ``choices``, key the document they name and judge it under the project's
+    policy, as ``handout build`` would (this parses its inputs)."""
     from .builder import document_key
     from .languages import language
-    from .pipeline import BuildOptions, Inputs
-    from .readability import score
+    from .pipeline import BuildOptions, Inputs, assess
+    from .plan import PLAN_FILE, read_settings
     from .verify import font_files
 
     started = time.time_ns()
     job = make_job(project, choices.handout, choices.lang, choices.level, choices.region,
                    choices.paper, choices.large_print, choices.also)
+    policy = read_settings(project).policy
     inputs = Inputs(project, [job])
-    options = BuildOptions(out_dir=project.root / "build", clinic=clinic)
+    inputs.require(job)
+    options = BuildOptions.under(policy, out_dir=project.root / "build", clinic=clinic)
     key = document_key(inputs, job, options)[0]
+    judged = assess(inputs, job, options)
+    assert judged.readability is not None
     fonts = [font for lang in filter(None, (job.lang, job.also))
              for font in font_files(language(lang).fonts)]
+    document = Document(job, key, judged.readability, judged.problems,
+                        tuple(policy.model_dump().items()))
     # The project's folder too: a templates/ folder of overrides may appear in it.
-    return Fresh.of(Document(job, key, score(inputs.printed(job, None))),
-                    [*inputs.files(job, clinic), *fonts], started, [project.root])
+    return Fresh.of(document, [*inputs.files(job, clinic), *fonts, project.root / PLAN_FILE],
+                    started, [project.root])
 
 
 def project_catalog(project: Project) -> dict[str, Any]:
     """Topics, languages (in their own names, with catalog coverage), levels and regions."""
+    from .content import load_each
     from .i18n import status
     from .languages import language
-    from .pipeline import load_handouts
 
     rows = {(row.lang, row.domain): row for row in status(project)}
-    sources = load_handouts(project, project.handout_ids())
+    # A broken topic is left out and named; the others are served.
+    sources, broken = load_each(project, project.handout_ids())
 
     def topic_language(handout: str, code: str) -> dict[str, Any]:
         row = rows.get((code, handout))
@@ -358,6 +370,8 @@ def project_catalog(project: Project) -> dict[str, Any]:
         "regions": [{"code": code, "name": load_region(project.handouts_dir, code).name}
                     for code in region_codes(project.handouts_dir)],
         "papers": list(PAPERS),
+        "errors": [public_message(str(problem), project)
+                   for error in broken.values() for problem in error.problems],
     }
 
 
@@ -372,13 +386,20 @@ def _catalog(project: Project) -> Fresh[dict[str, Any]]:
 # --- rendering, in worker processes ------------------------------------------------------------
 
 def _render_pdf(root: str, job: Job, clinic_path: str | None, prepared_for: str | None,
-                as_png: bool) -> bytes:
-    """Render one document in memory (nothing is written to disk): PDF, or page 1 as PNG."""
-    from .pipeline import render_pdf
+                as_png: bool, policy: tuple[tuple[str, Any], ...]
+                ) -> tuple[bytes | None, tuple[str, ...]]:
+    """Render one document in memory (nothing is written to disk): PDF, or page 1 as PNG,
+    or the reasons the policy refuses it. Only plain values go in and come out."""
+    from .pipeline import BuildOptions, DocumentRefused, render_pdf
+    from .plan import Policy
 
     project = Project(Path(root))
     clinic = load_clinic(Path(clinic_path)) if clinic_path else None
-    data, _ = render_pdf(project, job, clinic, prepared_for)
+    options = BuildOptions.under(Policy(**dict(policy)), out_dir=project.root / "build")
+    try:
+        data, _ = render_pdf(project, job, clinic, prepared_for, options)
+    except DocumentRefused as exc:
+        return None, exc.problems
     if as_png:
         import pypdfium2
 
@@ -388,7 +409,7 @@ def _render_pdf(root: str, job: Job, clinic_path: str | None, prepared_for: str 
         image.save(buffer, format="PNG")
         document.close()
         data = buffer.getvalue()
-    return data
+    return data, ()
 
 
 # --- the service: cache, shared renders, worker pool, limits, counters ---------------------
@@ -514,8 +535,10 @@ class RenderService:
                                 "without control or direction characters")
         document = await self.document(choices)
         job = document.job
+        if document.problems:  # refused by the project's policy: no worker needed
+            raise DocumentRefused(document.problems)
         if prepared_for:  # a named document is never cached
-            return job, await self._render_now(job, prepared_for, as_png)
+            return job, await self._render_now(document, prepared_for, as_png)
         key = f"{document.key}.{'png' if as_png else 'pdf'}"
         if key in self._cache:
             self.stats.cache_hits += 1
@@ -524,7 +547,7 @@ class RenderService:
         if key in self._in_flight:  # the same document is being made: wait for it
             self.stats.cache_hits += 1
             return job, await asyncio.shield(self._in_flight[key])
-        task = asyncio.ensure_future(self._produce(key, job, as_png))
+        task = asyncio.ensure_future(self._produce(key, document, as_png))
         self._in_flight[key] = task
         try:
             data = await asyncio.shield(task)
@@ -540,7 +563,7 @@ class RenderService:
         while self._cache_size > self.limits.cache_bytes and len(self._cache) > 1:
             self._cache_size -= len(self._cache.popitem(last=False)[1])
 
-    async def _produce(self, key: str, job: Job, as_png: bool) -> bytes:
+    async def _produce(self, key: str, document: Document, as_png: bool) -> bytes:
         """From the shared cache folder if another desk (or this one) made it, else rendered
         and left there for the others."""
         shared = self.cache_dir / key if self.cache_dir else None
@@ -550,7 +573,7 @@ class RenderService:
                 self.stats.cache_hits += 1
                 self.stats.shared_hits += 1
                 return data
-        data = await self._render_now(job, None, as_png)
+        data = await self._render_now(document, None, as_png)
         if shared is not None:
             await asyncio.to_thread(_write_shared, shared, data)
         return data
@@ -563,24 +586,27 @@ class RenderService:
                 self.limits.workers, mp_context=multiprocessing.get_context("spawn")))
         return self.pools[0]
 
-    async def _render_now(self, job: Job, prepared_for: str | None, as_png: bool) -> bytes:
+    async def _render_now(self, document: Document, prepared_for: str | None,
+                          as_png: bool) -> bytes:
         if self._pending.locked():
             self.stats.rejected_busy += 1
             raise _Busy()
         async with self._pending:
-            arguments = (str(self.project.root), job,
+            arguments = (str(self.project.root), document.job,
                          str(self.clinic_path) if self.clinic_path else None,
-                         prepared_for or None, as_png)
+                         prepared_for or None, as_png, document.policy)
             try:
-                data = await asyncio.wrap_future(
+                data, problems = await asyncio.wrap_future(
                     self._executor().submit(_render_pdf, *arguments))
             except BrokenProcessPool:
                 # A worker died (killed, out of memory): replace the pool, try once more.
                 self.stats.pools_replaced += 1
                 self.pools.pop().shutdown(wait=False, cancel_futures=True)
-                data = await asyncio.wrap_future(
+                data, problems = await asyncio.wrap_future(
                     self._executor().submit(_render_pdf, *arguments))
         self.stats.renders += 1
+        if data is None:  # refused after layout (too long, a glyph missing)
+            raise DocumentRefused(problems)
         return data
 
     def shutdown(self) -> None:
@@ -684,7 +710,7 @@ def create_app(project: Project, clinic_path: Path | None = None,
         # The choice was valid, but the document may not be printed: a conflict with the
         # project's own state (too hard to read, a draft where review is required), not 422.
         return errors(409, [{"message": public_message(p.split("\n")[0], project)}
-                            for p in exc.result.problems])
+                            for p in exc.problems])
 
     @app.exception_handler(Exception)
     async def busy_or_bug(request: Request, exc: Exception) -> JSONResponse:

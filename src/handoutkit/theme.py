@@ -7,6 +7,8 @@ same relative path in its ``templates/`` folder, as MkDocs' ``custom_dir`` does.
 
 from __future__ import annotations
 
+import posixpath
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,17 @@ OVERRIDES_FOLDER = "templates"
 #: The handout page's template and stylesheet; its pictograms are ``icons/<name>.svg``.
 TEMPLATE_NAME = "handout.html.j2"
 STYLESHEET_NAME = "handout.css"
+
+#: A Jinja tag that pulls in another template, and the expression naming it.
+_TEMPLATE_TAG = re.compile(
+    r"{%-?\s*(?:include|import|from|extends)\s+(.*?)"
+    r"(?:\s+(?:import|ignore\s+missing|with(?:out)?\s+context|as)\b.*?)?\s*-?%}", re.S)
+_STRING = re.compile(r"""(["'])(.*?)\1""")
+#: A file a template or stylesheet loads: an attribute, ``url()`` or ``@import``.
+_ASSET = re.compile(r"""(?:\b(?:src|href)\s*=\s*(["'])(?P<attr>.*?)\1"""
+                    r"""|url\(\s*(["']?)(?P<url>[^"')]*?)\3\s*\)"""
+                    r"""|@import\s+(["'])(?P<imp>.*?)\5)""")
+_EXPRESSION = re.compile(r"{{.*?}}|{%.*?%}", re.S)
 
 
 def file_label(path: Path, root: Path) -> str:
@@ -54,6 +67,30 @@ class Theme:
                                  "one, or reinstall handoutkit (pip install --force-reinstall "
                                  "handoutkit)")
 
+    def page_files(self) -> tuple[Path, ...]:
+        """Every theme file a handout page can reach, in whichever layer wins: its template and
+        those it includes, imports or extends, its stylesheet and those it ``@import``s, and
+        every image and font they load (a name built from a variable, like
+        ``icons/{{ name }}.svg``, counts every file it could be). A template named by a
+        variable makes every template count, as Sphinx counts every template."""
+        found: dict[str, Path] = {}
+        todo = [TEMPLATE_NAME, STYLESHEET_NAME]
+        while todo:
+            name = todo.pop()
+            if name in found:
+                continue
+            for path in self.files(name):
+                found[path.relative_to(self._layer_of(path)).as_posix()] = path
+                text = path.read_text("utf-8", errors="replace")
+                base = posixpath.dirname(name)
+                if path.suffix in (".j2", ".html", ".jinja"):
+                    todo += _templates_named(text)
+                todo += [ref for ref in _assets_named(text, base) if ref not in found]
+        return tuple(found[name] for name in sorted(found))
+
+    def _layer_of(self, path: Path) -> Path:
+        return next(folder for folder in self.dirs if path.is_relative_to(folder))
+
     def files(self, pattern: str) -> list[Path]:
         """Every file that wins (an override hides the built-in file of the same name)."""
         winners: dict[str, Path] = {}
@@ -62,3 +99,30 @@ class Theme:
                 if path.is_file():
                     winners[path.relative_to(folder).as_posix()] = path
         return [winners[name] for name in sorted(winners)]
+
+
+def _templates_named(text: str) -> list[str]:
+    """The templates a template pulls in; a name made at run time counts them all."""
+    names: list[str] = []
+    for match in _TEMPLATE_TAG.finditer(text):
+        expression = match.group(1).strip()
+        literals = [m.group(2) for m in _STRING.finditer(expression)]
+        rest = _STRING.sub("", expression).strip(" [](),")
+        names += literals if literals and not rest else ["**/*.j2", "**/*.html"]
+    return names
+
+
+def _assets_named(text: str, base: str) -> list[str]:
+    """The theme files ``text`` loads, relative to the theme's root; parts made at run time
+    become wildcards. Data URLs, other schemes and names made wholly at run time (a clinic's
+    logo, the QR code: not theme files) are left out."""
+    names = []
+    for match in _ASSET.finditer(text):
+        value = (match.group("attr") or match.group("url") or match.group("imp") or "").strip()
+        pattern = _EXPRESSION.sub("*", value).split("#")[0].split("?")[0]
+        if not pattern.strip("*") or ":" in pattern or pattern.startswith("/"):
+            continue
+        relative = posixpath.normpath(posixpath.join(base, pattern))
+        if not relative.startswith(".."):
+            names.append(relative)
+    return names
