@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from handoutkit import builder
@@ -20,7 +22,7 @@ from handoutkit.plan import Job, make_plan
 from handoutkit.project import Project
 from handoutkit.theme import BUILTIN_THEME
 
-from .conftest import ROOT, SECOND_HANDOUT, set_msgstr
+from .conftest import ROOT, SECOND_HANDOUT, set_msgstr, squash
 
 runner = CliRunner()
 HANDOUT = "kratom-chronic-pain"
@@ -233,3 +235,52 @@ def test_an_up_to_date_leaflet_goes_stale_by_the_dates_its_manifest_keeps(
                                                           today=later)).results
     assert noop.status == "failed" and list(noop.warnings) == stale
     assert "facts past their review date" in noop.problems[0]
+
+
+def test_every_theme_file_a_page_reaches_is_keyed(project: Project, tmp_path: Path) -> None:
+    """A template pulled in with {% include %}, a stylesheet pulled in with @import and an
+    image it loads rebuild the documents that use them; the desk serves the new PDF."""
+    from fastapi.testclient import TestClient
+
+    from handoutkit.serve import create_app
+
+    overrides = project.root / "templates"
+    overrides.mkdir(exist_ok=True)
+    page = (BUILTIN_THEME / "handout.html.j2").read_text()
+    assert "</main>" in page
+    (overrides / "handout.html.j2").write_text(
+        page.replace("</main>", '{% include "partials/extra.html.j2" %}</main>', 1))
+    (overrides / "partials").mkdir()
+    (overrides / "partials" / "extra.html.j2").write_text('<p class="extra">Extra one</p>\n')
+    (overrides / "handout.css").write_text(
+        '@import "more.css";\n' + (BUILTIN_THEME / "handout.css").read_text())
+    (overrides / "more.css").write_text(
+        ".extra { background: url(images/dot.svg) no-repeat; padding-left: 1em; }\n")
+    (overrides / "images").mkdir()
+    dot = overrides / "images" / "dot.svg"
+    dot.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8">'
+                   '<circle cx="4" cy="4" r="4" fill="#000"/></svg>')
+    out = tmp_path / "out"
+    every = {f"{lang}.{level}": "built" for lang in LANGS for level in ("easy", "standard")}
+    assert statuses(build(project, out)) == every
+    assert statuses(build(project, out)) == dict.fromkeys(every, "skipped")
+    for path, old, new in ((overrides / "partials" / "extra.html.j2", "Extra one", "Extra two"),
+                           (overrides / "more.css", "1em", "1.2em"),
+                           (dot, 'fill="#000"', 'fill="#333"')):
+        path.write_text(path.read_text().replace(old, new))
+        assert statuses(build(project, out)) == every, path.name
+    # The desk keys by the same files: it serves the new PDF without a restart.
+    app = create_app(project, allowed_hosts=["testserver"])
+    params = {"handout": HANDOUT, "lang": "en", "level": "easy"}
+    with TestClient(app) as desk:
+        first = desk.get("/api/render", params=params)
+        assert first.status_code == 200 and "Extratwo" in squash(pdf_bytes_text(first.content))
+        extra = overrides / "partials" / "extra.html.j2"
+        extra.write_text(extra.read_text().replace("Extra two", "Extra three"))
+        again = desk.get("/api/render", params=params)
+        assert again.status_code == 200
+        assert "Extrathree" in squash(pdf_bytes_text(again.content))
+
+
+def pdf_bytes_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)

@@ -618,3 +618,18 @@ def test_the_rate_limit_table_stays_bounded() -> None:
         assert service.admit(f"10.0.{number // 256}.{number % 256}")
     assert len(service._buckets) == MAX_CLIENTS
     assert not service.admit("10.0.39.16")  # a recent client is still remembered, and limited
+
+
+def test_errors_cross_a_process_boundary_intact() -> None:
+    """What a render worker raises reaches the desk as it was (not a BrokenProcessPool)."""
+    import pickle
+
+    from handoutkit import DocumentRefused, InputError, InvalidChoice, Problem
+
+    refused = pickle.loads(pickle.dumps(DocumentRefused(("too hard", "a draft"))))
+    assert refused.problems == ("too hard", "a draft")
+    bad = pickle.loads(pickle.dumps(InputError.at("broken", Path("x.yaml"), 3, "fix it")))
+    assert bad.problems == [Problem("broken", Path("x.yaml"), 3, "fix it")]
+    choice = pickle.loads(pickle.dumps(InvalidChoice("paper", "legal", ["a4", "letter"])))
+    assert (choice.field_name, choice.value, choice.allowed) == ("paper", "legal",
+                                                                 ["a4", "letter"])
