@@ -57,6 +57,9 @@ class Point(_Strict):
     id: Id
     text: LevelText
     note: str | None = None
+    #: In a help box: something to do while help comes ("stay with them"), printed under its
+    #: own heading apart from the danger signs, so that it never reads as a sign.
+    action: bool = False
 
 
 #: Pictograms the default templates draw (``templates/icons/<name>.svg``).
@@ -76,9 +79,11 @@ class Section(_Strict):
 
     @model_validator(mode="after")
     def _help_has_signs(self) -> Section:
-        if self.kind == "help" and len(self.points) < 2:
+        if self.kind == "help" and len([p for p in self.points[1:] if not p.action]) < 1:
             raise ValueError("a help section needs a lead line and at least one sign: its "
                              "first point is the lead, the others print as bullets")
+        if self.kind != "help" and any(p.action for p in self.points):
+            raise ValueError("only the points of a help section can be actions")
         return self
 
 

@@ -40,6 +40,15 @@ class PrintedSection:
     points: tuple[Text, ...]
     #: The pictogram beside the heading, if the content names one.
     icon: str | None = None
+    #: For each point, whether it is an action to take while help comes (help boxes only).
+    actions: tuple[bool, ...] = ()
+
+    def help_items(self, actions: bool) -> tuple[tuple[int, Text], ...]:
+        """A help box's danger signs (or, with ``actions``, what to do while help comes),
+        each with its index among the points: the lead line is neither."""
+        flags = self.actions or (False,) * len(self.points)
+        return tuple((index, point) for index, point in enumerate(self.points)
+                     if index and flags[index] == actions)
 
 
 @dataclass(frozen=True)
@@ -155,7 +164,8 @@ def translate(source: HandoutSource, job: Job, catalogs: dict[str, MessageCatalo
     sections = tuple(
         PrintedSection(
             section.id, section.kind, text(f"{section.id}.heading", section.heading),
-            tuple(text(f"{section.id}.{p.id}", p.text) for p in section.points), section.icon)
+            tuple(text(f"{section.id}.{p.id}", p.text) for p in section.points), section.icon,
+            tuple(p.action for p in section.points))
         for section in handout.sections)
     title, summary = text("title", handout.title), text("summary", handout.summary)
     disclaimer = text("disclaimer", handout.disclaimer)
