@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,10 +90,10 @@ def test_bad_yaml_exits_2_naming_file_and_line(project: Project, tmp_path: Path)
 def test_missing_field_exits_2_naming_file_and_line(project: Project, tmp_path: Path) -> None:
     path = project.handout_path(HANDOUT)
     text = path.read_text()
-    path.write_text(text.replace("publisher: handoutkit\n", ""))
+    path.write_text(re.sub(r"(?m)^version: .*\n", "", text, count=1))
     result = invoke(project, "list")
     assert result.exit_code == 2
-    assert f"{path}:" in result.stderr and "publisher: required field is missing" in result.stderr
+    assert f"{path}:" in result.stderr and "version: required field is missing" in result.stderr
 
 
 def test_real_process_builds_and_reports_errors(project: Project, tmp_path: Path) -> None:

@@ -260,7 +260,8 @@ def test_review_fields_survive_update_and_gnu_tools(project: Project) -> None:
     path = _po(project, "es")
     header = dict(read_header(path.read_text()))
     assert header["X-Reviewed-By"] == "Ana Pérez" and header["X-Reviewed-On"] == "2026-11-28"
-    assert len(header["X-Review-Entries"].split()) == 120
+    entries = load_catalog(path).translations
+    assert len(header["X-Review-Entries"].split()) == len(entries)
     _assert_gnu_keeps(path, project.template_path(HANDOUT))
     before = path.read_bytes()
     assert invoke(project, "i18n", "update", "--lang", "es").exit_code == 0

@@ -84,7 +84,7 @@ def parse_po(path: Path, text: str | None = None) -> Catalog:
         text = read_text(path, MAX_PO_BYTES, "catalog")
     _check_po_lines(path, text)
     try:
-        return read_po(io.StringIO(text), abort_invalid=True)
+        return _with_previous(read_po(io.StringIO(text), abort_invalid=True))
     except PoFileError as exc:
         message = str(exc).rsplit(" on ", 1)[0]
         raise InputError.at(f"catalog syntax error: {message}", path, exc.lineno + 1,
@@ -92,6 +92,32 @@ def parse_po(path: Path, text: str | None = None) -> Catalog:
     except (ValueError, SyntaxError, LookupError) as exc:
         raise InputError.at(f"catalog error: {exc}", path,
                             hint="check the header (Plural-Forms, Content-Type charset)") from None
+
+
+def _with_previous(catalog: Catalog) -> Catalog:
+    """Babel reads ``#| msgid "…"`` (the English a fuzzy entry was translated from, which
+    Poedit and Weblate show as a diff) as a translator comment, and would write it back as
+    ``# | msgid``: take it back out as the previous msgid. Only a fuzzy entry keeps one, as
+    with msgmerge."""
+    from babel.messages.pofile import unescape
+
+    for message in [*catalog, *catalog.obsolete.values()]:
+        previous = [c for c in message.user_comments if c.startswith("|")]
+        if not previous:
+            continue
+        message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
+        fields: dict[str, str] = {}
+        keyword = ""
+        for line in (c[1:].strip() for c in previous):
+            if line.startswith('"'):
+                fields[keyword] = fields.get(keyword, "") + unescape(line)
+            else:
+                keyword, _, value = line.partition(" ")
+                fields[keyword] = unescape(value.strip()) if value.strip() else ""
+        if message.fuzzy and fields.get("msgid"):
+            message.previous_id = [fields["msgid"]] + (
+                [fields["msgid_plural"]] if "msgid_plural" in fields else [])
+    return catalog
 
 
 #: Each catalog file's latest parse and the hash of what was parsed: one entry per file, so

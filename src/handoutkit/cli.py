@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .builder import Progress
     from .pipeline import DocumentResult
     from .plan import Job
-from .project import Project
+from .project import SOURCE_LANGUAGE, Project
 
 EXIT_FAILED = 1
 EXIT_INPUT = 2
@@ -245,6 +245,7 @@ def build(
             policy, out_dir=out_dir, jobs=workers or default_jobs(), force=force,
             fail_fast=fail_fast, clinic=load_clinic(request.clinic) if request.clinic else None)
         output = Output(quiet or as_json, verbose)
+        _warn_superseded(proj, sorted({job.lang for job in jobs}), output)
         output.detail(f"{len(jobs)} document(s) into {_shown(out_dir)}")
         try:
             with _progress(len(jobs), output) as progress:
@@ -323,6 +324,7 @@ def check(
         jobs = list({(j.handout, j.lang, j.level, j.region): j
                      for j in plan_jobs(proj, request)}.values())
         reports = check_readability(proj, jobs)
+        _warn_superseded(proj, sorted({job.lang for job in jobs}), Output(quiet or as_json))
     if as_json:
         from . import report as shapes
 
@@ -833,6 +835,16 @@ def _progress(total: int, out: Output) -> Iterator[Progress | None]:
                 bar.advance(task)
 
         yield fancy
+
+
+def _warn_superseded(project: Project, langs: list[str], output: Output) -> None:
+    """Warn of the theme's corrected translations a project's own catalog still keeps."""
+    from .i18n import superseded_translations
+
+    if output.quiet:
+        return
+    for problem in superseded_translations(project, [lang for lang in langs if lang != SOURCE_LANGUAGE]):
+        typer.echo(f"warning: {problem}", err=True)
 
 
 def _shown(path: Path) -> str:

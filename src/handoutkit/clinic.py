@@ -8,6 +8,7 @@ A profile is a small TOML file::
     website = "https://riverside.example.org"
     logo = "riverside-logo.svg"        # SVG or PNG beside this file, at most 200 KB
     note = "Ask at the front desk for a copy in another language."
+    # or one per language, English the default: note = { en = "…", es = "…" }
     handout_url = "https://riverside.example.org/handouts/{handout}/{lang}"   # for the QR code
     emergency = "911"                  # for leaflets with no region (a region's number wins)
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,11 +38,20 @@ class ClinicProfile(BaseModel):
     phone: str | None = Field(None, max_length=40)
     website: str | None = Field(None, pattern=r"^https?://\S+$")
     logo: str | None = None
-    note: str | None = Field(None, max_length=200)
+    #: A line of the clinic's own, in the footer: one text, or one per language (catalog
+    #: folder name → text, ``en`` for every language without its own).
+    note: str | dict[str, Annotated[str, Field(max_length=200)]] | None = Field(
+        None, max_length=200)
     handout_url: str | None = Field(None, pattern=r"^https://\S+$")
     #: The number to call in an emergency, printed on leaflets with no region (which have
     #: none of their own); a region's number always wins.
     emergency: str | None = Field(None, max_length=20)
+
+    def note_in(self, lang: str) -> str | None:
+        """The note as printed on a ``lang`` leaflet: its own translation, else English."""
+        if isinstance(self.note, dict):
+            return self.note.get(lang) or self.note.get("en")
+        return self.note
 
 
 @dataclass(frozen=True)

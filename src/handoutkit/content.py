@@ -102,7 +102,9 @@ class Handout(_Strict):
     version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
     reviewed: dt.date
     review_by: dt.date
-    publisher: str
+    #: The organisation that publishes the leaflet ("Published by …"); default: the
+    #: project's ``[project] publisher``. A clinic print names the clinic instead.
+    publisher: str | None = Field(None, max_length=120)
     title: LevelText
     summary: LevelText
     disclaimer: LevelText

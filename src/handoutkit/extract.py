@@ -141,8 +141,11 @@ def template_words(project: Project, created: dt.date, report_bugs_to: str) -> C
             line = getattr(exc, "lineno", None)
             raise InputError.at(f"template syntax error: {exc}", path, line) from None
         for lineno, message, comments, context in found:
-            catalog.add(message, locations=[(relative, lineno)], auto_comments=comments,
-                        context=context)
+            # A comment's lines as a .po file gives them back: one a line, without the
+            # template's indentation (msgmerge copies the template's lines as they are).
+            lines = [line.strip() for comment in comments for line in comment.splitlines()]
+            catalog.add(message, locations=[(relative, lineno)],
+                        auto_comments=[line for line in lines if line], context=context)
     return catalog
 
 

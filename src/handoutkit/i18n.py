@@ -23,11 +23,17 @@ from babel.messages.plurals import get_plural
 
 from .catalog import MAX_PO_BYTES, load_catalog, parse_po
 from .checks import Finding, check_messages
-from .errors import InputError
+from .errors import InputError, Problem
 from .extract import template_header, templates
 from .output import write_atomic
 from .pofile import Header, po_bytes, read_header
-from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
+from .project import (
+    BUILTIN_LOCALES,
+    REGIONS_DOMAIN,
+    SOURCE_LANGUAGE,
+    TEMPLATE_DOMAIN,
+    Project,
+)
 from .review import Review, fingerprint, with_review
 from .yamlfile import read_text
 
@@ -363,3 +369,34 @@ def compile_catalogs(project: Project) -> list[Path]:
             write_atomic(mo_path, buffer.getvalue())
             written.append(mo_path)
     return written
+
+
+#: The theme's translations that were shipped and later corrected (see its "about").
+SUPERSEDED = BUILTIN_LOCALES / "superseded.json"
+
+
+def superseded_translations(project: Project, langs: list[str] | None = None) -> list[Problem]:
+    """Entries of a project's own copy of the theme's catalog that still keep a translation
+    the built-in catalog has since corrected: the correction would never reach its prints."""
+    import json
+
+    corrections = json.loads(SUPERSEDED.read_text("utf-8"))["corrections"]
+    found = []
+    for lang in langs or project.languages()[1:]:
+        own = project.locales_dir / lang / "LC_MESSAGES" / f"{TEMPLATE_DOMAIN}.po"
+        wrong = corrections.get(lang)
+        if not wrong or not own.is_file():
+            continue
+        translations = load_catalog(own).translations
+        builtin = load_catalog(BUILTIN_LOCALES / lang / "LC_MESSAGES" / f"{TEMPLATE_DOMAIN}.po")
+        for key, old in wrong.items():
+            context, msgid = key.split("\x04", 1)
+            kept = translations.get((context, msgid))
+            if kept in old:
+                fixed = builtin.translations.get((context, msgid))
+                found.append(Problem(
+                    f"msgctxt {context!r} msgid {msgid!r} keeps the translation {kept!r}, "
+                    f"which handoutkit has corrected to {fixed!r}", own,
+                    hint="take the correction into this catalog (or delete the file to use "
+                         "the built-in one)"))
+    return found

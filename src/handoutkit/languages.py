@@ -61,14 +61,16 @@ class DateStyle:
     #: Added to the Gregorian year (543 for the Thai Buddhist era), printed with ``era``.
     year_offset: int = 0
     era: str = ""
+    #: The pattern where space is short (the one-line footer): CLDR's medium format.
+    short: str = "medium"
 
 
 #: Dates a language's readers expect where CLDR's long format is not it.
 DATE_STYLES: dict[str, DateStyle] = {
     # Thai readers count years in the Buddhist era: 28 พฤศจิกายน พ.ศ. 2569.
-    "th": DateStyle("d MMMM", 543, "พ.ศ."),
-    # "ngày 1 tháng 2 năm 2022", not CLDR's "1 tháng 2, 2022".
-    "vi": DateStyle("'ngày' d 'tháng' M 'năm' y"),
+    "th": DateStyle("d MMMM", 543, "พ.ศ.", short="d MMM"),
+    # "ngày 1 tháng 2 năm 2022", not CLDR's "1 tháng 2, 2022"; short, "1/2/2022".
+    "vi": DateStyle("'ngày' d 'tháng' M 'năm' y", short="d/M/y"),
 }
 
 
@@ -95,9 +97,10 @@ class Language:
     def italics(self) -> bool:
         return SCRIPTS.get(self.script, _LATIN).italics
 
-    def format_date(self, date: dt.date) -> str:
+    def format_date(self, date: dt.date, short: bool = False) -> str:
+        """``date`` as the language's readers write it (``short``: where space is tight)."""
         style = self.date_style
-        text = format_date(date, style.pattern, locale=self.locale)
+        text = format_date(date, style.short if short else style.pattern, locale=self.locale)
         if style.year_offset:
             text = f"{text} {style.era} {date.year + style.year_offset}"
         return text

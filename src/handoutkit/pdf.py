@@ -177,6 +177,54 @@ def _compact_cid_fonts(_document: Any, pdf: Any) -> None:
 
 
 @dataclass(frozen=True)
+class PageLayout:
+    """What one page holds, read from the laid-out boxes: the page rules (verify.py) are
+    checked on this, before any PDF is written."""
+
+    #: The ``data-block`` names of the template's elements on the page, in order, each once.
+    blocks: tuple[str, ...]
+    #: The share of the page's content height the flowing text fills (0 to 1).
+    filled: float
+    #: For each footer part (``data-block="footer"``) in the page's margins, its lines.
+    footer_lines: tuple[int, ...]
+    #: Each named element's first box on the page: (name, top, height), as shares of the
+    #: page's content height.
+    spans: tuple[tuple[str, float, float], ...] = ()
+
+
+def page_layouts(document: Any) -> tuple[PageLayout, ...]:
+    """Each page of a rendered WeasyPrint document, as :class:`PageLayout`."""
+    layouts = []
+    for page in document.pages:
+        box = page._page_box
+        top, height = box.content_box_y(), box.height
+        blocks: dict[str, None] = {}
+        footer: dict[int, int] = {}
+        spans: dict[int, tuple[str, float, float]] = {}
+        bottom = top
+        for child in box.children:
+            in_margin = type(child).__name__ == "MarginBox"
+            for inner in child.descendants():
+                element = getattr(inner, "element", None)
+                name = element.get("data-block") if element is not None else None
+                kind = type(inner).__name__
+                if in_margin:
+                    if name == "footer" and kind == "LineBox":
+                        footer[id(element)] = footer.get(id(element), 0) + 1
+                    continue
+                if name:
+                    blocks.setdefault(name)
+                    if id(element) not in spans and kind == "BlockBox" and height:
+                        spans[id(element)] = (name, (inner.position_y - top) / height,
+                                              inner.margin_height() / height)
+                if kind == "LineBox" or "Replaced" in kind:
+                    bottom = max(bottom, inner.position_y + inner.margin_height())
+        layouts.append(PageLayout(tuple(blocks), min(1.0, (bottom - top) / height) if height
+                                  else 1.0, tuple(footer.values()), tuple(spans.values())))
+    return tuple(layouts)
+
+
+@dataclass(frozen=True)
 class RenderedPdf:
     data: bytes
     page_count: int
@@ -187,6 +235,8 @@ class RenderedPdf:
     #: What the document was made from: the theme's stylesheet (fetched once per process),
     #: then what its page asked for.
     fetches: FetchLog
+    #: What each page holds, for the page rules.
+    pages: tuple[PageLayout, ...] = ()
 
 
 def html_to_pdf(html: str, asset_roots: Sequence[Path]) -> RenderedPdf:
@@ -211,4 +261,5 @@ def html_to_pdf(html: str, asset_roots: Sequence[Path]) -> RenderedPdf:
     logged = [*sheet.messages, *messages]
     return RenderedPdf(data, len(document.pages),
                        tuple(m for level, m in logged if level < logging.ERROR),
-                       tuple(m for level, m in logged if level >= logging.ERROR), log)
+                       tuple(m for level, m in logged if level >= logging.ERROR), log,
+                       page_layouts(document))

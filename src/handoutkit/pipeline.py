@@ -119,6 +119,7 @@ class Inputs:
                 self.broken[f"region:{code}"] = exc
         self._printed: dict[tuple[Job, str | None], PrintedHandout] = {}
         self._files: dict[Path | None, InputFiles] = {}
+        self.publisher = read_settings(project).project.publisher
 
         for name in (TEMPLATE_NAME, STYLESHEET_NAME):
             project.theme.find(name)  # a missing template is an input error, named now
@@ -163,7 +164,7 @@ class Inputs:
         if key not in self._printed:
             self._printed[key] = translate(self.sources[job.handout], job,
                                            self.catalogs(job.lang, job.handout),
-                                           self.region(job), url_template)
+                                           self.region(job), url_template, self.publisher)
         return self._printed[key]
 
     def stale(self, job: Job, today: dt.date) -> list[StaleItem]:
@@ -341,7 +342,7 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
     Every reason to refuse the document is named at once.
     """
     from .pdf import html_to_pdf
-    from .verify import check_pdf, too_long
+    from .verify import check_pdf, layout_problems, too_long
 
     result, prepared = _prepare(inputs, job, options, prepared_for)
     if prepared is None:
@@ -350,15 +351,17 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
     theme_dirs = inputs.project.theme.dirs
     pdf = html_to_pdf(prepared.html.html, theme_dirs)
     warnings = list(result.warnings)
-    if too_long(printed, pdf):
-        # A long language or region can overrun by a few lines: set the page a little
-        # tighter (body 11 pt, nothing below 10 pt) before refusing the document.
+    large = job.large_print
+    if too_long(printed, pdf) or layout_problems(pdf, large):
+        # A long language or region can overrun by a few lines, or break a page rule (steps
+        # split, sources alone on a last page): set the page a little tighter (body 11 pt,
+        # nothing below 10 pt) before refusing the document.
         compact, _ = _translated_html(inputs, printed, options, second, prepared_for,
                                       prepared.emergency, compact=True)
         tighter = html_to_pdf(compact.html, theme_dirs)
-        if not too_long(printed, tighter):
+        if not too_long(printed, tighter) and not layout_problems(tighter, large):
             pdf = tighter
-            warnings.append("set compact (11 pt body) to fit the page limit")
+            warnings.append("set compact (11 pt body) to fit the page limit and rules")
     problems = check_pdf(printed, pdf, second)
     result = replace(result, problems=tuple(problems), warnings=tuple(warnings))
     return result, (None if problems else pdf)

@@ -213,7 +213,16 @@ class I18nSettings(_Table):
     report_bugs_to: str = Field("", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
 
 
+class ProjectTable(_Table):
+    """Who the project is (``[project]`` in handout.toml)."""
+
+    #: The organisation that publishes the project's leaflets, printed as "Published by …"
+    #: unless a topic names its own (a clinic print names the clinic).
+    publisher: str | None = Field(None, max_length=120, pattern=r"^[^\x00-\x1f\x7f]*$")
+
+
 class _PlanFile(_Table):
+    project: ProjectTable = ProjectTable()
     plan: PlanTable | None = None
     build: Policy = Policy()
     i18n: I18nSettings = I18nSettings()
@@ -226,20 +235,21 @@ class ProjectSettings:
     plan: PlanRequest | None
     policy: Policy
     i18n: I18nSettings
+    project: ProjectTable = field(default_factory=ProjectTable)
 
 
 def read_settings(project: Project) -> ProjectSettings:
     """The project's ``handout.toml`` (defaults where there is none)."""
     path = project.root / PLAN_FILE
     if not path.exists():
-        return ProjectSettings(None, Policy(), I18nSettings())
+        return ProjectSettings(None, Policy(), I18nSettings(), ProjectTable())
     settings: _PlanFile = validate_toml(_PlanFile, load_toml(path, "plan file"), path)
     plan = settings.plan
     request = PlanRequest(
         handouts=plan.handouts, langs=plan.languages, levels=plan.levels, papers=plan.papers,
         regions=plan.regions, large_print=plan.large_print, also=plan.also,
         clinic=(path.parent / plan.clinic) if plan.clinic else None) if plan else None
-    return ProjectSettings(request, settings.build, settings.i18n)
+    return ProjectSettings(request, settings.build, settings.i18n, settings.project)
 
 
 def validate_toml(model: type[_M], data: dict[str, Any], path: Path) -> _M:

@@ -326,9 +326,12 @@ def _strings(message: Message) -> list[str]:
 def _message_lines(message: Message, nplurals: int, obsolete: bool = False) -> Iterator[str]:
     prefix = "#~ " if obsolete else ""
     strings = _strings(message)
-    for mark, comments in (("#", message.user_comments), ("#.", message.auto_comments)):
+    # An obsolete entry keeps the translator's comments only: msgmerge drops the extracted
+    # comments and references of a string that no longer is in the source.
+    extracted = () if obsolete else message.auto_comments
+    for mark, comments in (("#", message.user_comments), ("#.", extracted)):
         yield from (_comment(mark, line) for comment in comments for line in comment.split("\n"))
-    if message.locations:
+    if message.locations and not obsolete:
         line = "#:"
         for filename, lineno in message.locations:
             reference = f"{filename}:{lineno}" if lineno is not None else filename

@@ -92,7 +92,8 @@ class PrintedHandout:
     disclaimer: Text
     sources: tuple[Source, ...]
     version: str
-    publisher: str
+    #: Who publishes the leaflet (the topic's, else the project's), or ``None``.
+    publisher: str | None
     reviewed: dt.date
     review_by: dt.date
     #: Every string of the content looked up in the catalogs, and what each gave.
@@ -102,8 +103,8 @@ class PrintedHandout:
     legal: PrintedLegal | None = None
     online_url: str | None = None
 
-    def format_date(self, date: dt.date) -> str:
-        return self.language.format_date(date)
+    def format_date(self, date: dt.date, short: bool = False) -> str:
+        return self.language.format_date(date, short)
 
     def body_texts(self) -> list[Text]:
         """The text a reader reads: title, summary, headings and points (not the footer)."""
@@ -135,7 +136,8 @@ def catalogs_for(project: Project, lang: str, domains: list[str]) -> dict[str, M
 
 
 def translate(source: HandoutSource, job: Job, catalogs: dict[str, MessageCatalog],
-              region: Region | None = None, url_template: str | None = None) -> PrintedHandout:
+              region: Region | None = None, url_template: str | None = None,
+              publisher: str | None = None) -> PrintedHandout:
     """The handout's printed text in ``job``'s language and level, with every lookup made."""
     handout = source.handout
     domain = handout.id
@@ -172,7 +174,8 @@ def translate(source: HandoutSource, job: Job, catalogs: dict[str, MessageCatalo
     return PrintedHandout(
         job=job, language=language(job.lang), title=title, summary=summary,
         sections=sections, disclaimer=disclaimer,
-        sources=tuple(handout.sources), version=handout.version, publisher=handout.publisher,
+        sources=tuple(handout.sources), version=handout.version,
+        publisher=handout.publisher or publisher,
         reviewed=handout.reviewed, review_by=handout.review_by,
         lookups=translator.recorded(), region=printed_region, legal=legal,
         online_url=online_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import subprocess
 import unicodedata
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from .levels import LEVELS
-from .pdf import RenderedPdf
+from .pdf import PageLayout, RenderedPdf
 from .translate import PrintedHandout
 
 
@@ -87,6 +88,61 @@ def too_long(doc: PrintedHandout, pdf: RenderedPdf) -> bool:
     return limited and limit is not None and pdf.page_count > limit
 
 
+#: A page with less than this share filled may not be followed by a section that could have
+#: split onto it (a quarter of the page empty, then a whole section on the next).
+MIN_FILLED = 0.75
+#: What a page holding the leaflet's own text has; a last page without it holds only the
+#: closing matter (disclaimer, publisher, sources).
+_BODY = ("title", "summary", "section:")
+
+
+def layout_problems(pdf: RenderedPdf, large_print: bool = False) -> list[str]:
+    """The page rules every print keeps, each named: numbered steps on one page; no last page
+    of closing matter alone; a splittable section never pushed whole past a page with more
+    than a quarter left empty; every footer part on one line."""
+    pages = pdf.pages
+    problems = []
+    steps = dict.fromkeys(b for page in pages for b in page.blocks if b.startswith("steps:"))
+    for name in steps:
+        on = [number for number, page in enumerate(pages, 1) if name in page.blocks]
+        if len(on) > 1:
+            problems.append(f"page rule steps-on-one-page: the numbered steps of section "
+                            f"{name.split(':', 1)[1]!r} run over pages {on[0]}–{on[-1]}")
+    if len(pages) > 1 and not any(b.startswith(_BODY) for b in pages[-1].blocks):
+        problems.append(f"page rule no-closing-page: page {len(pages)} holds only the "
+                        "disclaimer and sources")
+    for number, (page, following) in enumerate(itertools.pairwise(pages), 1):
+        opening = following.blocks[:2]
+        empty = 1 - page.filled
+        if (len(opening) == 2 and opening[1].startswith("opens:")
+                and opening[0] == "section:" + opening[1].split(":", 1)[1]
+                and empty > 1 - MIN_FILLED and empty > _head_room(following)):
+            problems.append(
+                f"page rule no-early-break: section {opening[1].split(':', 1)[1]!r} starts on "
+                f"page {number + 1} while {empty:.0%} of page {number} is empty")
+    # A large print's page number stands on a line of its own, so its footer may wrap.
+    if not large_print:
+        for number, page in enumerate(pages, 1):
+            if any(lines > 1 for lines in page.footer_lines):
+                problems.append(f"page rule footer-one-line: the footer wraps on page "
+                                f"{number}")
+                break
+    return problems
+
+
+def _head_room(page: PageLayout) -> float:
+    """What the section opening ``page`` needs on the page before: its heading and its first
+    two points (a section splits with two points at least on each page)."""
+    needed, items = 0.0, 0
+    for name, _, height in page.spans:
+        if name.startswith("opens:"):
+            needed += height
+        elif name == "item" and needed and items < 2:
+            needed += height
+            items += 1
+    return needed
+
+
 def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | None = None
               ) -> list[str]:
     """Everything wrong with a rendered document, as sentences for the user.
@@ -106,6 +162,7 @@ def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | No
                             "would print as an empty box (install one of "
                             f"{', '.join(families(printed.language.fonts))}: fonts-noto-core "
                             "and fonts-noto-cjk on Debian, google-noto-sans-*-fonts on Fedora)")
+    problems += layout_problems(pdf, doc.job.large_print)
     for error in pdf.errors:
         problems.append(f"PDF/UA: {error}")
     for url in pdf.fetches.refused:

@@ -1,0 +1,244 @@
+"""The page rules, read from the PDFs of the project's whole plan: numbered steps on one page,
+no last page of closing matter alone, a one-line footer, host names never broken, and a help
+box whose danger signs and "while you wait" actions are two lists under their own headings.
+The build refuses a document that breaks a rule, naming it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from handoutkit.catalog import load_catalog
+from handoutkit.cli import app
+from handoutkit.pdf import PageLayout, RenderedPdf
+from handoutkit.pipeline import Inputs
+from handoutkit.plan import plan_jobs, read_settings
+from handoutkit.project import TEMPLATE_DOMAIN, Project
+from handoutkit.translate import PrintedHandout
+from handoutkit.verify import layout_problems
+
+from .conftest import ROOT, pdf_pages, pdf_text, squash
+from .conftest import squash as flat
+
+runner = CliRunner()
+pytestmark = pytest.mark.xdist_group("plan")  # one worker builds the plan once
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[PrintedHandout, Path]]:
+    """Every document of the plan in handout.toml, built as `make build` builds it, each with
+    what it prints."""
+    project = Project(ROOT)
+    out = tmp_path_factory.mktemp("plan")
+    result = runner.invoke(app, ["build", "-q", "-o", str(out), "--project", str(ROOT)])
+    assert result.exit_code == 0, result.output  # the plan refuses none of its documents
+    request = read_settings(project).plan
+    assert request is not None
+    jobs = plan_jobs(project, request)
+    inputs = Inputs(project, jobs)
+    return [(inputs.printed(job, None), out / str(job.output)) for job in jobs]
+
+
+def _page_of(pages: list[str], text: str) -> list[int]:
+    """The pages that hold all of ``text`` (a point never splits across pages)."""
+    needle = squash(text)
+    return [number for number, page in enumerate(pages, 1) if needle in squash(page)]
+
+
+def test_every_steps_list_lies_on_one_page(plan: list[tuple[PrintedHandout, Path]]) -> None:
+    checked = 0
+    for doc, path in plan:
+        pages = pdf_pages(path)
+        for section in doc.sections:
+            if section.kind == "steps":
+                # A short step may also stand elsewhere ("Call the emergency number" in the
+                # help box): the steps share one page, the one the first and last are on.
+                found = [set(_page_of(pages, point.value)) for point in section.points]
+                assert found[0] and found[-1], (path.name, section.id)
+                common = set.intersection(*[pages_of for pages_of in found if pages_of])
+                assert len(common) == 1, (path.name, section.id, found)
+                checked += 1
+    assert checked
+
+
+def test_no_last_page_holds_only_the_closing_matter(
+        plan: list[tuple[PrintedHandout, Path]]) -> None:
+    for doc, path in plan:
+        pages = pdf_pages(path)
+        body = [section.heading.value for section in doc.sections] + [
+            point.value for section in doc.sections for point in section.points]
+        last = squash(pages[-1])
+        assert any(squash(text)[:24] in last for text in body), path.name
+
+
+def test_the_footer_is_one_line_on_every_page(plan: list[tuple[PrintedHandout, Path]]) -> None:
+    for doc, path in plan:
+        review_year = re.findall(r"\d{4}", doc.format_date(doc.review_by, short=True))[-1]
+        for number, page in enumerate(pdf_pages(path), 1):
+            lines = [line for line in page.splitlines() if doc.version in line]
+            assert lines, (path.name, number)
+            # The version and the next review's year stand on one line: it did not wrap.
+            assert review_year in lines[-1], (path.name, number, lines)
+
+
+def test_no_url_breaks_inside_its_host_name(plan: list[tuple[PrintedHandout, Path]]) -> None:
+    for doc, path in plan:
+        lines = [squash(line) for page in pdf_pages(path) for line in page.splitlines()]
+        urls = [source.url for source in doc.sources]
+        urls += [line.url for line in doc.region.help_lines] if doc.region else []
+        for url in urls:
+            host = url.removeprefix("https://").removeprefix("www.").split("/")[0]
+            assert any(host in line for line in lines), (path.name, host)
+
+
+def test_the_help_box_has_signs_and_actions_under_their_own_headings(
+        plan: list[tuple[PrintedHandout, Path]]) -> None:
+    def squash(text: str) -> str:  # bold Thai extracts SARA AA as SARA AM: fold them
+        return flat(text).replace("\u0e33", "\u0e32")
+
+    checked = 0
+    for doc, path in plan:
+        first = squash(pdf_pages(path)[0])
+        for section in doc.sections:
+            if section.kind != "help" or not section.help_items(True):
+                continue
+            # The opening words of each (a line of mixed directions may be extracted out of
+            # order further on).
+            signs = [first.find(squash(p.value)[:10]) for _, p in section.help_items(False)]
+            actions = [first.find(squash(p.value)[:10]) for _, p in section.help_items(True)]
+            words = load_catalog(Project(ROOT).catalog_path(doc.job.lang, TEMPLATE_DOMAIN)
+                                 ) if doc.job.lang != "en" else None
+            heading = (words.translations.get(("help", "While you wait for help"))
+                       if words else None) or "While you wait for help"
+            lead = first.find(squash(section.points[0].value)[:10])
+            where = first.find(squash(str(heading)))
+            actions = [first.find(squash(p.value)[:10], where + len(squash(str(heading))))
+                       for _, p in section.help_items(True)]
+            # Text extraction misses some Thai words: each list needs one item found at least.
+            signs = [at for at in signs if at >= 0]
+            actions = [at for at in actions if at >= 0]
+            assert signs and actions and -1 not in (lead, where), path.name
+            assert lead < min(signs) and max(signs) < where < min(actions), path.name
+            checked += 1
+    assert checked
+
+
+def test_what_the_review_found_is_gone(plan: list[tuple[PrintedHandout, Path]]) -> None:
+    texts = {path.name: pdf_text(path) for _, path in plan}
+    for name, text in texts.items():
+        assert "Published by handoutkit" not in text and "Publicado por handoutkit" not in text
+        assert "nida.nih.gov/es" not in squash(text), name
+    alabama = "opioid-overdose-naloxone.es.easy.US-AL.letter.pdf"
+    assert "Situaciónal" in squash(texts[alabama]) and "Vigente" not in texts[alabama]
+    australia = texts["kratom-chronic-pain.ar.easy.AU.a4.pdf"]
+    assert squash("اعتبارًا من") in squash(australia) and "حتى تاريخ" not in australia
+
+
+def test_each_region_has_the_opioid_leaflet_in_its_languages(
+        plan: list[tuple[PrintedHandout, Path]]) -> None:
+    made = {(doc.job.handout, doc.job.region, doc.job.lang) for doc, _ in plan}
+    for region, lang in (("TH", "th"), ("MY", "ms"), ("ID", "id")):
+        assert ("opioid-overdose-naloxone", region, lang) in made
+
+
+def test_every_legal_fact_cites_a_section_and_a_primary_source_or_says_why_not() -> None:
+    primary = re.compile(r"https://([\w-]+\.)*(gov|gov\.uk|govinfo\.gov|legislature\.[\w.]+|"
+                         r"legis\.[\w.]+|rilegislature\.gov|legislation\.gov\.uk)(/|$)")
+    for path in sorted((ROOT / "handouts").glob("*/regions.yaml")):
+        text = path.read_text()
+        facts = yaml.safe_load(text)["facts"]
+        blocks = re.split(r"\n  (?=[A-Z][A-Z-]*:\n)", text)
+        for code, fact in facts.items():
+            block = next(b for b in blocks if b.startswith(f"{code}:")).lower()
+            assert fact["source"].get("section") or "no section" in block, (path, code)
+            assert primary.match(fact["source"]["url"]) or "primary" in block, (path, code)
+
+
+# --- the rules themselves, and the build refusing a document that breaks one ---------------------
+
+def _pdf(*pages: PageLayout) -> RenderedPdf:
+    from handoutkit.pdf import FetchLog
+
+    return RenderedPdf(b"", len(pages), (), (), FetchLog(), pages)
+
+
+def test_each_rule_is_named_when_broken() -> None:
+    body = ("title", "summary", "section:a", "opens:a")
+    assert layout_problems(_pdf(PageLayout(body, 0.9, (1,)), PageLayout(("closing",), 0.3, (1,))
+                                )) == ["page rule no-closing-page: page 2 holds only the "
+                                       "disclaimer and sources"]
+    steps = layout_problems(_pdf(PageLayout((*body, "steps:s"), 1.0, (1,)),
+                                 PageLayout(("section:s", "steps:s", "closing"), 0.5, (1,))))
+    assert steps == ["page rule steps-on-one-page: the numbered steps of section 's' run over "
+                     "pages 1–2"]
+    early = PageLayout(("section:b", "opens:b", "item", "item", "closing"), 0.6, (1,),
+                       (("section:b", 0, 0.3), ("opens:b", 0, 0.05), ("item", 0.05, 0.05),
+                        ("item", 0.1, 0.05)))
+    assert layout_problems(_pdf(PageLayout(body, 0.5, (1,)), early)) == [
+        "page rule no-early-break: section 'b' starts on page 2 while 50% of page 1 is empty"]
+    # Too little room for its heading and two points: the section rightly moved on.
+    assert not layout_problems(_pdf(PageLayout(body, 0.88, (1,)), early))
+    wrapped = _pdf(PageLayout((*body, "closing"), 0.9, (2,)))
+    assert layout_problems(wrapped) == ["page rule footer-one-line: the footer wraps on page 1"]
+    assert not layout_problems(wrapped, large_print=True)  # its page number has its own line
+
+
+def test_the_build_refuses_steps_that_cannot_stay_on_one_page(project: Project,
+                                                              tmp_path: Path) -> None:
+    topic = project.handout_path("opioid-overdose-naloxone")
+    content = yaml.safe_load(topic.read_text())
+    steps = next(s for s in content["sections"] if s.get("kind") == "steps")
+    steps["points"] = [{"id": f"step-{n}", "text": "Stay with the person and keep checking "
+                        "that they breathe. Call again if nobody has come yet. Keep calm. "
+                        "Tell the ambulance crew what happened and what you gave."}
+                       for n in range(20)]
+    topic.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False))
+    result = runner.invoke(app, ["build", "opioid-overdose-naloxone", "--lang", "en", "-l",
+                                 "easy", "--large-print", "--allow-hard", "-o", str(tmp_path),
+                                 "--project", str(project.root)])
+    assert result.exit_code == 1, result.output
+    assert "page rule steps-on-one-page" in result.stderr
+    assert not list(tmp_path.rglob("*.pdf"))
+
+
+def test_a_clinic_note_prints_in_the_leaflets_language(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["build", "kratom-chronic-pain", "--lang", "es", "-l", "easy",
+                                 "--clinic", str(ROOT / "examples/clinic/clinic.toml"), "-o",
+                                 str(tmp_path), "--project", str(ROOT)])
+    assert result.exit_code == 0, result.output
+    [pdf] = tmp_path.rglob("*.pdf")
+    text = squash(pdf_text(pdf))
+    assert squash("Pida en la recepción esta hoja en otro idioma.") in text
+    assert squash("Publicado por Riverside Community Clinic.") in text
+    assert "Ask at the front desk" not in text
+
+
+def test_a_project_copy_keeping_a_corrected_translation_is_warned(project: Project) -> None:
+    from .conftest import own_catalog, set_msgstr
+
+    words = own_catalog(project, "es", TEMPLATE_DOMAIN)
+    set_msgstr(words, "legal", "Vigente desde el %(date)s. Fuente: %(source)s",
+               msgid="As of %(date)s. Source: %(source)s")
+    result = runner.invoke(app, ["check", "kratom-chronic-pain", "--lang", "es", "-l", "easy",
+                                 "--project", str(project.root)])
+    assert "warning:" in result.stderr and "Situación al" in result.stderr
+    assert "handoutkit.po" in result.stderr
+
+
+
+def test_the_projects_publisher_is_printed_and_a_clinic_replaces_it(project: Project,
+                                                                    tmp_path: Path) -> None:
+    (project.root / "handout.toml").write_text('[project]\npublisher = "Harbour Health Trust"\n')
+    result = runner.invoke(app, ["build", "opioid-overdose-naloxone", "--lang", "en", "-l",
+                                 "easy", "-o", str(tmp_path), "--project", str(project.root)])
+    assert result.exit_code == 0, result.output
+    [pdf] = tmp_path.rglob("*.pdf")
+    assert "PublishedbyHarbourHealthTrust." in squash(pdf_text(pdf))
+    from pypdf import PdfReader
+
+    metadata = PdfReader(pdf).metadata
+    assert metadata is not None and metadata.author == "Harbour Health Trust"
