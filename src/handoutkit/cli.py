@@ -843,7 +843,8 @@ def _warn_superseded(project: Project, langs: list[str], output: Output) -> None
 
     if output.quiet:
         return
-    for problem in superseded_translations(project, [lang for lang in langs if lang != SOURCE_LANGUAGE]):
+    translated = [lang for lang in langs if lang != SOURCE_LANGUAGE]
+    for problem in superseded_translations(project, translated):
         typer.echo(f"warning: {problem}", err=True)
 
 
