@@ -43,6 +43,7 @@ Noto Sans CJK SC (Chinese)|have_font 'Noto Sans CJK SC'|fonts-noto-cjk|google-no
 DejaVu Sans|have_font 'DejaVu Sans'|fonts-dejavu-core|dejavu-sans-fonts|font-dejavu|fonts
 poppler (pdftotext, pdftoppm)|have_cmd pdftoppm|poppler-utils|poppler-utils|poppler|test
 GNU gettext (msgcat, msgmerge)|have_cmd msgmerge|gettext|gettext|gettext|test
+tini (the container's PID 1)|have_cmd tini|tini|tini|tini|test
 Chromium|have_cmd chromium|chromium|chromium|--cask chromium|browser
 ChromeDriver|have_cmd chromedriver|chromium-driver|chromedriver|--cask chromedriver|browser"
 

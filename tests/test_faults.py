@@ -309,3 +309,109 @@ def test_bidi_controls_in_a_translation_are_found_by_i18n_check(project: Project
     check = invoke(project, "i18n", "check", "--lang", "es")
     assert check.exit_code == 2 and "U+202E" in check.stderr
     _expect_input_error(project, "U+202E")
+
+
+# --- a build ended from outside: kill -9, SIGTERM --------------------------------------------
+
+HANDOUT_BIN = Path(sys.executable).with_name("handout")
+#: A hang guard, far above what stopping takes; never a measure of it.
+GUARD = 120.0
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found |= {int(child) for child in task.read_text().split()}
+        except OSError:
+            pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _await(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Poll for an event no call can wait on (another process's workers), with a hang guard."""
+    import time
+
+    deadline = time.monotonic() + GUARD
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+
+
+def _building(project: Project, out: Path) -> tuple[subprocess.Popen[bytes], set[int]]:
+    """A real `handout build -j2` of every document of the first topic, caught while its
+    workers are rendering."""
+    process = subprocess.Popen([str(HANDOUT_BIN), "build", HANDOUT, "-j2", "--force", "-q",
+                                "-o", str(out), "--project", str(project.root)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _await(lambda: len(_children(process.pid)) >= 2 or process.poll() is not None,
+           "the build's workers started")
+    assert process.poll() is None, "the build ended before it could be stopped"
+    return process, _children(process.pid)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
+def test_a_build_stopped_from_outside_leaves_no_worker_and_no_lock(
+        project: Project, tmp_path: Path, sig: signal.Signals) -> None:
+    from handoutkit.builder import BuildOptions, build_documents
+    from handoutkit.plan import make_plan
+
+    out = tmp_path / "out"
+    process, workers = _building(project, out)
+    process.send_signal(sig)
+    process.wait(timeout=GUARD)
+    _await(lambda: not any(_alive(pid) for pid in workers), "the workers ended")
+    if sig != signal.SIGKILL:  # ended as Ctrl-C ends it: said so, and nothing half-written
+        assert process.returncode == 130
+        assert b"interrupted" in process.stderr.read()  # type: ignore[union-attr]
+        assert not [p for p in out.rglob(f"{TEMP_PREFIX}*") if p.name != ".handoutkit.lock"]
+    # The next build takes the folder at once: no orphan holds its lock.
+    jobs = make_plan(project, [HANDOUT], ["en"], ["easy"])
+    report = build_documents(project, jobs, BuildOptions(out_dir=out, lock_timeout=0.5))
+    assert not report.failed
+
+
+def test_the_container_runs_unprivileged_under_an_init_that_passes_sigterm(
+        tmp_path: Path) -> None:
+    """Checked without Docker (no base image can be pulled here): the Containerfile's user and
+    entrypoint, and that entrypoint run as PID 1 of a new PID namespace, stopped by SIGTERM."""
+    import socket
+
+    text = (ROOT / "Containerfile").read_text()
+    users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    [entry] = [line for line in text.splitlines() if line.startswith("ENTRYPOINT ")]
+    entrypoint = json.loads(entry.removeprefix("ENTRYPOINT "))
+    assert entrypoint[0] in ("tini", "dumb-init") and entrypoint[-1] == "handout"
+    if not shutil.which(entrypoint[0]) or not shutil.which("unshare"):
+        pytest.skip(f"needs {entrypoint[0]} and unshare (scripts/setup.sh --test installs them)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    shutil.copytree(ROOT / "handouts", tmp_path / "handouts")
+    env = {**os.environ, "PATH": f"{HANDOUT_BIN.parent}:{os.environ['PATH']}"}
+    namespace = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", *entrypoint,
+                                  "serve", "--port", str(port)], cwd=tmp_path, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def listening() -> bool:
+            with socket.socket() as client:
+                return client.connect_ex(("127.0.0.1", port)) == 0
+        _await(lambda: listening() or namespace.poll() is not None, "the desk answered")
+        [init] = _children(namespace.pid)  # PID 1 inside: the entrypoint's init
+        assert Path(f"/proc/{init}/comm").read_text().strip() == entrypoint[0]
+        os.kill(init, signal.SIGTERM)
+        # 143 (128 + SIGTERM): the desk shut down and ended by the signal it was sent.
+        assert namespace.wait(timeout=GUARD) in (0, 128 + signal.SIGTERM)
+    finally:
+        if namespace.poll() is None:
+            namespace.kill()

@@ -19,12 +19,17 @@ only if an entry changed.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
 import hashlib
 import json
 import multiprocessing
 import os
 import posixpath
+import signal
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -197,18 +202,19 @@ def build_documents(project: Project, jobs: list[Job], options: BuildOptions,
     """Build ``jobs`` into ``options.out_dir``; one build at a time per folder."""
     check_writable(options.out_dir)
     names = [str(job.output) for job in jobs]
-    with BuildLock(options.out_dir, options.lock_timeout):
+    with BuildLock(options.out_dir, options.lock_timeout) as lock:
         remove_leftovers(options.out_dir, {options.out_dir / folder for folder in
                                            {posixpath.dirname(name) for name in names}})
         manifest = Manifest.read(options.out_dir, __version__)
-        report = _build_locked(project, jobs, names, options, manifest, progress)
+        report = _build_locked(project, jobs, names, options, manifest, progress, lock.fd)
         if manifest.changed:
             manifest.write(options.out_dir)
     return report
 
 
 def _build_locked(project: Project, jobs: list[Job], names: list[str], options: BuildOptions,
-                  manifest: Manifest, progress: Progress | None) -> BuildReport:
+                  manifest: Manifest, progress: Progress | None,
+                  lock_fd: int | None = None) -> BuildReport:
     results: list[DocumentResult | None] = [None] * len(jobs)
     recorded = _Recorded(project, options)
 
@@ -273,7 +279,7 @@ def _build_locked(project: Project, jobs: list[Job], names: list[str], options: 
             progress(result.job, result)
 
     if options.jobs > 1 and len(todo) > 1:
-        _render_parallel(inputs, jobs, todo, options, finish, progress)
+        _render_parallel(inputs, jobs, todo, options, finish, progress, lock_fd)
     else:
         for index in todo:
             if progress:
@@ -338,31 +344,69 @@ def _worker_render(index: int) -> tuple[int, DocumentResult, RenderedPdf | None]
     return (index, *_render_guarded(inputs, jobs[index], options))
 
 
+#: Linux's prctl option that sends the child a signal when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int, lock_fd: int | None = None) -> None:
+    """First thing in each worker process (of a build or the desk): let go of the build
+    folder's lock, which is the build's alone, and die with the parent, however it ends
+    (``kill -9`` included): an orphaned worker would hold the lock, and its memory."""
+    if lock_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(lock_fd)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        died_with_parent = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # not Linux: watch the parent instead
+        died_with_parent = False
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os._exit(1)
+    if not died_with_parent:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)  # no portable event for a parent's death; Linux uses the signal
+    os._exit(1)
+
+
 def _render_parallel(inputs: Inputs, jobs: list[Job], todo: list[int], options: BuildOptions,
                      finish: Callable[[int, DocumentResult, RenderedPdf | None], None],
-                     progress: Progress | None) -> None:
+                     progress: Progress | None, lock_fd: int | None = None) -> None:
     global _WORKER
     _WORKER = (inputs, jobs, options, os.getpid())
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pool = ProcessPoolExecutor(max_workers=min(options.jobs, len(todo)), mp_context=context,
+                               initializer=die_with_parent, initargs=(os.getpid(), lock_fd))
     try:
-        with ProcessPoolExecutor(max_workers=min(options.jobs, len(todo)),
-                                 mp_context=context) as pool:
-            queue = list(todo)
-            pending: set[Future[tuple[int, DocumentResult, RenderedPdf | None]]] = set()
-            # Submit no more than the workers can take, so --fail-fast stops promptly.
-            while queue or pending:
-                while queue and len(pending) < options.jobs:
-                    index = queue.pop(0)
-                    if progress:
-                        progress(jobs[index], None)
-                    pending.add(pool.submit(_worker_render, index))
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index, result, pdf = future.result()
-                    finish(index, result, pdf)
-                    if options.fail_fast and not result.ok:
-                        queue.clear()
+        queue = list(todo)
+        pending: set[Future[tuple[int, DocumentResult, RenderedPdf | None]]] = set()
+        # Submit no more than the workers can take, so --fail-fast stops promptly.
+        while queue or pending:
+            while queue and len(pending) < options.jobs:
+                index = queue.pop(0)
+                if progress:
+                    progress(jobs[index], None)
+                pending.add(pool.submit(_worker_render, index))
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index, result, pdf = future.result()
+                finish(index, result, pdf)
+                if options.fail_fast and not result.ok:
+                    queue.clear()
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM, SIGHUP): stop the workers now rather than wait for
+        # the documents they are making; nothing they make is written.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(OSError):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown()
     finally:
         _WORKER = None
 

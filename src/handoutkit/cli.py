@@ -1,7 +1,8 @@
 """The ``handout`` command: parses arguments, calls the library, prints. Nothing else.
 
 Exit codes: 0 all went well; 1 a document failed a check (too long, too hard to read, a
-missing translation under ``--strict``); 2 the input is wrong (a file, a name, an option).
+missing translation under ``--strict``); 2 the input is wrong (a file, a name, an option);
+130 the build was interrupted (Ctrl-C, SIGTERM, SIGHUP).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from .project import SOURCE_LANGUAGE, Project
 
 EXIT_FAILED = 1
 EXIT_INPUT = 2
+#: Ended by Ctrl-C, SIGTERM or SIGHUP (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="handout",
@@ -248,11 +251,15 @@ def build(
         _warn_superseded(proj, sorted({job.lang for job in jobs}), output)
         output.detail(f"{len(jobs)} document(s) into {_shown(out_dir)}")
         try:
-            with _progress(len(jobs), output) as progress:
+            with _ended_by_signals(), _progress(len(jobs), output) as progress:
                 report = build_documents(proj, jobs, options, progress)
         except BuildBusy as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_FAILED) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted: the documents written so far are whole, and nothing "
+                       "half-written is left; run the build again to finish", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
     for result in report.results:
         if result.fallbacks and result.status == "built" and not output.quiet:
@@ -788,6 +795,24 @@ def i18n_compile(quiet: QuietOption = False, verbose: VerboseOption = False,
         proj = _project(project)
         for path in compile_catalogs(proj):
             Output(quiet, verbose).result(f"wrote {proj.label(path)}")
+
+
+@contextmanager
+def _ended_by_signals() -> Iterator[None]:
+    """SIGTERM (a container stopping, `timeout`, a cancelled CI job) and SIGHUP (a closed
+    terminal) end a build as Ctrl-C does: workers stopped, temporary files removed."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    ended_by = (signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, interrupt) for signum in ended_by}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @contextmanager

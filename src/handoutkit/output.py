@@ -101,7 +101,7 @@ class BuildLock:
 
     def __enter__(self) -> BuildLock:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, _default_mode())
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, _default_mode())
         except OSError as exc:
             raise InputError.at(f"cannot lock the build folder: {exc.strerror}",
                                 self.path.parent, hint="pass another --out") from None
@@ -117,6 +117,12 @@ class BuildLock:
                 time.sleep(0.1)  # polling: flock has no timeout of its own
         self._fd = fd
         return self
+
+    @property
+    def fd(self) -> int | None:
+        """The open lock file: a forked worker must close its copy, so that the lock is the
+        build's alone and goes with it (flock belongs to the open file, which forks share)."""
+        return self._fd
 
     def __exit__(self, *exc: object) -> None:
         if self._fd is not None:

@@ -582,8 +582,11 @@ class RenderService:
         if not self.pools:
             import multiprocessing
 
+            from .builder import die_with_parent
+
             self.pools.append(ProcessPoolExecutor(
-                self.limits.workers, mp_context=multiprocessing.get_context("spawn")))
+                self.limits.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=die_with_parent, initargs=(os.getpid(),)))
         return self.pools[0]
 
     async def _render_now(self, document: Document, prepared_for: str | None,
