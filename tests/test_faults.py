@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -321,10 +322,8 @@ GUARD = 120.0
 def _children(pid: int) -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
+        with contextlib.suppress(OSError):
             found |= {int(child) for child in task.read_text().split()}
-        except OSError:
-            pass
     return found
 
 

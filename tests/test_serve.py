@@ -9,13 +9,12 @@ import os
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -501,31 +500,22 @@ def test_desks_share_a_cache_folder_and_bound_their_memory(tmp_path: Path) -> No
     assert second.state.service.pools == []  # no worker was even started
 
 
-def timed(send: Callable[[], httpx.Response]) -> float:
-    started = time.perf_counter()
-    response = send()
-    elapsed = time.perf_counter() - started
-    assert response.status_code == 200
-    return elapsed
-
-
-def test_a_cache_hit_is_as_quick_as_healthz(project: Project) -> None:
-    """30 identical requests after the first, over HTTP to uvicorn: their median is within
-    3× the median of /healthz (measured in turns), and nothing is parsed or rendered."""
+def test_a_cache_hit_parses_and_renders_nothing(project: Project) -> None:
+    """30 identical requests after the first, over HTTP to uvicorn: nothing is parsed or
+    rendered again (how quick that is, beside /healthz, is bench/serve_load.py's to say:
+    a test never times anything)."""
     app = create_app(settled(project), limits=Limits(workers=1))
     params = {"handout": HANDOUT, "lang": "id", "level": "easy"}
     with running(app) as base, httpx.Client(base_url=base, timeout=120) as http:
-        assert http.get("/api/render", params=params).status_code == 200
+        first = http.get("/api/render", params=params)
+        assert first.status_code == 200
         before = http.get("/healthz").json()
-        health, hits = [], []
         for _ in range(30):
-            health.append(timed(lambda: http.get("/healthz")))
-            hits.append(timed(lambda: http.get("/api/render", params=params)))
+            again = http.get("/api/render", params=params)
+            assert again.status_code == 200 and again.content == first.content
         after = http.get("/healthz").json()
     assert after["renders"] == before["renders"] and after["parsed"] == before["parsed"]
     assert after["cache_hits"] == before["cache_hits"] + 30
-    ratio = statistics.median(hits) / statistics.median(health)
-    assert ratio <= 3, f"cache hit {ratio:.1f}× /healthz"
 
 
 # --- end to end: a real server, a real browser ------------------------------------------------
@@ -633,3 +623,48 @@ def test_errors_cross_a_process_boundary_intact() -> None:
     choice = pickle.loads(pickle.dumps(InvalidChoice("paper", "legal", ["a4", "letter"])))
     assert (choice.field_name, choice.value, choice.allowed) == ("paper", "legal",
                                                                  ["a4", "letter"])
+
+
+@pytest.mark.parametrize("attack", ["symlink", "fifo", "folder", "truncated", "empty",
+                                    "other-document"])
+def test_a_shared_cache_folder_cannot_lie(tmp_path: Path, attack: str) -> None:
+    """What stands under an entry's name in the shared folder is served only if a desk wrote
+    it for that document; otherwise the desk renders the right one, answers 200, never hangs."""
+    cache = tmp_path / "cache"
+    params = {"handout": HANDOUT, "lang": "es", "level": "easy"}
+    other = {"handout": HANDOUT, "lang": "en", "level": "standard"}
+
+    def desk() -> TestClient:
+        return TestClient(create_app(Project(ROOT), limits=Limits(workers=1),
+                                     allowed_hosts=["testserver"], cache_dir=cache))
+
+    with desk() as client:
+        right = client.get("/api/render", params=params).content
+        entries = {p.name for p in cache.iterdir()}
+        wrong = client.get("/api/render", params=other).content
+    [entry] = entries
+    path = cache / entry
+    [other_entry] = {p.name for p in cache.iterdir()} - entries
+    secret = tmp_path / "secret.pdf"
+    secret.write_bytes(b"%PDF-1.7 not yours")
+    path.unlink()
+    if attack == "symlink":
+        path.symlink_to(secret)
+    elif attack == "fifo":
+        os.mkfifo(path)
+    elif attack == "folder":
+        path.mkdir()
+    elif attack == "truncated":
+        (cache / other_entry).rename(path)  # a whole file of the wrong length: cut it
+        path.write_bytes(path.read_bytes()[:-1000])
+    elif attack == "empty":
+        path.write_bytes(b"")
+    else:
+        shutil.copyfile(cache / other_entry, path)
+    with desk() as client:
+        served = client.get("/api/render", params=params)
+        health = client.get("/healthz").json()
+    assert served.status_code == 200
+    assert served.content == right and served.content != wrong
+    assert health["shared_hits"] == 0 and health["renders"] == 1
+    assert secret.read_bytes() == b"%PDF-1.7 not yours"  # a link is replaced, never followed

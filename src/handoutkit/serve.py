@@ -11,12 +11,14 @@ on the handout and nowhere else: such documents are never cached.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import ipaddress
 import json
 import logging
 import os
 import re
+import stat
 import time
 import unicodedata
 from collections import OrderedDict
@@ -568,14 +570,14 @@ class RenderService:
         and left there for the others."""
         shared = self.cache_dir / key if self.cache_dir else None
         if shared is not None:
-            data = await asyncio.to_thread(_read_if_exists, shared)
+            data = await asyncio.to_thread(read_shared, shared, key)
             if data is not None:
                 self.stats.cache_hits += 1
                 self.stats.shared_hits += 1
                 return data
         data = await self._render_now(document, None, as_png)
         if shared is not None:
-            await asyncio.to_thread(_write_shared, shared, data)
+            await asyncio.to_thread(write_shared, shared, key, data)
         return data
 
     def _executor(self) -> ProcessPoolExecutor:
@@ -618,19 +620,60 @@ class RenderService:
         self._parser.shutdown(cancel_futures=True)
 
 
-def _read_if_exists(path: Path) -> bytes | None:
+#: What starts every entry of the shared cache folder: its key and its payload's SHA-256.
+CACHE_HEADER = "handoutkit-cache 1 {key} {digest}\n"
+#: An entry larger than this is not one the desk wrote (a PDF or page image is far smaller).
+MAX_CACHE_ENTRY = 32 * 1024 * 1024
+_distrusted: set[str] = set()
+
+
+def read_shared(path: Path, key: str) -> bytes | None:
+    """An entry of the shared cache folder, only if it is what a desk wrote for ``key``.
+
+    The folder is shared, so nothing in it is trusted: the entry is opened without following
+    a link and without waiting on a pipe, must be a regular file of bounded size, and must
+    carry ``key`` and its payload's digest. Anything else (a link, a pipe, a folder, an
+    unreadable, truncated or empty file, another document's entry) is ignored, logged once,
+    and the document is rendered afresh.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
-        return path.read_bytes()
+        fd = os.open(path, flags)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        _distrust(path, exc.strerror or "cannot be opened")
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        _distrust(path, "not a regular file")
+        return None
+    with os.fdopen(fd, "rb") as entry:
+        data = entry.read(MAX_CACHE_ENTRY + 1)
+    header, newline, payload = data.partition(b"\n")
+    expected = CACHE_HEADER.format(key=key, digest=hashlib.sha256(payload).hexdigest())
+    if len(data) > MAX_CACHE_ENTRY or not newline or header + newline != expected.encode():
+        _distrust(path, "not the entry a desk wrote for this document (its key or digest "
+                        "does not match)")
+        return None
+    return payload
 
 
-def _write_shared(path: Path, data: bytes) -> None:
-    """Leave a rendered document in the shared folder; a desk that cannot still serves it."""
+def _distrust(path: Path, why: str) -> None:
+    if path.name not in _distrusted:
+        _distrusted.add(path.name)
+        logging.getLogger("handoutkit.serve").warning(
+            "cache folder: ignoring %s: %s; rendering afresh", path.name, why)
+
+
+def write_shared(path: Path, key: str, data: bytes) -> None:
+    """Leave a rendered document in the shared folder, marked with its key and digest; a desk
+    that cannot write there still serves it."""
     from .output import write_atomic
 
+    header = CACHE_HEADER.format(key=key, digest=hashlib.sha256(data).hexdigest())
     try:
-        write_atomic(path, data)
+        write_atomic(path, header.encode() + data)
     except OSError as exc:
         logging.getLogger("handoutkit.serve").warning("cache folder: %s", exc)
 
