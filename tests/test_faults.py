@@ -414,3 +414,21 @@ def test_the_container_runs_unprivileged_under_an_init_that_passes_sigterm(
     finally:
         if namespace.poll() is None:
             namespace.kill()
+
+
+def test_a_duplicate_catalog_entry_is_named_and_never_dropped(project: Project) -> None:
+    catalog = project.catalog_path("es", HANDOUT)
+    text = catalog.read_text()
+    start = text.index('msgctxt "title.easy"')
+    end = text.index("\n\n", start)
+    entry = text[start:end].replace('msgstr "', 'msgstr "OTRA ', 1)
+    catalog.write_text(text + "\n" + entry + "\n")
+    first = text[:start].count("\n") + 1
+    second = (text + "\n").count("\n") + 1
+    check = invoke(project, "i18n", "check", "--lang", "es")
+    assert check.exit_code == 2 and "Traceback" not in check.output
+    assert f"{catalog}:{second}: duplicate entry" in check.stderr
+    assert f"line {first}" in check.stderr
+    before = catalog.read_bytes()
+    update = invoke(project, "i18n", "update", "--lang", "es")
+    assert update.exit_code == 2 and catalog.read_bytes() == before  # nothing dropped

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -109,6 +109,11 @@ def test_mutated_region_profile(tmp_path: Path, text: str) -> None:
 
 
 @given(text=st.one_of(mutated(PO), st.text(max_size=300)))
+# Saved: a header field indented with spaces (Babel's date parser raised AttributeError), a
+# date field Babel cannot read, and a duplicate entry (Babel kept the last, silently).
+@example(text=PO.replace('"PO-Revision-Date:', '"  PO-Revision-Date:', 1))
+@example(text=PO.replace('"PO-Revision-Date: ', '"PO-Revision-Date: soon ', 1))
+@example(text=PO + '\nmsgctxt "x"\nmsgid "y"\nmsgstr "1"\n\nmsgctxt "x"\nmsgid "y"\nmsgstr "2"\n')
 def test_mutated_po(tmp_path: Path, text: str) -> None:
     path = tmp_path / "handoutkit.po"
     path.write_text(text, encoding="utf-8")

@@ -45,6 +45,9 @@ class MessageCatalog:
     review: Review | None = None
 
 
+#: A header's date fields, and one Babel can read.
+_DATE_FIELD = re.compile(r'^"\s*[\w-]*Date:')
+_GOOD_DATE_FIELD = re.compile(r'^"[\w-]+Date: \d{4}-\d{2}-\d{2} \d{2}:\d{2}')
 _PO_STRING = r'"(?:[^"\\]|\\.)*"'
 _PO_LINE = re.compile(rf"^(?:(msgctxt|msgid|msgid_plural|msgstr|msgstr\[\d+\])\s+)?{_PO_STRING}$")
 
@@ -53,9 +56,15 @@ def _check_po_lines(path: Path, text: str) -> None:
     """Reject what Babel's lenient parser would silently misread.
 
     Babel accepts an unterminated string (dropping its last character), a bare ``msgstr``, and
-    ``msgstr[0]`` without ``msgid_plural``; GNU msgfmt rejects all three, and so do we.
+    ``msgstr[0]`` without ``msgid_plural``; GNU msgfmt rejects all three, and so do we. It
+    also keeps only the last of two entries with the same context and English text, dropping
+    a translation without a word; msgfmt calls that a duplicate definition, and so do we.
     """
     plural = False
+    entry: dict[str, str] = {}  # the current entry's keyword → its string so far
+    current = ""
+    seen: dict[tuple[str | None, str], int] = {}
+    starts = 0
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -67,6 +76,20 @@ def _check_po_lines(path: Path, text: str) -> None:
             raise InputError.at(f"catalog syntax error: {problem}", path, number,
                                 hint='every line is a comment, `keyword "text"` or `"text"`')
         keyword = match.group(1)
+        if keyword in ("msgctxt", "msgid") and (not entry or "msgstr" in current):
+            entry, starts = {}, number  # a new entry begins
+        if keyword:
+            current = keyword
+        entry[current] = entry.get(current, "") + line[line.index('"'):]
+        if keyword and keyword.startswith("msgstr") and "msgid" in entry:
+            key = (entry.get("msgctxt"), entry["msgid"])
+            if key in seen and key[1] != '""':
+                raise InputError.at(
+                    f"duplicate entry: the same msgctxt and msgid as the entry on line "
+                    f"{seen[key]} (a translation would be lost)", path, starts,
+                    hint="keep one of the two entries (msgfmt calls this a duplicate "
+                         "message definition)")
+            seen.setdefault(key, starts)
         if keyword == "msgid":
             plural = False
         elif keyword == "msgid_plural":
@@ -89,6 +112,13 @@ def parse_po(path: Path, text: str | None = None) -> Catalog:
         message = str(exc).rsplit(" on ", 1)[0]
         raise InputError.at(f"catalog syntax error: {message}", path, exc.lineno + 1,
                             hint="fix the quoting or keyword on this line") from None
+    except AttributeError:  # Babel's header parser, on a date field it cannot read
+        line = next((number for number, row in enumerate(text.splitlines(), 1)
+                     if _DATE_FIELD.match(row) and not _GOOD_DATE_FIELD.match(row)), None)
+        raise InputError.at("catalog header: a date field is not `YYYY-MM-DD HH:MM+ZZZZ` at "
+                            "the start of its line", path, line,
+                            hint='e.g. "PO-Revision-Date: 2026-12-07 10:00+0000\\n", with no '
+                                 "space before the field's name") from None
     except (ValueError, SyntaxError, LookupError) as exc:
         raise InputError.at(f"catalog error: {exc}", path,
                             hint="check the header (Plural-Forms, Content-Type charset)") from None

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import InputError
 from .plan import load_toml, toml_line_of, validate_toml
+from .yamlfile import read_limited
 
 MAX_LOGO_BYTES = 200 * 1024
 MAX_LOGO_PIXELS = 2048 * 2048
@@ -81,10 +82,7 @@ def _logo_data_url(logo: Path, profile: Path) -> str:
     if not logo.is_file():
         raise InputError.at(f"logo file not found: {logo}", profile, line,
                             hint="the path is relative to the clinic profile")
-    data = logo.read_bytes()
-    if len(data) > MAX_LOGO_BYTES:
-        raise InputError.at(f"logo is {len(data):,} bytes, over the {MAX_LOGO_BYTES:,} byte "
-                            "limit", profile, line, hint="use a smaller or simpler image")
+    data = read_limited(logo, MAX_LOGO_BYTES, "logo")
     looks_right = data.startswith(b"\x89PNG\r\n\x1a\n") if kind == "image/png" else (
         b"<svg" in data[:2048])
     if not looks_right:

@@ -153,6 +153,9 @@ def file_sha256(path: Path) -> str:
     """The SHA-256 of a file's bytes, read once per process while the file stays the same
     (same inode, size, modification and change times)."""
     info = path.stat()
+    if not stat.S_ISREG(info.st_mode):  # a pipe would hang, a device never end
+        raise InputError.at("not a regular file (a pipe, a device or a folder)", path,
+                            hint="replace it with the file itself")
     signature = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
     known = _hashes.get(path)
     if known is not None and known[0] == signature:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
+from .yamlfile import read_limited
 
 #: The templates, stylesheet and icons handoutkit ships with.
 BUILTIN_THEME = Path(__file__).parent / "theme"
@@ -22,6 +23,9 @@ OVERRIDES_FOLDER = "templates"
 TEMPLATE_NAME = "handout.html.j2"
 STYLESHEET_NAME = "handout.css"
 
+#: A theme file read to find what it loads (a template, stylesheet or SVG), and its limit.
+_READ_FOR_LINKS = (".j2", ".html", ".jinja", ".css", ".svg")
+MAX_THEME_FILE = 1024 * 1024
 #: A Jinja tag that pulls in another template, and the expression naming it.
 _TEMPLATE_TAG = re.compile(
     r"{%-?\s*(?:include|import|from|extends)\s+(.*?)"
@@ -81,7 +85,10 @@ class Theme:
                 continue
             for path in self.files(name):
                 found[path.relative_to(self._layer_of(path)).as_posix()] = path
-                text = path.read_text("utf-8", errors="replace")
+                if path.suffix not in _READ_FOR_LINKS:
+                    continue  # an image or a font: it loads nothing itself
+                text = read_limited(path, MAX_THEME_FILE, "theme file").decode(
+                    "utf-8", errors="replace")
                 base = posixpath.dirname(name)
                 if path.suffix in (".j2", ".html", ".jinja"):
                     todo += _templates_named(text)
