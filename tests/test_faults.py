@@ -432,3 +432,48 @@ def test_a_duplicate_catalog_entry_is_named_and_never_dropped(project: Project) 
     before = catalog.read_bytes()
     update = invoke(project, "i18n", "update", "--lang", "es")
     assert update.exit_code == 2 and catalog.read_bytes() == before  # nothing dropped
+
+
+@pytest.mark.parametrize("name", ["Ana\u202eZ", "Ana\u2028Pérez", "Ana\x07", "Ana\u200fB",
+                                  "x" * 81, " "])
+def test_a_reviewer_name_that_could_disguise_the_page_is_refused(project: Project,
+                                                                 name: str) -> None:
+    before = project.catalog_path("es", HANDOUT).read_bytes()
+    result = invoke(project, "i18n", "review", "es", "--by", name)
+    assert result.exit_code == 2 and "--by: plain text" in result.stderr
+    assert project.catalog_path("es", HANDOUT).read_bytes() == before
+
+
+def test_a_review_dated_in_the_future_is_refused(project: Project) -> None:
+    result = invoke(project, "i18n", "review", "es", "--by", "Ana", "--date", "2099-12-31")
+    assert result.exit_code == 2 and "in the future" in result.stderr
+
+
+def test_status_of_a_language_the_project_lacks_exits_2(project: Project) -> None:
+    result = invoke(project, "i18n", "status", "--lang", "xx")
+    assert result.exit_code == 2 and "no 'xx' catalogs" in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["due", "folder", "list"])
+def test_a_damaged_manifest_is_no_record_and_no_traceback(project: Project, tmp_path: Path,
+                                                          damage: str) -> None:
+    out = tmp_path / "out"
+    args = ["build", HANDOUT, "--lang", "en", "-l", "easy", "-o", str(out)]
+    assert invoke(project, *args).exit_code == 0
+    manifest = out / "manifest.json"
+    if damage == "due":
+        data = json.loads(manifest.read_text())
+        data["outputs"][0]["due"] = [["a fact", "not a date", "x.yaml"]]
+        manifest.write_text(json.dumps(data))
+    elif damage == "list":
+        manifest.write_text("[1, 2]")
+    else:
+        manifest.unlink()
+        manifest.mkdir()
+    result = invoke(project, *args)
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(
+        result.exception, SystemExit)
+    if damage == "folder":
+        assert result.exit_code == 2 and "manifest's place is taken by a folder" in result.stderr
+    else:
+        assert result.exit_code == 0 and "1 built" in result.stdout

@@ -668,3 +668,28 @@ def test_a_shared_cache_folder_cannot_lie(tmp_path: Path, attack: str) -> None:
     assert served.content == right and served.content != wrong
     assert health["shared_hits"] == 0 and health["renders"] == 1
     assert secret.read_bytes() == b"%PDF-1.7 not yours"  # a link is replaced, never followed
+
+
+def test_every_spelling_of_the_name_is_scrubbed_from_the_log() -> None:
+    from handoutkit.serve import scrub
+
+    for spelling in ("prepared_for", "prepared%5Ffor", "prepared_fo%72", "prepared%5ffor"):
+        line = f'"GET /api/render?lang=es&{spelling}=Ana%20P%C3%A9rez&level=easy HTTP/1.1" 422'
+        assert "Ana" not in scrub(line) and "level=easy" in scrub(line), spelling
+
+
+def test_names_with_line_separators_are_refused_and_the_rule_is_in_the_schema(
+        client: TestClient, spec: dict[str, Any]) -> None:
+    response = client.post("/api/render", data={"handout": HANDOUT, "lang": "en",
+                                                "level": "easy", "prepared_for": "Ana\u2028B"})
+    assert response.status_code == 422 and "Ana" not in response.text
+    field = spec["components"]["schemas"]["RenderForm"]["properties"]["prepared_for"]
+    schema = next(branch for branch in field.get("anyOf", [field]) if branch.get("type"))
+    assert schema["maxLength"] == 80 and "\\u2028" in schema["pattern"]
+
+
+def test_a_deeply_nested_json_body_is_refused_cleanly(client: TestClient) -> None:
+    body = "[" * 1900 + "]" * 1900
+    response = client.post("/api/render", content=body,
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 422

@@ -206,7 +206,15 @@ def build_documents(project: Project, jobs: list[Job], options: BuildOptions,
         remove_leftovers(options.out_dir, {options.out_dir / folder for folder in
                                            {posixpath.dirname(name) for name in names}})
         manifest = Manifest.read(options.out_dir, __version__)
-        report = _build_locked(project, jobs, names, options, manifest, progress, lock.fd)
+        try:
+            report = _build_locked(project, jobs, names, options, manifest, progress, lock.fd)
+        except OSError:
+            # A full disk or a folder it may not write: record what was written before
+            # the error, if the manifest still fits, then let the error be reported.
+            if manifest.changed:
+                with contextlib.suppress(OSError, InputError):
+                    manifest.write(options.out_dir)
+            raise
         if manifest.changed:
             manifest.write(options.out_dir)
     return report

@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from . import __version__
-from .errors import InputError, UnknownReference
+from .errors import InputError, Problem, UnknownReference
 from .languages import PAPERS
 from .levels import LEVELS
 
@@ -60,13 +60,22 @@ def user_errors(as_json: bool = False) -> Iterator[None]:
     try:
         yield
     except InputError as exc:
-        for problem in exc.problems:
-            typer.echo(f"error: {problem}", err=True)
-        if as_json:
-            from . import report
+        _input_error(exc.problems, as_json)
+    except OSError as exc:
+        # The machine's, not the content's: a full disk, a folder it may not write or read.
+        where = Path(exc.filename) if isinstance(exc.filename, str) else None
+        _input_error([Problem(f"cannot read or write: {exc.strerror or exc}", where,
+                              hint="check the folder's permissions and free space")], as_json)
 
-            typer.echo(report.dumps(report.error(exc.problems)))
-        raise typer.Exit(EXIT_INPUT) from None
+
+def _input_error(problems: list[Problem], as_json: bool) -> NoReturn:
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if as_json:
+        from . import report
+
+        typer.echo(report.dumps(report.error(problems)))
+    raise typer.Exit(EXIT_INPUT) from None
 
 
 def _version(value: bool) -> None:

@@ -126,6 +126,10 @@ def init_language(project: Project, lang: str, topic: str | None = None) -> list
     return written
 
 
+#: A reviewer's name, as printed in the footer.
+MAX_REVIEWER = 80
+
+
 def review_catalogs(project: Project, lang: str, by: str, on: dt.date,
                     topic: str | None = None) -> list[tuple[Path, int]]:
     """Record a reviewer's sign-off of every current translation in ``lang``'s catalogs.
@@ -133,9 +137,16 @@ def review_catalogs(project: Project, lang: str, by: str, on: dt.date,
     Each catalog's header gets the reviewer, the date and a fingerprint of each entry signed
     off; only translated, non-fuzzy entries are covered. Returns each file and its count.
     """
-    if not by.strip() or any(c in by for c in "\n\r\"\\"):
-        raise InputError.at(f"reviewer name {by!r} is empty or has a quote or line break",
+    from .plan import printed_name
+
+    printed_name("--by", by, MAX_REVIEWER)
+    if any(char in by for char in "\"\\"):  # kept in the header's quoted string
+        raise InputError.at(f"reviewer name {by!r} has a quote or backslash",
                             hint='pass --by "First Last"')
+    if on > dt.date.today():
+        raise InputError.at(f"review date {on.isoformat()} is in the future",
+                            hint="a sign-off records a review that happened: pass --date for "
+                                 "a past day, or leave it out for today")
     if topic is not None and topic not in project.handout_ids():
         raise InputError.at(f"unknown handout {topic!r}; handouts: "
                             f"{', '.join(project.handout_ids()) or 'none'}")
@@ -309,6 +320,12 @@ def status(project: Project, langs: list[str] | None = None) -> list[CatalogStat
 
     domains = [*project.handout_ids(), TEMPLATE_DOMAIN, REGIONS_DOMAIN]
     shared = (TEMPLATE_DOMAIN, REGIONS_DOMAIN)
+    known = project.languages()[1:]
+    for lang in langs or ():
+        if lang not in known:
+            raise InputError.at(f"no {lang!r} catalogs in this project; languages: "
+                                f"{', '.join(known) or 'none'}",
+                                hint=f"start one with `handout i18n init {lang}`")
     fresh: dict[str, Catalog] = {}  # extracted only if some language lacks a catalog
     rows = []
     for lang in langs or project.languages()[1:]:

@@ -6,6 +6,7 @@ over the old one: readers see the old file or the new one, never a partial one.
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -220,7 +221,14 @@ class Manifest:
             if raw.get("format") not in READABLE_FORMATS:
                 return cls(tool_version)
             entries = {e["path"]: ManifestEntry(**e) for e in raw["outputs"]}
-        except (OSError, ValueError, KeyError, TypeError):
+            for entry in entries.values():  # what a no-op reads without parsing anything
+                for what, on, file in entry.due:
+                    dt.date.fromisoformat(on)
+                    if not isinstance(what, str) or not isinstance(file, str):
+                        raise TypeError("a due row is not three strings")
+        # A manifest we cannot use (edited, damaged, of another tool) is no record at all:
+        # every document is checked the slow way and the manifest written afresh.
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls(tool_version)
         return cls(tool_version, entries, written_ns, raw["format"] != MANIFEST_FORMAT)
 
@@ -250,4 +258,9 @@ class Manifest:
         outputs = [vars(self.entries[key]) for key in sorted(self.entries)]  # JSON values
         text = json.dumps({"format": MANIFEST_FORMAT, "tool_version": self.tool_version,
                            "outputs": outputs}, indent=2, ensure_ascii=False)
-        write_atomic(build_dir / MANIFEST_NAME, text.encode("utf-8") + b"\n")
+        path = build_dir / MANIFEST_NAME
+        if path.is_dir() and not path.is_symlink():
+            raise InputError.at("the manifest's place is taken by a folder", path,
+                                hint="remove or rename the folder; handoutkit writes a file "
+                                     "there")
+        write_atomic(path, text.encode("utf-8") + b"\n")

@@ -6,7 +6,9 @@ line names nothing: ``[plan]`` lists handouts, languages, levels, regions, paper
 
 from __future__ import annotations
 
+import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path, PurePosixPath
@@ -154,6 +156,27 @@ class InvalidChoice(InputError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), self._args)
+
+
+#: What a name printed on a handout (a reviewer's, a "prepared for" one) may not hold: control
+#: characters, line and paragraph separators, and the formatting characters that reorder or
+#: hide text (bidi embeddings, overrides, isolates and marks, zero-width characters). The
+#: desk's OpenAPI document states the same rule as a pattern.
+NAME_PATTERN = (r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e"
+                r"\u2060-\u2069\ufeff]*$")
+#: The Unicode categories of those characters, for anything the pattern does not list.
+_NOT_IN_NAMES = ("Cc", "Cf", "Zl", "Zp")
+
+
+def printed_name(field_name: str, value: str, max_length: int) -> str:
+    """``value`` if it is a name a handout may print; an :class:`InvalidChoice` otherwise,
+    with the same words for the CLI and the desk."""
+    if (not value.strip() or len(value) > max_length or not re.match(NAME_PATTERN, value)
+            or any(unicodedata.category(char) in _NOT_IN_NAMES for char in value)):
+        raise InvalidChoice(field_name, "", [], f"{field_name}: plain text of 1 to "
+                            f"{max_length} characters, without control, line-break or "
+                            "text-direction characters")
+    return value
 
 
 def _choose(field_name: str, what: str, asked: list[str] | None, available: list[str],

@@ -20,7 +20,6 @@ import os
 import re
 import stat
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -29,12 +28,12 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import __version__
 from .clinic import Clinic, load_clinic
@@ -42,7 +41,7 @@ from .errors import InputError
 from .languages import PAPERS
 from .levels import LEVEL_NAMES, LEVELS
 from .pipeline import DocumentRefused
-from .plan import InvalidChoice, Job
+from .plan import NAME_PATTERN, InvalidChoice, Job, printed_name
 from .plan import choose_job as make_job
 from .project import Project
 from .regions import load_region, region_codes
@@ -64,7 +63,9 @@ MAX_BODY_BYTES = 4096
 #: what was computed from it is not trusted until it is older (as git does with its index).
 SETTLE_NS = 2_000_000_000
 #: The value runs to the next parameter; in a whole request line, to " HTTP/".
-SCRUB = re.compile(r"(prepared_for=).*?(?=&|\"| HTTP/|$)")
+#: A query parameter in a logged request line: its name (in any spelling a client may send,
+#: ``prepared%5Ffor`` too) and its value, up to the next parameter or the line's end.
+QUERY_PARAMETER = re.compile(r"(?<=[?&])([^=&\s\"?]+)=(.*?)(?=&|\"| HTTP/|$)")
 NAME_IN_URL = ("prepared_for travels in a POST body, never in a URL (proxies, logs and browser "
                "history keep URLs)")
 
@@ -74,11 +75,6 @@ def host_name(header: str) -> str:
     if header.startswith("["):
         return header[1:].split("]")[0]
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
-
-
-def printable_name(name: str) -> bool:
-    """A name to print: no control or bidi formatting characters that could reorder a page."""
-    return not any(unicodedata.category(c) in ("Cc", "Cf") for c in name)
 
 
 def public_message(message: str, project: Project) -> str:
@@ -91,15 +87,24 @@ def problem_messages(exc: InputError, project: Project) -> list[str]:
     return [public_message(p.message, project) for p in exc.problems]
 
 
+def scrub(line: str) -> str:
+    """``line`` with the value of every ``prepared_for`` parameter removed, however its name
+    is percent-encoded."""
+    def removed(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f"{name}=[removed]" if unquote_plus(name) == "prepared_for" else match.group(0)
+
+    return QUERY_PARAMETER.sub(removed, line)
+
+
 class _ScrubPreparedFor(logging.Filter):
     """A name sent in a URL is refused, but the access log has the request line already:
     the name is replaced before it is written."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(SCRUB.sub(r"\1[removed]", a) if isinstance(a, str) else a
-                                for a in record.args)
-        record.msg = SCRUB.sub(r"\1[removed]", str(record.msg))
+            record.args = tuple(scrub(a) if isinstance(a, str) else a for a in record.args)
+        record.msg = scrub(str(record.msg))
         return True
 
 
@@ -129,7 +134,8 @@ class RenderQuery(Choices):
 class RenderForm(RenderQuery):
     """A POST body (form-encoded or JSON): the choices, and a name printed on the handout."""
 
-    prepared_for: str | None = None
+    prepared_for: Annotated[str | None, Field(max_length=MAX_PREPARED_FOR,
+                                              pattern=NAME_PATTERN)] = None
 
 
 class FieldError(BaseModel):
@@ -242,7 +248,7 @@ async def read_form(request: Request) -> dict[str, Any]:
     if kind == "application/json":
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python reads
             data = None
         if not isinstance(data, dict):
             raise InputError.at("the body is not a JSON object of choices")
@@ -529,12 +535,8 @@ class RenderService:
 
     async def rendered(self, choices: Choices, prepared_for: str | None, as_png: bool
                        ) -> tuple[Job, bytes]:
-        if prepared_for is not None and len(prepared_for) > MAX_PREPARED_FOR:
-            raise InvalidChoice("prepared_for", "", [], f"prepared_for: at most "
-                                f"{MAX_PREPARED_FOR} characters")
-        if prepared_for and not printable_name(prepared_for):
-            raise InvalidChoice("prepared_for", "", [], "prepared_for: plain text only, "
-                                "without control or direction characters")
+        if prepared_for:
+            printed_name("prepared_for", prepared_for, MAX_PREPARED_FOR)
         document = await self.document(choices)
         job = document.job
         if document.problems:  # refused by the project's policy: no worker needed
