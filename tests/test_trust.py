@@ -194,8 +194,17 @@ def test_svg_logo_that_points_outside_fails_the_build(project: Project, tmp_path
                     '<image xlink:href="file:///etc/passwd" width="10" height="10"/></svg>')
     profile = tmp_path / "clinic.toml"
     profile.write_text('name = "Evil Clinic"\nlogo = "logo.svg"\n')
+    # Refused when the profile is read, before anything renders it...
+    with pytest.raises(InputError, match="links an image outside the file"):
+        load_clinic(profile)
+    # ...and the renderer's fetcher refuses it too, should such a logo reach it.
+    from handoutkit.clinic import Clinic, ClinicProfile
+
+    data_url = "data:image/svg+xml;base64," + __import__("base64").b64encode(
+        logo.read_bytes()).decode()
+    clinic = Clinic(ClinicProfile(name="Evil Clinic"), profile, data_url, logo)
     report = build_documents(project, [Job(HANDOUT, "en", "easy")],
-                             BuildOptions(out_dir=tmp_path / "out", clinic=load_clinic(profile)))
+                             BuildOptions(out_dir=tmp_path / "out", clinic=clinic))
     assert report.failed
     assert any("file:///etc/passwd" in p for p in report.failed[0].problems)
     assert not (tmp_path / "out" / HANDOUT).exists()
@@ -360,3 +369,38 @@ def test_pdf_ua_checker_finds_nothing_unexpected(shipped_build: Path, tmp_path: 
         found = {failure.rule_id for failure in check.failures if failure.rule_id != GLYPH_WIDTH
                  or not _program_width_is(path, failure.message)}
         assert found <= ACCEPTED_FINDINGS.get(lang, set()), (path.name, found)
+
+
+def _png_header(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr
+            + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr)))
+
+
+@pytest.mark.parametrize(("logo", "named"), [
+    ('<svg xmlns="http://www.w3.org/2000/svg"><image width="10" height="10" href="data:image/'
+     'png;base64,{png}"/></svg>', "embeds an image of 12,000 × 12,000 pixels"),
+    ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+     '<defs><g id="a"><rect width="1" height="1"/></g>{uses}</defs><use href="#l9"/></svg>',
+     "once its <use> copies are made"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><g id="s"><use href="#s"/></g></svg>',
+     "once its <use> copies are made"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><filter id="f"/></svg>', "<filter>"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>',
+     "links an image outside the file"),
+])
+def test_a_logo_is_limited_by_what_it_draws(tmp_path: Path, logo: str, named: str) -> None:
+    import base64
+
+    png = base64.b64encode(_png_header(12000, 12000)).decode()
+    uses = "".join(f'<g id="l{n}">' + f'<use href="#{"a" if n == 0 else f"l{n - 1}"}"/>' * 10
+                   + "</g>" for n in range(10))
+    (tmp_path / "logo.svg").write_text(logo.replace("{png}", png).replace("{uses}", uses))
+    profile = tmp_path / "clinic.toml"
+    profile.write_text('name = "Clinic"\nlogo = "logo.svg"\n')
+    with pytest.raises(InputError) as refused:
+        load_clinic(profile)
+    assert named in str(refused.value) and "clinic.toml:2" in str(refused.value)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -88,12 +88,108 @@ def _logo_data_url(logo: Path, profile: Path) -> str:
     if not looks_right:
         raise InputError.at(f"logo {logo.name!r} is not a valid {logo.suffix} file", profile,
                             line, hint="export the logo again from your design tool")
-    if kind == "image/png":
-        # A tiny file can declare a huge image (it compresses well): decoding 12,000 × 12,000
-        # pixels costs over a gigabyte. The header says the size before anything is decoded.
-        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-        if width * height > MAX_LOGO_PIXELS:
-            raise InputError.at(f"logo is {width:,} × {height:,} pixels, over the limit of "
-                                f"{MAX_LOGO_PIXELS:,} pixels", profile, line,
-                                hint="a logo prints 8 mm high: 600 pixels wide is plenty")
+    problem = _png_problem(data) if kind == "image/png" else _svg_problem(data)
+    if problem:
+        raise InputError.at(f"logo {logo.name!r}: {problem}", profile, line,
+                            hint="a logo prints 8 mm high: a simple SVG, or a PNG 600 pixels "
+                                 "wide, is plenty")
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+#: What an SVG logo may draw, checked before anything renders it: a small file can describe
+#: a great deal of work (a huge embedded image, or `<use>` elements that copy each other).
+MAX_SVG_ELEMENTS = 5000
+MAX_SVG_DEPTH = 40
+#: Elements drawn once every `<use>` is followed (its copies counted, and theirs).
+MAX_SVG_DRAWN = 20_000
+#: Elements whose work has no size to check (filters, scripts, embedded documents).
+SVG_REFUSED = ("filter", "script", "foreignObject", "iframe", "animate", "set")
+
+
+def _png_problem(data: bytes) -> str | None:
+    """A PNG's declared size, read from its header before anything is decoded: a tiny file
+    can declare 12,000 × 12,000 pixels, over a gigabyte to decode."""
+    if not data.startswith(b"\x89PNG\r\n\x1a\n") or len(data) < 24:
+        return "not a PNG image"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if width * height > MAX_LOGO_PIXELS:
+        return (f"{width:,} × {height:,} pixels, over the limit of {MAX_LOGO_PIXELS:,} "
+                "pixels")
+    return None
+
+
+def _svg_problem(data: bytes) -> str | None:
+    """What is wrong with an SVG logo for printing, by what it would draw: its elements,
+    their nesting, the copies `<use>` makes, and every image embedded in it."""
+    import xml.etree.ElementTree as ElementTree
+
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        return "has a DOCTYPE or entities (a logo needs neither)"
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        return f"is not well-formed SVG ({exc})"
+    elements = list(root.iter())
+    if len(elements) > MAX_SVG_ELEMENTS:
+        return f"{len(elements):,} elements, over the limit of {MAX_SVG_ELEMENTS:,}"
+    if _depth(root) > MAX_SVG_DEPTH:
+        return f"elements nested over {MAX_SVG_DEPTH} deep"
+    by_id: dict[str, Any] = {str(element.get("id")): element for element in elements
+                             if element.get("id")}
+    for element in elements:
+        name = element.tag.rsplit("}", 1)[-1]
+        if name in SVG_REFUSED:
+            return f"has a <{name}> element, which a printed logo may not use"
+        if name == "image":
+            problem = _embedded_image_problem(_href(element))
+            if problem:
+                return problem
+    drawn = _drawn(root, by_id, set(), {})
+    if drawn > MAX_SVG_DRAWN:
+        return (f"draws {drawn:,} elements once its <use> copies are made, over the limit "
+                f"of {MAX_SVG_DRAWN:,}")
+    return None
+
+
+def _href(element: Any) -> str:
+    return str(element.get("href") or element.get("{http://www.w3.org/1999/xlink}href") or "")
+
+
+def _depth(element: Any) -> int:
+    return 1 + max((_depth(child) for child in element), default=0)
+
+
+def _drawn(element: Any, by_id: dict[str, Any], following: set[str],
+           known: dict[int, int]) -> int:
+    """How many elements ``element`` draws, `<use>` copies included (capped, so that a
+    copy of a copy of … stops counting once it is over the limit)."""
+    if id(element) in known:
+        return known[id(element)]
+    count = 1
+    if element.tag.rsplit("}", 1)[-1] == "use":
+        target = _href(element).removeprefix("#")
+        if target in following:
+            return MAX_SVG_DRAWN + 1  # a use that copies itself: never ends
+        if target in by_id:
+            count += _drawn(by_id[target], by_id, following | {target}, known)
+    for child in element:
+        count += _drawn(child, by_id, following, known)
+        if count > MAX_SVG_DRAWN:
+            break
+    known[id(element)] = count
+    return count
+
+
+def _embedded_image_problem(href: str) -> str | None:
+    """An image inside an SVG logo: only an embedded (``data:``) PNG of bounded size."""
+    if not href.startswith("data:"):
+        return "links an image outside the file (embed it, or use a PNG logo)"
+    kind, _, payload = href[5:].partition(",")
+    if not kind.startswith("image/png") or not kind.endswith(";base64"):
+        return "embeds an image other than a base64 PNG"
+    try:
+        head = base64.b64decode(payload[:64] + "=" * (-len(payload[:64]) % 4))
+    except ValueError:
+        return "embeds an image that is not valid base64"
+    problem = _png_problem(head)
+    return f"embeds an image of {problem}" if problem and "pixels" in problem else problem
