@@ -41,6 +41,8 @@ from .conftest import HANDOUT, ROOT, set_msgstr, squash
 
 # Made at run time, so the name stands in no file of the tree unless the desk writes it there.
 NAME = f"Zeb {uuid.uuid4().hex[:12]}"
+#: A hang guard for a socket read, far above what the desk takes; never a measure of it.
+GUARD_SECONDS = 120
 
 
 def text_of(data: bytes) -> str:
@@ -693,3 +695,36 @@ def test_a_deeply_nested_json_body_is_refused_cleanly(client: TestClient) -> Non
     response = client.post("/api/render", content=body,
                            headers={"content-type": "application/json"})
     assert response.status_code == 422
+
+
+def test_identical_cold_requests_share_one_parse() -> None:
+    from handoutkit.serve import Choices, RenderService
+
+    service = RenderService(Project(ROOT), None, Limits(workers=1))
+
+    async def many() -> list[Any]:
+        choices = Choices(handout=HANDOUT, lang="vi", level="standard")
+        return await asyncio.gather(*[service.document(choices) for _ in range(20)])
+
+    try:
+        documents = asyncio.run(many())
+    finally:
+        service.shutdown()
+    assert service.stats.parsed == 1 and len({id(d) for d in documents}) == 1
+
+
+def test_a_request_that_never_finishes_arriving_is_cut_off(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that sends half its headers (or body) and waits is disconnected, and the desk
+    goes on answering others."""
+    import handoutkit.serve as desk
+
+    monkeypatch.setattr(desk, "REQUEST_SECONDS", 0.5)
+    app = create_app(project, limits=Limits(workers=1))
+    with running(app) as base, httpx.Client(base_url=base, timeout=60) as http:
+        port = int(base.rsplit(":", 1)[1])
+        slow = socket.create_connection(("127.0.0.1", port), timeout=GUARD_SECONDS)
+        slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        assert http.get("/healthz").status_code == 200
+        assert slow.recv(1024) == b""  # closed by the desk (a hang guard bounds the wait)
+        slow.close()

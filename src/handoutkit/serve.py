@@ -487,6 +487,7 @@ class RenderService:
         self._pending = asyncio.Semaphore(limits.workers + limits.queue)
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._in_flight: dict[str, asyncio.Future[bytes]] = {}
+        self._parsing: dict[Choices, asyncio.Future[Fresh[Document]]] = {}
 
     @property
     def cached(self) -> int:
@@ -528,8 +529,15 @@ class RenderService:
     async def document(self, choices: Choices) -> Document:
         """The document ``choices`` name; raises :class:`InputError` for a bad choice."""
         choices = choices.only_choices()
-        known = await self._fresh(self._known.get(choices),
-                                  lambda: _document(self.project, self.clinic, choices))
+        if choices in self._parsing:  # the same request is being parsed: share its answer
+            return (await asyncio.shield(self._parsing[choices])).value
+        task = asyncio.ensure_future(self._fresh(
+            self._known.get(choices), lambda: _document(self.project, self.clinic, choices)))
+        self._parsing[choices] = task
+        try:
+            known = await asyncio.shield(task)
+        finally:
+            self._parsing.pop(choices, None)
         _remember(self._known, choices, known, MAX_KNOWN)
         return known.value
 
@@ -861,14 +869,103 @@ def trusted_addresses(proxies: list[str]) -> list[str]:
     return proxies
 
 
+#: Seconds a client has to send a whole request (headers and body) once it connects, and to
+#: start the next one on a kept-alive connection: a slow client must not hold a connection.
+REQUEST_SECONDS = 10.0
+KEEP_ALIVE_SECONDS = 5
+#: Descriptors kept free below the process's limit for workers, files and the log.
+SPARE_DESCRIPTORS = 128
+#: Log lines a second, and the burst, before further lines are dropped (and counted).
+LOG_LINES_PER_SECOND = 20.0
+LOG_BURST = 100
+
+
+def guarded_protocol() -> type[asyncio.Protocol]:
+    """uvicorn's HTTP/1.1 protocol, closing a connection whose request does not arrive whole
+    within ``REQUEST_SECONDS`` (uvicorn times out idle kept-alive connections, not slow
+    headers or bodies)."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class GuardedH11Protocol(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._deadline = self.loop.call_later(REQUEST_SECONDS, self._too_slow)
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            received = self.cycle is not None and not self.cycle.more_body
+            if received and self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+            super().connection_lost(exc)
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if self.cycle is None or self.cycle.more_body:
+                self.transport.close()
+
+    return GuardedH11Protocol
+
+
+class _RateLimitedLog(logging.Filter):
+    """At most ``LOG_LINES_PER_SECOND`` lines (after a burst): a flood of requests must not
+    fill the disk with log lines. Dropped lines are counted on the next line let through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens, self.stamp, self.dropped = float(LOG_BURST), time.monotonic(), 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        self.tokens = min(LOG_BURST, self.tokens + (now - self.stamp) * LOG_LINES_PER_SECOND)
+        self.stamp = now
+        if self.tokens < 1:
+            self.dropped += 1
+            return False
+        self.tokens -= 1
+        if self.dropped:
+            record.msg = f"({self.dropped} log lines dropped) {record.msg}"
+            self.dropped = 0
+        return True
+
+
+#: One limit for all the desk's log lines, whichever logger writes them.
+_LOG_LIMIT = _RateLimitedLog()
+
+
+def connection_limit() -> int:
+    """Connections the desk takes at once: below the descriptor limit, so that a flood of
+    idle connections gets 503 rather than silencing the desk, /healthz included."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        soft = 65536
+    return max(16, soft - SPARE_DESCRIPTORS)
+
+
 def server_config(app: FastAPI, host: str, port: int, root_path: str = "",
                   log_level: str = "warning") -> uvicorn.Config:
     """How uvicorn runs the desk: forwarded headers are left to the app, which believes
-    them only from trusted proxies (uvicorn would believe any client on loopback)."""
+    them only from trusted proxies (uvicorn would believe any client on loopback); slow
+    requests time out, connections are limited below the descriptor limit, and log lines are
+    rate-limited."""
     import uvicorn
 
+    for name in ("uvicorn.error", "uvicorn.access", "handoutkit.serve"):
+        logger = logging.getLogger(name)
+        if _LOG_LIMIT not in logger.filters:
+            logger.addFilter(_LOG_LIMIT)
     return uvicorn.Config(app, host=host, port=port, log_level=log_level, proxy_headers=False,
-                          root_path=root_path.rstrip("/"))
+                          root_path=root_path.rstrip("/"), http=guarded_protocol(),
+                          timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                          limit_concurrency=connection_limit())
 
 
 def serve(project: Project, host: str, port: int, clinic_path: Path | None,
