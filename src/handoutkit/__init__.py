@@ -33,28 +33,33 @@ _EXPORTS = {
     "choose_job": "plan", "read_settings": "plan", "Policy": "plan", "InvalidChoice": "plan",
     "BuildOptions": "pipeline", "BuildReport": "builder", "DocumentResult": "pipeline",
     "build": "builder", "render_pdf": "pipeline", "check_readability": "pipeline",
-    "DocumentRefused": "pipeline",
+    "DocumentRefused": "pipeline", "assess": "pipeline",
     "ReadabilityReport": "readability", "TranslationRecord": "catalog",
-    "InputError": "errors", "Problem": "errors",
+    "HandoutkitError": "errors", "InputError": "errors", "UnknownReference": "errors",
+    "Problem": "errors", "BuildBusy": "output",
+    "Clinic": "clinic", "load_clinic": "clinic",
     "language": "languages", "PAPERS": "languages",
 }
 __all__ = [
-    "PAPERS", "BuildOptions", "BuildReport", "DocumentRefused", "DocumentResult", "InputError",
-    "InvalidChoice",
-    "Job", "PlanRequest", "Policy", "Problem", "Project", "ReadabilityReport",
-    "TranslationRecord", "__version__", "build", "check_readability", "choose_job",
-    "language", "make_plan", "plan_jobs", "read_settings", "render_pdf",
+    "PAPERS", "BuildBusy", "BuildOptions", "BuildReport", "Clinic", "DocumentRefused",
+    "DocumentResult", "HandoutkitError", "InputError", "InvalidChoice", "Job", "PlanRequest",
+    "Policy", "Problem", "Project", "ReadabilityReport", "TranslationRecord",
+    "UnknownReference", "__version__", "assess", "build", "check_readability", "choose_job",
+    "language", "load_clinic", "make_plan", "plan_jobs", "read_settings", "render_pdf",
 ]
 
 if TYPE_CHECKING:
     from .builder import BuildReport, build
     from .catalog import TranslationRecord
-    from .errors import InputError, Problem
+    from .clinic import Clinic, load_clinic
+    from .errors import HandoutkitError, InputError, Problem, UnknownReference
     from .languages import PAPERS, language
+    from .output import BuildBusy
     from .pipeline import (
         BuildOptions,
         DocumentRefused,
         DocumentResult,
+        assess,
         check_readability,
         render_pdf,
     )

@@ -74,9 +74,11 @@ FONT_PREFIX = "font:"
 _label = cache(file_label)
 
 
-@dataclass
+@dataclass(frozen=True)
 class BuildReport:
-    results: list[DocumentResult]
+    """What a build made of each document, in the order asked, and where its manifest is."""
+
+    results: tuple[DocumentResult, ...]
     manifest_path: Path
 
     @property
@@ -303,7 +305,7 @@ def _report(results: list[DocumentResult | None], jobs: list[Job],
     final = [r or DocumentResult(job, options.out_dir / str(job.output), ok=False,
                                  status="not built", problems=("not built: --fail-fast",))
              for r, job in zip(results, jobs, strict=True)]
-    return BuildReport(final, options.out_dir / "manifest.json")
+    return BuildReport(tuple(final), options.out_dir / "manifest.json")
 
 
 def _skipped(project: Project, job: Job, target: Path, entry: ManifestEntry,

@@ -81,7 +81,8 @@ def _check_po_lines(path: Path, text: str) -> None:
         if keyword:
             current = keyword
         entry[current] = entry.get(current, "") + line[line.index('"'):]
-        if keyword and keyword.startswith("msgstr") and "msgid" in entry:
+        if keyword and keyword.startswith("msgstr") and "msgid" in entry and not any(
+                name.startswith("msgstr") for name in entry if name != keyword):
             key = (entry.get("msgctxt"), entry["msgid"])
             if key in seen and key[1] != '""':
                 raise InputError.at(

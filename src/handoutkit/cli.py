@@ -138,7 +138,16 @@ class Output:
 
 
 def _project(path: Path | None) -> Project:
-    return Project(path.resolve()) if path else Project.find()
+    """The project of ``--project``, which must be one, or the nearest above this folder."""
+    if path is None:
+        return Project.find()
+    root = path.resolve()
+    if not root.is_dir():
+        raise InputError.at("no such folder", path, hint="--project names a project folder")
+    if not (root / "handout.toml").is_file() and not (root / "handouts").is_dir():
+        raise InputError.at("not a handoutkit project (no handout.toml or handouts/ in it)",
+                            path, hint="make one with `handout init FOLDER`")
+    return Project(root)
 
 
 @app.callback()
@@ -848,6 +857,7 @@ def _progress(total: int, out: Output) -> Iterator[Progress | None]:
 
         yield plain
         return
+    from rich.console import Console
     from rich.markup import escape
     from rich.progress import (
         BarColumn,
@@ -857,8 +867,10 @@ def _progress(total: int, out: Output) -> Iterator[Progress | None]:
         TimeRemainingColumn,
     )
 
+    # On stderr, like all progress: `handout build > log` still shows it on the terminal.
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), transient=True) as bar:
+                  TimeRemainingColumn(), transient=True,
+                  console=Console(stderr=True)) as bar:
         task = bar.add_task("building", total=total)
 
         def fancy(job: Job, result: DocumentResult | None) -> None:

@@ -23,8 +23,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import InputError
+from .files import read_limited
 from .plan import load_toml, toml_line_of, validate_toml
-from .yamlfile import read_limited
 
 MAX_LOGO_BYTES = 200 * 1024
 MAX_LOGO_PIXELS = 2048 * 2048
@@ -65,6 +65,8 @@ class Clinic:
 
 
 def load_clinic(path: Path) -> Clinic:
+    """The clinic profile at ``path``, its logo checked and embedded (nothing is fetched
+    when a page prints it); an :class:`InputError` naming the line of what is wrong."""
     profile: ClinicProfile = validate_toml(ClinicProfile, load_toml(path, "clinic profile"), path)
     logo_url, logo_path = None, None
     if profile.logo:

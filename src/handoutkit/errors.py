@@ -1,7 +1,8 @@
 """Errors in the user's input, kept apart from bugs.
 
-An :class:`InputError` means a file the user wrote is wrong: the CLI prints it without a
-traceback and exits 2. Any other exception is a bug in handoutkit.
+Every error handoutkit raises on purpose is a :class:`HandoutkitError`. An :class:`InputError`
+means a file the user wrote is wrong: the CLI prints it without a traceback and exits 2.
+Any other exception is a bug in handoutkit.
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ class Problem:
         return text
 
 
-class InputError(Exception):
+class HandoutkitError(Exception):
+    """The family of every error the library raises on purpose: catch this one to catch
+    them all (bad input, a refused document, a busy build folder)."""
+
+
+class InputError(HandoutkitError):
     """The user's input is wrong; carries every problem found, each with file and line."""
 
     def __init__(self, problems: Problem | list[Problem]):

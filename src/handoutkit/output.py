@@ -11,14 +11,18 @@ import fcntl
 import hashlib
 import json
 import os
+import signal
 import stat
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import HandoutkitError, InputError
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 5
@@ -49,18 +53,36 @@ def write_atomic(path: Path, data: bytes) -> None:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         mode = _default_mode()
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.",
-                                    suffix=TEMP_SUFFIX)
+    # SIGTERM and SIGHUP end a build as Ctrl-C does, by an exception: held until the file is
+    # whole, so that none lands between making the temporary file and cleaning it up.
+    with _signals_held():
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.",
+                                        suffix=TEMP_SUFFIX)
+        try:
+            with os.fdopen(fd, "wb") as tmp:
+                tmp.write(data)
+                tmp.flush()
+                os.fchmod(tmp.fileno(), mode)
+                os.fsync(tmp.fileno())
+            os.replace(tmp_name, path)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP until the block is done (main thread only: Python
+    runs signal handlers there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fchmod(tmp.fileno(), mode)
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def remove_leftovers(out_dir: Path, folders: set[Path]) -> None:
@@ -132,7 +154,7 @@ class BuildLock:
             self._fd = None
 
 
-class BuildBusy(Exception):
+class BuildBusy(HandoutkitError):
     """Another build holds the build folder's lock for longer than we may wait."""
 
     def __init__(self, out_dir: Path, timeout: float):

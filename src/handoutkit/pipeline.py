@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .catalog import MessageCatalog, TranslationRecord, translation_record
 from .content import load_each
 from .content import load_handouts as load_handouts  # where the desk and tests load them
-from .errors import InputError, UnknownReference
+from .errors import HandoutkitError, InputError, UnknownReference
 from .plan import Job, Policy, read_settings
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
 from .regions import (
@@ -45,6 +45,9 @@ DOMAINS = [TEMPLATE_DOMAIN, REGIONS_DOMAIN]
 
 @dataclass(frozen=True)
 class BuildOptions:
+    """How to build: where to, under which release policy (``under`` reads the project's),
+    for which clinic, with how many workers."""
+
     out_dir: Path
     #: Fail a document that would print a string in English for want of a translation, or a
     #: regional fact or help line past its review date.
@@ -237,7 +240,7 @@ def check_readability(project: Project, jobs: list[Job]) -> list[ReadabilityRepo
     return [score(inputs.printed(job, None)) for job in jobs]
 
 
-class DocumentRefused(Exception):
+class DocumentRefused(HandoutkitError):
     """A document failed a check (too hard to read, too long, a draft where review is
     required…): not bad input, so the desk answers it apart from a wrong choice (409).
 

@@ -42,6 +42,17 @@ class Job:
     #: the print PDF.
     preview: bool = False
 
+    def __post_init__(self) -> None:
+        # What a job can be checked against without a project: the project's own names
+        # (topics, languages, regions) are make_plan's to check, in the same words.
+        _choose("level", "reading level", [self.level], list(LEVEL_NAMES), "handout list")
+        _choose("paper", "paper size", [self.paper], list(PAPERS), "handout build --help")
+        for field_name in ("handout", "lang", "also", "region"):
+            value = getattr(self, field_name)
+            if value is not None and not _NAME.fullmatch(value):
+                raise InvalidChoice(field_name, value, [], f"{field_name} {value[:40]!r} is "
+                                    "not a name (letters, digits, '-' and '_' only)")
+
     @property
     def output(self) -> PurePosixPath:
         """Where the PDF goes, relative to the build folder."""
@@ -75,6 +86,10 @@ class PlanRequest:
     also: str | None = None
     clinic: Path | None = None
     preview: bool = False
+
+
+#: What a topic id, language code or region code looks like (each names a file or folder).
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 
 
 def make_plan(project: Project, handouts: list[str] | None = None,

@@ -23,6 +23,9 @@ BUILTIN_LOCALES = BUILTIN_THEME / "locales"
 
 @dataclass(frozen=True)
 class Project:
+    """A folder of handouts: topics in ``handouts/``, catalogs in ``locales/``, theme
+    overrides in ``templates/``, settings in ``handout.toml``. Every stage takes one."""
+
     root: Path
 
     @classmethod

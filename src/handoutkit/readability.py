@@ -32,7 +32,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .levels import LEVELS
@@ -76,17 +76,19 @@ class HardSentence:
     reasons: tuple[str, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReadabilityReport:
+    """How readable one document's printed text is: an immutable value, all the way down."""
+
     lang: str
     level: str
-    measures: list[Measure]
+    measures: tuple[Measure, ...]
     sentences: int
     units: int
     unit_name: str
-    hardest: list[HardSentence] = field(default_factory=list)
+    hardest: tuple[HardSentence, ...] = ()
     #: English measures of the strings printed in English for want of a translation.
-    fallback_measures: list[Measure] = field(default_factory=list)
+    fallback_measures: tuple[Measure, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -223,8 +225,8 @@ def score(doc: PrintedHandout) -> ReadabilityReport:
     report = _report(own, doc.language.measure, level.targets, doc.language.code, level.name)
     fallback = [t for t in texts if t.fallback] if own is not texts else []
     if fallback:
-        report.fallback_measures = _report(fallback, "english", level.targets, "en",
-                                           level.name).measures
+        report = replace(report, fallback_measures=_report(
+            fallback, "english", level.targets, "en", level.name).measures)
     return report
 
 
@@ -255,9 +257,8 @@ def _report(texts: list[Text], measure: str, targets: dict[str, float], lang: st
     else:
         measures = [gauge(scorer.length_key, f"sentence length, {scorer.length_label} "
                           "(language-independent, provisional)", n_units / n_sent, False, False)]
-    report = ReadabilityReport(lang, level, measures, len(sentences), n_units, scorer.unit_name)
-    report.hardest = _hardest(sentences, scorer, targets)
-    return report
+    return ReadabilityReport(lang, level, tuple(measures), len(sentences), n_units,
+                             scorer.unit_name, tuple(_hardest(sentences, scorer, targets)))
 
 
 def _hardest(sentences: list[Sentence], scorer: Scorer, targets: dict[str, float],

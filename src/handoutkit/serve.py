@@ -705,9 +705,11 @@ def create_app(project: Project, clinic_path: Path | None = None,
         yield
         service.shutdown()
 
+    # /docs is the desk's own page (FastAPI's loads Swagger UI from a public CDN, blank
+    # without internet): the OpenAPI document as HTML, with no script.
     app = FastAPI(title="handoutkit print desk", version=__version__, lifespan=lifespan,
                   description="Render plain-language patient handouts as PDF on demand.",
-                  responses=COMMON_RESPONSES)
+                  responses=COMMON_RESPONSES, docs_url=None, redoc_url=None)
     app.state.service = service
     logging.getLogger("uvicorn.access").addFilter(_ScrubPreparedFor())
     hosts = {*LOOPBACK_HOSTS, *(allowed_hosts or [])}
@@ -854,8 +856,59 @@ def create_app(project: Project, clinic_path: Path | None = None,
         """The desk page after its form is sent (the form carries the "prepared for" name)."""
         return await desk_page(await read_form(request))
 
+    @app.get("/docs", response_class=Response, include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The API's reference, from its OpenAPI document, readable with no network."""
+        return HTMLResponse(api_reference(app.openapi()))
+
     _with_choices(app.openapi(), values)
     return app
+
+
+def api_reference(spec: dict[str, Any]) -> str:
+    """The OpenAPI document as a plain HTML page: each route, its parameters (with the values
+    the project allows) and its answers."""
+    from markupsafe import Markup
+
+    rows = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            params = "".join(
+                Markup("<li><code>{}</code>{}: {}</li>").format(
+                    parameter["name"], " (required)" if parameter.get("required") else "",
+                    ", ".join(str(v) for v in _allowed(parameter.get("schema", {})))
+                    or _kind(parameter.get("schema", {})))
+                for parameter in operation.get("parameters", []))
+            answers = "".join(Markup("<li><code>{}</code> {}</li>").format(
+                status, answer.get("description", ""))
+                for status, answer in operation.get("responses", {}).items())
+            rows.append(Markup(
+                "<section><h2><code>{} {}</code></h2><p>{}</p>{}<h3>Answers</h3><ul>{}</ul>"
+                "</section>").format(
+                method.upper(), path, operation.get("summary") or "",
+                Markup("<h3>Parameters</h3><ul>{}</ul>").format(Markup(params)) if params
+                else "", Markup(answers)))
+    info = spec["info"]
+    return str(Markup(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{} {}</title>'
+        "<style>body{{font-family:sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;"
+        "line-height:1.4}} code{{background:#f2f2f2}} h2{{font-size:1.1rem;margin-top:2rem}}"
+        "</style></head><body><main><h1>{}</h1><p>{}</p><p>The machine-readable document: "
+        '<a href="openapi.json">openapi.json</a>.</p>{}</main></body></html>').format(
+            info["title"], info["version"], info["title"], info.get("description", ""),
+            Markup("").join(rows)))
+
+
+def _allowed(schema: dict[str, Any]) -> list[Any]:
+    for branch in schema.get("anyOf", [schema]):
+        if "enum" in branch:
+            return list(branch["enum"])
+    return []
+
+
+def _kind(schema: dict[str, Any]) -> str:
+    kinds = [branch.get("type", "") for branch in schema.get("anyOf", [schema])]
+    return " or ".join(kind for kind in kinds if kind) or "any"
 
 
 def trusted_addresses(proxies: list[str]) -> list[str]:
@@ -965,7 +1018,9 @@ def server_config(app: FastAPI, host: str, port: int, root_path: str = "",
     return uvicorn.Config(app, host=host, port=port, log_level=log_level, proxy_headers=False,
                           root_path=root_path.rstrip("/"), http=guarded_protocol(),
                           timeout_keep_alive=KEEP_ALIVE_SECONDS,
-                          limit_concurrency=connection_limit())
+                          limit_concurrency=connection_limit(),
+                          # https://no-color.org: no colour codes in any log line
+                          use_colors=False if os.environ.get("NO_COLOR") else None)
 
 
 def serve(project: Project, host: str, port: int, clinic_path: Path | None,

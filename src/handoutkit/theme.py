@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .yamlfile import read_limited
+from .files import read_limited
 
 #: The templates, stylesheet and icons handoutkit ships with.
 BUILTIN_THEME = Path(__file__).parent / "theme"

@@ -1,0 +1,93 @@
+"""The Python API as an integrator meets it: validated jobs, options honoured, one error
+family, immutable results, and the CLI's edges."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+import handoutkit
+from handoutkit import (
+    BuildBusy,
+    BuildOptions,
+    DocumentRefused,
+    HandoutkitError,
+    InputError,
+    InvalidChoice,
+    Job,
+    Project,
+    check_readability,
+    load_clinic,
+    render_pdf,
+)
+from handoutkit.cli import app
+from handoutkit.serve import create_app
+
+from .conftest import HANDOUT, ROOT, squash
+
+runner = CliRunner()
+
+
+def test_a_job_is_checked_when_made() -> None:
+    with pytest.raises(InvalidChoice) as refused:
+        Job(HANDOUT, "en", "easy", paper="legal")
+    assert refused.value.field_name == "paper" and "unknown paper size 'legal'" in str(
+        refused.value)
+    with pytest.raises(InvalidChoice) as refused:
+        Job(HANDOUT, "en", "hardest")
+    assert refused.value.field_name == "level"
+    with pytest.raises(InvalidChoice) as refused:
+        Job("../etc", "en", "easy")
+    assert refused.value.field_name == "handout"
+
+
+def test_render_pdf_prints_the_clinic_whatever_the_options(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    clinic = load_clinic(ROOT / "examples" / "clinic" / "clinic.toml")
+    data, result = render_pdf(Project(ROOT), Job(HANDOUT, "en", "easy"), clinic=clinic,
+                              options=BuildOptions(out_dir=tmp_path))
+    (tmp_path / "clinic.pdf").write_bytes(data)
+    text = "".join(page.extract_text() for page in PdfReader(tmp_path / "clinic.pdf").pages)
+    assert "RiversideCommunityClinic" in squash(text) and result.status == "built"
+
+
+def test_every_error_is_of_one_family_and_exported() -> None:
+    for error in (InputError, InvalidChoice, DocumentRefused, BuildBusy,
+                  handoutkit.UnknownReference):
+        assert issubclass(error, HandoutkitError)
+    for name in handoutkit.__all__:
+        value = getattr(handoutkit, name)
+        if callable(value):
+            assert value.__doc__, f"{name} has no docstring"
+
+
+def test_results_are_immutable_all_the_way_down() -> None:
+    [report] = check_readability(Project(ROOT), [Job(HANDOUT, "en", "easy")])
+    assert isinstance(report.measures, tuple) and isinstance(report.hardest, tuple)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.measures = ()  # type: ignore[misc]
+    assert not hasattr(report.measures, "clear")
+
+
+@pytest.mark.parametrize("command", ["build", "list", "check"])
+def test_a_project_folder_that_is_missing_or_not_a_project_is_exit_2(
+        tmp_path: Path, command: str) -> None:
+    missing = runner.invoke(app, [command, "--project", str(tmp_path / "missing")])
+    assert missing.exit_code == 2 and "no such folder" in missing.stderr
+    assert not (tmp_path / "missing").exists()
+    empty = runner.invoke(app, [command, "--project", str(tmp_path)])
+    assert empty.exit_code == 2 and "not a handoutkit project" in empty.stderr
+    assert not (tmp_path / "build").exists()
+
+
+def test_the_api_docs_need_no_network() -> None:
+    with TestClient(create_app(Project(ROOT), allowed_hosts=["testserver"])) as client:
+        page = client.get("/docs")
+    assert page.status_code == 200 and "/api/render" in page.text
+    assert "<script" not in page.text and "cdn" not in page.text.lower()
+    assert HANDOUT in page.text  # the choices the project allows
