@@ -266,7 +266,7 @@ def build(
             policy, out_dir=out_dir, jobs=workers or default_jobs(), force=force,
             fail_fast=fail_fast, clinic=load_clinic(request.clinic) if request.clinic else None)
         output = Output(quiet or as_json, verbose)
-        _warn_superseded(proj, sorted({job.lang for job in jobs}), output)
+        _warn_about_catalogs(proj, sorted({job.lang for job in jobs}), output)
         output.detail(f"{len(jobs)} document(s) into {_shown(out_dir)}")
         try:
             with _ended_by_signals(), _progress(len(jobs), output) as progress:
@@ -349,7 +349,7 @@ def check(
         jobs = list({(j.handout, j.lang, j.level, j.region): j
                      for j in plan_jobs(proj, request)}.values())
         reports = check_readability(proj, jobs)
-        _warn_superseded(proj, sorted({job.lang for job in jobs}), Output(quiet or as_json))
+        _warn_about_catalogs(proj, sorted({job.lang for job in jobs}), Output(quiet or as_json))
     if as_json:
         from . import report as shapes
 
@@ -883,12 +883,16 @@ def _progress(total: int, out: Output) -> Iterator[Progress | None]:
         yield fancy
 
 
-def _warn_superseded(project: Project, langs: list[str], output: Output) -> None:
-    """Warn of the theme's corrected translations a project's own catalog still keeps."""
+def _warn_about_catalogs(project: Project, langs: list[str], output: Output) -> None:
+    """Warn of catalog folders named by no locale (skipped, never a stop), and of the theme's
+    corrected translations a project's own catalog still keeps."""
     from .i18n import superseded_translations
 
     if output.quiet:
         return
+    for folder in project.unknown_locale_folders():
+        typer.echo(f"warning: {project.label(folder)}: not a locale code Babel knows (such as "
+                   "es, pt_BR, pt-BR or zh-CN); its catalogs are skipped", err=True)
     translated = [lang for lang in langs if lang != SOURCE_LANGUAGE]
     for problem in superseded_translations(project, translated):
         typer.echo(f"warning: {problem}", err=True)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
@@ -71,6 +71,8 @@ def plural_forms(lang: str) -> str:
     known = GETTEXT_PLURALS.get(str(locale)) or GETTEXT_PLURALS.get(locale.language)
     if known:
         return known
+    if not locale.plural_form.rules:  # CLDR has "other" only (Haitian Creole): one form,
+        return "nplurals=1; plural=0;"  # never Babel's two-form default
     plural = get_plural(locale)
     return f"nplurals={plural.num_plurals}; plural={plural.plural_expr};"
 
@@ -102,28 +104,51 @@ def init_language(project: Project, lang: str, topic: str | None = None) -> list
     Catalogs that exist already are left alone, so adding a language to a new topic works
     the same as starting a language.
     """
-    try:
-        Locale.parse(lang)
-    except (ValueError, UnknownLocaleError):
+    from .languages import canonical_locale
+
+    typed, code = lang, canonical_locale(lang)
+    if code is None:
         raise InputError.at(f"{lang!r} is not a locale Babel knows",
-                            hint="use a code such as es, th, pt_BR or zh_Hans") from None
+                            hint="use a code such as es, th, pt_BR, pt-BR or zh_Hans") from None
+    lang = code
     if lang == SOURCE_LANGUAGE:
         raise InputError.at(f"{lang!r} is the source language; it needs no catalog")
     if topic is not None and topic not in project.handout_ids():
         raise InputError.at(f"unknown handout {topic!r}; handouts: "
                             f"{', '.join(project.handout_ids()) or 'none'}")
     wanted = None if topic is None else {topic, TEMPLATE_DOMAIN, REGIONS_DOMAIN}
+    folder = project.locale_folders().get(lang) or project.locales_dir / _folder_name(
+        project, lang, typed)
     written = []
     for domain, template in templates(project).items():
-        path = project.catalog_path(lang, domain)
-        if (wanted is None or domain in wanted) and not path.exists():
+        path = folder / "LC_MESSAGES" / f"{domain}.po"
+        # The theme's words are read from the package's translation while the project has
+        # none of its own: starting a language the theme speaks adds no empty copy.
+        if (wanted is None or domain in wanted) and not project.catalog_path(
+                lang, domain).exists():
             write_atomic(path, _new_language_catalog(lang, domain, template))
             written.append(path)
     if not written:
         raise InputError.at(f"every {lang} catalog{' for ' + topic if topic else ''} exists "
-                            "already", project.locales_dir / lang,
+                            "already", folder,
                             hint="use `handout i18n update` to merge new strings into them")
     return written
+
+
+def _folder_name(project: Project, lang: str, typed: str) -> str:
+    """A new language's folder, in the style of the project's folders: POSIX (``pt_BR``) or
+    BCP 47 (``pt-BR``, as Pontoon and Crowdin name them). With no folder that shows a style,
+    or both styles present, ``[i18n] folder_style`` decides (POSIX by default)."""
+    from .languages import bcp47
+    from .plan import read_settings
+
+    styles = {"bcp47" if "-" in folder.name else "posix"
+              for folder in project.locale_folders().values()
+              if "-" in folder.name or "_" in folder.name}
+    style = styles.pop() if len(styles) == 1 else read_settings(project).i18n.folder_style
+    if style == "posix":
+        return lang
+    return typed if "-" in typed else bcp47(lang)
 
 
 #: A reviewer's name, as printed in the footer.
@@ -137,6 +162,7 @@ def review_catalogs(project: Project, lang: str, by: str, on: dt.date,
     Each catalog's header gets the reviewer, the date and a fingerprint of each entry signed
     off; only translated, non-fuzzy entries are covered. Returns each file and its count.
     """
+    lang = project.canonical(lang)
     from .plan import printed_name
 
     printed_name("--by", by, MAX_REVIEWER)
@@ -154,7 +180,7 @@ def review_catalogs(project: Project, lang: str, by: str, on: dt.date,
     paths = [project.catalog_path(lang, d) for d in domains
              if project.catalog_path(lang, d).exists()]
     if not paths:
-        raise InputError.at(f"no {lang} catalog to review", project.locales_dir / lang,
+        raise InputError.at(f"no {lang} catalog to review", project.locale_folder(lang),
                             hint=f"start one with `handout i18n init {lang}`")
     done = []
     for path in paths:
@@ -198,6 +224,7 @@ class UpdateResult:
 
 def update_catalogs(project: Project, langs: list[str] | None = None) -> list[UpdateResult]:
     """Merge the current templates into every language's catalogs."""
+    langs = [project.canonical(lang) for lang in langs] if langs else None
     fresh = templates(project)
     results = []
     for lang in langs or project.languages()[1:]:
@@ -282,6 +309,8 @@ def check_catalog(path: Path) -> list[Finding]:
 
 
 def check_project(project: Project, langs: list[str] | None = None) -> list[Finding]:
+    """Every catalog problem of ``langs`` (all languages by default)."""
+    langs = [project.canonical(lang) for lang in langs] if langs else None
     findings: list[Finding] = []
     for lang in langs or project.languages()[1:]:
         for path in project.catalog_files(lang):
@@ -316,6 +345,7 @@ class CatalogStatus:
 
 def status(project: Project, langs: list[str] | None = None) -> list[CatalogStatus]:
     """Coverage per language and domain, counted by polib (which counts plural entries right)."""
+    langs = [project.canonical(lang) for lang in langs] if langs else None
     import polib
 
     domains = [*project.handout_ids(), TEMPLATE_DOMAIN, REGIONS_DOMAIN]
@@ -382,7 +412,7 @@ def compile_catalogs(project: Project) -> list[Path]:
             buffer = io.BytesIO()
             write_mo(buffer, catalog, use_fuzzy=False)
             # Beside the project's catalogs, also for the theme's built-in ones.
-            mo_path = project.locales_dir / lang / "LC_MESSAGES" / f"{po_path.stem}.mo"
+            mo_path = project.locale_folder(lang) / "LC_MESSAGES" / f"{po_path.stem}.mo"
             write_atomic(mo_path, buffer.getvalue())
             written.append(mo_path)
     return written
@@ -400,7 +430,7 @@ def superseded_translations(project: Project, langs: list[str] | None = None) ->
     corrections = json.loads(SUPERSEDED.read_text("utf-8"))["corrections"]
     found = []
     for lang in langs or project.languages()[1:]:
-        own = project.locales_dir / lang / "LC_MESSAGES" / f"{TEMPLATE_DOMAIN}.po"
+        own = project.locale_folder(lang) / "LC_MESSAGES" / f"{TEMPLATE_DOMAIN}.po"
         wrong = corrections.get(lang)
         if not wrong or not own.is_file():
             continue

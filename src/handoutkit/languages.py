@@ -107,6 +107,28 @@ class Language:
 
 
 @cache
+def canonical_locale(name: str) -> str | None:
+    """The one code handoutkit uses for a locale however a folder or a platform writes it
+    (``pt-BR`` and ``pt_BR`` → ``pt_BR``; ``zh-CN``, ``zh_Hans``, ``zh-Hans`` → ``zh_Hans``),
+    or ``None`` for a name Babel does not know. File names and the manifest use it; HTML and
+    PDFs use the BCP 47 tag (``Language.html_lang``)."""
+    try:
+        locale = Locale.parse(name.replace("-", "_"))
+    except (ValueError, LookupError, UnknownLocaleError):
+        return None
+    if locale.language == "zh":  # Chinese is written in a script, whichever the country
+        likely = _likely_subtags(locale)
+        script = locale.script or (likely[1] if len(likely) == 3 else "Hans")
+        return f"zh_{script}"
+    return str(locale)
+
+
+def bcp47(code: str) -> str:
+    """The BCP 47 spelling of a canonical code, as Pontoon and Crowdin name folders."""
+    return code.replace("_", "-")
+
+
+@cache
 def language(code: str) -> Language:
     """The facts about the language of catalog folder ``code`` (``es``, ``zh_Hans``)."""
     try:
@@ -128,7 +150,18 @@ def language(code: str) -> Language:
     direction = "rtl" if locale.text_direction == "rtl" else "ltr"
     measure = MEASURES.get(locale.language) or SCRIPTS.get(script, _LATIN).unit
     return Language(code, tag, direction, locale.get_display_name(locale) or code, locale,
-                    script, measure, DATE_STYLES.get(locale.language, DateStyle()))
+                    script, measure, DATE_STYLES.get(locale.language) or _date_style(locale))
+
+
+#: Dates for a language whose month names CLDR lacks (it would print "2026 M12 7"): day,
+#: month and year in numbers, which need no names.
+NUMERIC_DATES = DateStyle("d.M.y", short="d.M.y")
+
+
+def _date_style(locale: Locale) -> DateStyle:
+    months = locale.months.get("format", {}).get("wide", {})
+    named = months and not str(months.get(12, "")).startswith("M")
+    return DateStyle() if named else NUMERIC_DATES
 
 
 def _likely_subtags(locale: Locale) -> list[str]:

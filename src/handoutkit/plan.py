@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -106,6 +106,8 @@ def make_plan(project: Project, handouts: list[str] | None = None,
     """
     available_langs = project.languages()
     named_topics = bool(handouts)
+    langs = [project.canonical(lang) for lang in langs] if langs else langs
+    also = project.canonical(also) if also else also
     handouts = _choose("handout", "handout", handouts, project.handout_ids(), "handout list")
     levels = _choose("level", "reading level", levels, list(LEVEL_NAMES), "handout list")
     if papers:
@@ -249,6 +251,10 @@ class I18nSettings(_Table):
     #: Where translators report a problem in an English string (a URL or an address): the
     #: catalogs' ``Report-Msgid-Bugs-To``. Empty, as xgettext leaves it, when not given.
     report_bugs_to: str = Field("", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
+    #: How a new language's folder is named when the project's folders show no style, or
+    #: both: ``posix`` (``pt_BR``, gettext's) or ``bcp47`` (``pt-BR``, Pontoon's and
+    #: Crowdin's). Every command reads either spelling.
+    folder_style: Literal["posix", "bcp47"] = "posix"
 
 
 class ProjectTable(_Table):

@@ -64,9 +64,44 @@ class Project:
         return sorted(p.parent.name for p in self.handouts_dir.glob(f"*/{CONTENT_FILE}"))
 
     def languages(self) -> list[str]:
-        """The source language first, then every language with a catalog folder."""
-        found = sorted(p.parent.name for p in self.locales_dir.glob("*/LC_MESSAGES") if p.is_dir())
-        return [SOURCE_LANGUAGE] + [lang for lang in found if lang != SOURCE_LANGUAGE]
+        """The source language first, then every language with a catalog folder, by its
+        canonical code (a ``pt-BR`` folder is ``pt_BR``)."""
+        return [SOURCE_LANGUAGE, *sorted(self.locale_folders())]
+
+    def locale_folders(self) -> dict[str, Path]:
+        """Each language with a catalog folder: its canonical code → the folder, however the
+        folder is spelled (``pt_BR``, ``pt-BR``, ``zh-CN``…). Folders Babel does not know
+        are left out (``unknown_locale_folders`` names them)."""
+        from .languages import canonical_locale
+
+        found: dict[str, Path] = {}
+        for folder in self._catalog_folders():
+            code = canonical_locale(folder.name)
+            if code and code != SOURCE_LANGUAGE:
+                found.setdefault(code, folder)
+        return found
+
+    def unknown_locale_folders(self) -> list[Path]:
+        """Catalog folders whose name is no locale: a warning, never a stop for the others."""
+        from .languages import canonical_locale
+
+        return [folder for folder in self._catalog_folders() if not canonical_locale(folder.name)]
+
+    def _catalog_folders(self) -> list[Path]:
+        return sorted(p.parent for p in self.locales_dir.glob("*/LC_MESSAGES") if p.is_dir())
+
+    @staticmethod
+    def canonical(lang: str) -> str:
+        """``lang`` as the project's codes spell it (``pt-BR`` → ``pt_BR``; an unknown name is
+        left as typed, for the caller to refuse by name)."""
+        from .languages import canonical_locale
+
+        return canonical_locale(lang) or lang
+
+    def locale_folder(self, lang: str) -> Path:
+        """Where ``lang``'s catalogs are: its folder as spelled on disk, or for a language
+        with none yet, a folder named by its code."""
+        return self.locale_folders().get(lang) or self.locales_dir / lang
 
     def topic_languages(self, handout_id: str) -> list[str]:
         """The languages a topic is built in: the source, and those with its catalog."""
@@ -76,19 +111,21 @@ class Project:
     def catalog_path(self, lang: str, domain: str) -> Path:
         """The catalog read for ``lang``: the project's own, or for the theme's words the
         built-in translation as long as the project has none of its own."""
-        return self._own_or_builtin(Path(lang, "LC_MESSAGES", f"{domain}.po"), domain)
+        folder = self.locale_folder(lang).name
+        own, builtin = (self.locales_dir / folder / "LC_MESSAGES" / f"{domain}.po",
+                        BUILTIN_LOCALES / lang / "LC_MESSAGES" / f"{domain}.po")
+        if domain == TEMPLATE_DOMAIN and not own.exists() and builtin.is_file():
+            return builtin
+        return own
 
     def catalog_files(self, lang: str) -> list[Path]:
         """Every catalog read for ``lang``: the project's, and the theme's built-in one."""
-        own = sorted((self.locales_dir / lang / "LC_MESSAGES").glob("*.po"))
+        own = sorted((self.locale_folder(lang) / "LC_MESSAGES").glob("*.po"))
         theme = self.catalog_path(lang, TEMPLATE_DOMAIN)
         return own + ([theme] if theme.is_file() and theme not in own else [])
 
     def template_path(self, domain: str) -> Path:
-        return self._own_or_builtin(Path(f"{domain}.pot"), domain)
-
-    def _own_or_builtin(self, relative: Path, domain: str) -> Path:
-        own, builtin = self.locales_dir / relative, BUILTIN_LOCALES / relative
+        own, builtin = self.locales_dir / f"{domain}.pot", BUILTIN_LOCALES / f"{domain}.pot"
         if domain == TEMPLATE_DOMAIN and not own.exists() and builtin.is_file():
             return builtin
         return own
@@ -99,7 +136,8 @@ class Project:
         own from then on (as a theme override is)."""
         if path.is_relative_to(self.root):
             return path
-        own = self.locales_dir / path.relative_to(BUILTIN_LOCALES)
+        lang, *rest = path.relative_to(BUILTIN_LOCALES).parts
+        own = self.locale_folder(lang).joinpath(*rest)
         if not own.exists():
             own.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, own)

@@ -356,7 +356,7 @@ def project_catalog(project: Project) -> dict[str, Any]:
 
     def topic_language(handout: str, code: str) -> dict[str, Any]:
         row = rows.get((code, handout))
-        return {"code": code, "name": language(code).name,
+        return {"code": code, "name": language(code).name, "tag": language(code).html_lang,
                 "direction": language(code).direction,
                 "coverage": row.percent if row else 100.0,
                 "translation": row.review if row else "source",
@@ -371,7 +371,7 @@ def project_catalog(project: Project) -> dict[str, Any]:
                                     for code in project.topic_languages(s.id)]}
                      for s in sources.values()],
         "languages": [{"code": code, "name": language(code).name,
-                       "direction": language(code).direction}
+                       "tag": language(code).html_lang, "direction": language(code).direction}
                       for code in project.languages()],
         "levels": [{"name": lvl.name, "description": lvl.description}
                    for lvl in LEVELS.values()],

@@ -1,0 +1,101 @@
+"""Locale codes as translation platforms write them: folders named pt_BR or pt-BR, zh_Hans,
+zh-Hans or zh-CN are one language to every command; an unknown folder is a warning."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from handoutkit.cli import app
+from handoutkit.languages import bcp47, canonical_locale, language
+from handoutkit.project import BUILTIN_LOCALES, Project
+
+from .conftest import HANDOUT
+
+runner = CliRunner()
+
+
+def invoke(project: Project, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, [*args, "--project", str(project.root)])
+
+
+def test_one_code_for_every_spelling() -> None:
+    for spelling in ("pt_BR", "pt-BR", "pt_br"):
+        assert canonical_locale(spelling) == "pt_BR"
+    for spelling in ("zh_Hans", "zh-Hans", "zh-CN", "zh_CN", "zh", "zh-SG"):
+        assert canonical_locale(spelling) == "zh_Hans"
+    assert canonical_locale("zh-TW") == "zh_Hant" and canonical_locale("klingon") is None
+    assert bcp47("pt_BR") == "pt-BR" and language("pt_BR").html_lang == "pt-BR"
+    assert language("zh_Hans").html_lang == "zh-CN"
+
+
+def test_a_bcp47_folder_builds_beside_the_others(project: Project, tmp_path: Path) -> None:
+    # A platform's folder (its text Spanish here: what matters is that it is read).
+    shutil.copytree(project.locales_dir / "es", project.locales_dir / "pt-BR")
+    shutil.copyfile(BUILTIN_LOCALES / "es" / "LC_MESSAGES" / "handoutkit.po",
+                    project.locales_dir / "pt-BR" / "LC_MESSAGES" / "handoutkit.po")
+    (project.locales_dir / "klingon" / "LC_MESSAGES").mkdir(parents=True)
+    out = tmp_path / "out"
+    result = invoke(project, "build", HANDOUT, "-l", "easy", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "locales/klingon: not a locale code" in result.stderr
+    made = sorted(p.name for p in out.rglob("*.pdf"))
+    assert f"{HANDOUT}.pt_BR.easy.a4.pdf" in made and f"{HANDOUT}.es.easy.a4.pdf" in made
+    assert f"{HANDOUT}.zh_Hans.easy.a4.pdf" in made and len(made) >= 9
+    pdf = PdfReader(out / HANDOUT / "pt_BR" / f"{HANDOUT}.pt_BR.easy.a4.pdf")
+    assert pdf.trailer["/Root"]["/Lang"] == "pt-BR"
+    # The platform's spelling works wherever a language is named.
+    assert invoke(project, "i18n", "status", "--lang", "pt-BR").exit_code == 0
+    assert invoke(project, "build", HANDOUT, "--lang", "pt-BR", "-l", "easy", "-o",
+                  str(out)).exit_code == 0
+    # Both styles are present here (zh_Hans, pt-BR): [i18n] folder_style decides.
+    (project.root / "handout.toml").write_text('[i18n]\nfolder_style = "bcp47"\n')
+    made_mx = invoke(project, "i18n", "init", "es_MX", "--topic", HANDOUT)
+    assert made_mx.exit_code == 0, made_mx.output
+    assert (project.locales_dir / "es-MX" / "LC_MESSAGES" / f"{HANDOUT}.po").is_file()
+
+
+def test_init_takes_either_spelling_and_the_build_uses_it(tmp_path: Path) -> None:
+    made = runner.invoke(app, ["init", str(tmp_path / "p")])
+    assert made.exit_code == 0, made.output
+    project = Project(tmp_path / "p")
+    (project.root / "handout.toml").write_text("[build]\nmin_coverage = 0.0\n")
+    started = invoke(project, "i18n", "init", "zh-CN", "--topic", "hand-washing")
+    assert started.exit_code == 0, started.output
+    # ...and with no folder that shows a style, POSIX ([i18n] folder_style's default).
+    assert (project.locales_dir / "zh_Hans" / "LC_MESSAGES" / "hand-washing.po").is_file()
+    built = invoke(project, "build", "hand-washing", "--lang", "zh-CN", "-l", "easy",
+                   "--allow-hard", "-o", str(tmp_path / "out"))
+    assert built.exit_code == 0, built.output
+    assert (tmp_path / "out" / "hand-washing" / "zh_Hans" /
+            "hand-washing.zh_Hans.easy.a4.pdf").is_file()
+    # A project whose folders are spelled BCP 47 gets its new ones so spelled.
+    (project.locales_dir / "zh_Hans").rename(project.locales_dir / "zh-CN")
+    assert invoke(project, "i18n", "init", "pt_BR", "--topic", "hand-washing").exit_code == 0
+    assert (project.locales_dir / "pt-BR" / "LC_MESSAGES" / "hand-washing.po").is_file()
+    assert invoke(project, "i18n", "status", "--lang", "zh_Hans").exit_code == 0
+
+
+def test_a_language_cldr_knows_little_about_gets_plain_dates_and_one_plural(
+        tmp_path: Path) -> None:
+    from handoutkit.pofile import read_header
+
+    from .conftest import pdf_text
+
+    assert runner.invoke(app, ["init", str(tmp_path / "p")]).exit_code == 0
+    project = Project(tmp_path / "p")
+    (project.root / "handout.toml").write_text("[build]\nmin_coverage = 0.0\n")
+    assert invoke(project, "i18n", "init", "ht", "--topic", "hand-washing").exit_code == 0
+    catalog = project.locales_dir / "ht" / "LC_MESSAGES" / "hand-washing.po"
+    assert dict(read_header(catalog.read_text()))["Plural-Forms"] == "nplurals=1; plural=0;"
+    built = invoke(project, "build", "hand-washing", "--lang", "ht", "-l", "easy",
+                   "--allow-hard", "-o", str(tmp_path / "out"))
+    assert built.exit_code == 0, built.output
+    [pdf] = (tmp_path / "out").rglob("*.ht.*.pdf")
+    text = pdf_text(pdf)
+    assert "M12" not in text and "M11" not in text and re.search(r"\b\d{1,2}\.\d{1,2}\.20\d\d",
+                                                                   text)
