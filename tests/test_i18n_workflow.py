@@ -453,3 +453,91 @@ def test_po_lines_babel_would_misread_are_syntax_errors(tmp_path: Path) -> None:
             assert problem.line == 7 and message in problem.message, bad
         else:
             raise AssertionError(f"accepted {bad!r}")
+
+
+# --- what translators and their platforms see ---------------------------------------------------
+
+def test_every_entry_says_where_it_prints_and_the_levels_aim() -> None:
+    """Each entry of every shipped template: its section (or box), its level and that
+    level's target, from the string's own id."""
+    from handoutkit.levels import LEVELS
+
+    checked = 0
+    for template in sorted((ROOT / "locales").glob("*.pot")):
+        for message in read_po(template.open("rb")):
+            if not message.id:
+                continue
+            note = " ".join(message.auto_comments)
+            parts = str(message.context).split(".")
+            level = LEVELS.get(parts[-1])
+            target = (level or LEVELS["easy"]).description
+            assert target[1:] in note, (template.name, message.context, note)
+            assert (f"the {level.name} level" if level else "every level") in note
+            if template.stem not in ("regions",) and parts[0] not in ("legal", "title",
+                                                                      "summary", "disclaimer"):
+                assert f"section {parts[0]!r}" in note, (message.context, note)
+            checked += 1
+    assert checked > 200
+
+
+def test_adding_a_point_adds_only_its_entry(project: Project) -> None:
+    """References name the file only: a point added above others changes no other line."""
+    import difflib
+
+    topic_catalogs = sorted(project.locales_dir.glob(f"*/LC_MESSAGES/{HANDOUT}.po"))
+    others = {p: p.read_bytes() for p in project.locales_dir.rglob("*.po")
+              if p.name != f"{HANDOUT}.po"}
+    before = {p: p.read_text().splitlines() for p in topic_catalogs}
+    content = project.handout_path(HANDOUT)
+    text = content.read_text()
+    anchor = text.index("      - id: ", text.index("sections:"))
+    content.write_text(text[:anchor] + "      - id: brand-new\n        text: A new short "
+                       "point.\n" + text[anchor:])
+    assert invoke(project, "i18n", "extract").exit_code == 0
+    assert invoke(project, "i18n", "update").exit_code == 0
+    for path in topic_catalogs:
+        diff = [line for line in difflib.unified_diff(before[path],
+                                                      path.read_text().splitlines(), n=0)
+                if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+        assert diff and all(line.startswith("+") for line in diff), (path, diff[:5])
+        assert any("brand-new" in line for line in diff) and len(diff) <= 12, diff
+    assert {p: p.read_bytes() for p in others} == others
+
+
+@gnu_gettext
+def test_the_previous_english_survives_updates_and_gnu_keeps_it(project: Project) -> None:
+    import polib
+
+    content = project.handout_path(HANDOUT)
+    old = load_handouts(project, [HANDOUT])[HANDOUT].handout.title
+    old_easy = old["easy"] if isinstance(old, dict) else old
+    content.write_text(content.read_text().replace(old_easy, old_easy + " today", 1))
+    catalog = _po(project, "es")
+    for _ in range(3):
+        assert invoke(project, "i18n", "extract").exit_code == 0
+        assert invoke(project, "i18n", "update", "--lang", "es").exit_code == 0
+    entry = next(e for e in polib.pofile(str(catalog)) if e.msgctxt == "title.easy")
+    assert "fuzzy" in entry.flags and entry.previous_msgid == old_easy
+    assert "# |" not in catalog.read_text()
+    merged = _gnu("msgmerge", "--quiet", "--previous", "-o", "-", catalog,
+                  project.template_path(HANDOUT))
+    assert merged == catalog.read_bytes()
+
+
+def test_a_topic_sign_off_covers_what_its_documents_print_and_nothing_else(
+        project: Project, tmp_path: Path) -> None:
+    review = invoke(project, "i18n", "review", "es", "--topic", HANDOUT, "--by", "Ana Pérez")
+    assert review.exit_code == 0, review.output
+    other = project.catalog_path("es", "opioid-overdose-naloxone")
+    assert "X-Reviewed-By" not in other.read_text()  # another topic's catalog: unsigned
+    out = tmp_path / "out"
+    for region in ([], ["--region", "US-AL"]):
+        built = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "easy",
+                       "--require-review", *region, "-o", str(out))
+        assert built.exit_code == 0, built.output
+    pdf = next(out.rglob(f"{HANDOUT}.es.easy.US-AL.letter.pdf"))
+    assert "Ana Pérez" in pdf_text(pdf)
+    refused = invoke(project, "build", "opioid-overdose-naloxone", "--lang", "es", "-l",
+                     "easy", "--require-review", "-o", str(out))
+    assert refused.exit_code == 1
+    assert "i18n review es --topic opioid-overdose-naloxone --by NAME" in refused.stderr

@@ -322,3 +322,11 @@ def test_the_readme_blocks_marked_run_work_as_written(installed: Installed) -> N
     assert (project / "handouts" / "hepatitis-c-testing" / "handout.yaml").is_file()
     assert (project / "locales" / "pt_BR" / "LC_MESSAGES" / "hand-washing.po").is_file()
     assert (project / "locales" / "fr" / "LC_MESSAGES" / "hand-washing.po").is_file()
+
+
+def test_extract_gives_an_installed_project_the_themes_template(installed: Installed,
+                                                                new_project: Path) -> None:
+    result = installed.run("i18n", "extract", cwd=new_project)
+    assert result.returncode == 0, result.stderr
+    template = new_project / "locales" / "handoutkit.pot"
+    assert template.is_file() and 'msgid "Get help now"' in template.read_text()

@@ -23,6 +23,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract
 
 from .content import HandoutSource, load_handout
 from .errors import InputError
+from .levels import LEVELS
 from .plan import read_settings
 from .pofile import WIDTH, Header, po_bytes, read_header
 from .project import REGIONS_DOMAIN, TEMPLATE_DOMAIN, Project
@@ -65,11 +66,46 @@ def extract_handout(fileobj: Any, keywords: Any, comment_tags: Any,
     else:
         source = load_handout(path, text)
         doc, messages = source.doc, source.messages()
+    kind = ("facts" if path.name == FACTS_FILE else
+            "region" if path.parent.name == REGIONS_FOLDER else "topic")
     for message in messages:
-        # GNU gettext keeps comment lines as they are: wrap the note to fit beside "#. ".
-        comments = [part for line in (message.note or "").splitlines()
-                    for part in textwrap.wrap(line, WIDTH - 3) or [""]]
+        # GNU gettext keeps comment lines as they are: wrap them to fit beside "#. ".
+        lines = [*(message.note or "").splitlines(), where_it_prints(message.context, kind)]
+        comments = [part for line in lines for part in textwrap.wrap(line, WIDTH - 3) or [""]]
         yield doc.line_of(message.loc), "pgettext", (message.context, message.text), comments
+
+
+#: Where a topic's own top-level texts print.
+_PLACES = {"title": "the title", "summary": "the summary box under the title",
+           "disclaimer": "the closing lines, above the sources"}
+
+
+def where_it_prints(context: str, kind: str) -> str:
+    """A translator's context for one string, made from its id: where it prints (section,
+    point, box) and the reading level's aim, which the readability check holds it to."""
+    parts = context.split(".")
+    level = LEVELS.get(parts[-1]) if len(parts) > 1 else None
+    ids = parts[:-1] if level else parts
+    if kind == "facts":
+        place = f"the law box of {ids[1]} leaflets"
+    elif kind == "region":
+        place = (f"the help box of this region's leaflets, help line {ids[1]!r}"
+                 if ids[0] == "help" else "this region's leaflets")
+    elif ids[0] in _PLACES:
+        place = _PLACES[ids[0]]
+    else:
+        what = "its heading" if ids[1:] == ["heading"] else (
+            f"point {ids[1]!r}" if len(ids) > 1 else "it")
+        place = f"section {ids[0]!r}, {what}"
+    if level:
+        aim = f"the {level.name} level: {_lower_first(level.description)}"
+    else:
+        aim = f"every level, easy too: {_lower_first(LEVELS['easy'].description)}"
+    return f"Prints in {place}, at {aim}"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 #: How gettext writes a header's dates.
@@ -103,10 +139,12 @@ def _add_extracted(project: Project, catalog: Catalog, paths: list[Path]) -> Cat
     for path in paths:
         relative = path.relative_to(project.root).as_posix()
         with path.open("rb") as fileobj:
-            for lineno, message, comments, context in extract(
+            for _lineno, message, comments, context in extract(
                     extract_handout, fileobj, keywords=DEFAULT_KEYWORDS):
-                catalog.add(message, locations=[(relative, lineno)], auto_comments=comments,
-                            context=context)
+                # The file only, as `msgmerge --add-location=file` writes it: a line added
+                # above a string changes nothing in the catalogs (msgctxt is the stable id).
+                catalog.add(message, locations=[(relative, None)],  # type: ignore[list-item]
+                            auto_comments=comments, context=context)
     return catalog
 
 
@@ -140,11 +178,11 @@ def template_words(project: Project, created: dt.date, report_bugs_to: str) -> C
         except Exception as exc:  # Jinja2 raises TemplateSyntaxError with a line number
             line = getattr(exc, "lineno", None)
             raise InputError.at(f"template syntax error: {exc}", path, line) from None
-        for lineno, message, comments, context in found:
+        for _lineno, message, comments, context in found:
             # A comment's lines as a .po file gives them back: one a line, without the
             # template's indentation (msgmerge copies the template's lines as they are).
             lines = [line.strip() for comment in comments for line in comment.splitlines()]
-            catalog.add(message, locations=[(relative, lineno)],
+            catalog.add(message, locations=[(relative, None)],  # type: ignore[list-item]
                         auto_comments=[line for line in lines if line], context=context)
     return catalog
 

@@ -34,7 +34,8 @@ from .project import (
     TEMPLATE_DOMAIN,
     Project,
 )
-from .review import Review, fingerprint, with_review
+from .review import Review, fingerprint, read_review, with_review
+from .theme import TEMPLATE_NAME
 from .yamlfile import read_text
 
 _SLAVIC = ("nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && "
@@ -78,10 +79,18 @@ def plural_forms(lang: str) -> str:
 
 
 def write_templates(project: Project) -> list[Path]:
-    """Write one ``.pot`` per domain under ``locales/``; return the paths that changed."""
+    """Write one ``.pot`` per domain under ``locales/``; return the paths that changed.
+
+    The theme's words get a template in the project too (``locales/handoutkit.pot``), even
+    when the theme comes from an installed package: translation platforms see only the
+    project's files, and the page's own words are strings to translate like any other.
+    """
     written = []
     for domain, catalog in templates(project).items():
-        changed = _write_if_changed(project, project.template_path(domain),
+        path = project.template_path(domain)
+        if not path.is_relative_to(project.root):
+            path = project.locales_dir / path.name
+        changed = _write_if_changed(project, path,
                                     po_bytes(catalog, template_header(catalog)))
         if changed:
             written.append(changed)
@@ -176,19 +185,31 @@ def review_catalogs(project: Project, lang: str, by: str, on: dt.date,
     if topic is not None and topic not in project.handout_ids():
         raise InputError.at(f"unknown handout {topic!r}; handouts: "
                             f"{', '.join(project.handout_ids()) or 'none'}")
-    domains = [topic] if topic else [*project.handout_ids(), TEMPLATE_DOMAIN, REGIONS_DOMAIN]
-    paths = [project.catalog_path(lang, d) for d in domains
-             if project.catalog_path(lang, d).exists()]
-    if not paths:
-        raise InputError.at(f"no {lang} catalog to review", project.locale_folder(lang),
-                            hint=f"start one with `handout i18n init {lang}`")
+    # A topic's sign-off covers what its documents print: its own catalog, and the page's
+    # and the regions' words (the theme's desk and preview words are no handout's).
+    topics = [topic] if topic else project.handout_ids()
+    domains = [*topics, TEMPLATE_DOMAIN, REGIONS_DOMAIN]
+    paths = {d: project.catalog_path(lang, d) for d in domains
+             if project.catalog_path(lang, d).exists()}
+    if not paths.keys() - {TEMPLATE_DOMAIN, REGIONS_DOMAIN}:
+        raise InputError.at(f"no {lang} catalog{' of ' + topic if topic else ''} to review",
+                            project.locale_folder(lang),
+                            hint=f"start one with `handout i18n init {lang}"
+                                 f"{' --topic ' + topic if topic else ''}`")
+    page_words = {(m.context, m.id) for m in templates(project)[TEMPLATE_DOMAIN]
+                  if any(TEMPLATE_NAME in str(file) for file, _ in m.locations)}
     done = []
-    for path in paths:
+    for domain, path in paths.items():
         catalog = load_catalog(path)
         entries = frozenset(fingerprint(context, msgid, translation)
-                            for (context, msgid), translation in catalog.translations.items())
-        header = with_review(read_header(read_text(path, MAX_PO_BYTES, "catalog")),
-                             Review(by.strip(), on, entries))
+                            for (context, msgid), translation in catalog.translations.items()
+                            if domain != TEMPLATE_DOMAIN or topic is None
+                            or (context, msgid) in page_words)
+        text = read_text(path, MAX_PO_BYTES, "catalog")
+        earlier = read_review(text)
+        if topic and domain in (TEMPLATE_DOMAIN, REGIONS_DOMAIN) and earlier:
+            entries |= earlier.entries  # what an earlier sign-off covered stays covered
+        header = with_review(read_header(text), Review(by.strip(), on, entries))
         target = project.writable(path)
         write_atomic(target, po_bytes(catalog.catalog, header))
         done.append((target, len(entries)))
@@ -244,10 +265,16 @@ def _update_one(project: Project, path: Path, template: Catalog) -> UpdateResult
     text = read_text(path, MAX_PO_BYTES, "catalog")
     catalog = parse_po(path, text)
     before = {_key(m) for m in catalog if m.id}
+    # The English each fuzzy entry was translated from: Babel's update does not carry it
+    # over, and translators' tools show it as the diff to review.
+    previous = {_key(m): m.previous_id for m in catalog if m.id and m.previous_id}
     obsolete_before = len(catalog.obsolete)
     # Babel matches by (msgid, msgctxt) and moves the rest to obsolete; its difflib guess
     # across contexts is off, because our contexts are stable ids and match better.
     catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
+    for message in catalog:
+        if message.id and message.fuzzy and _key(message) in previous:
+            message.previous_id = previous[_key(message)]
     result = UpdateResult(project.label(path))
     by_context: dict[str | None, list[tuple[Any, Message]]] = {}
     for key, old in catalog.obsolete.items():

@@ -328,7 +328,7 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
             f"draft translation: {len(record.unreviewed) + len(record.fallbacks)} printed "
             f"string(s) not covered by a review ({', '.join(record.unreviewed[:10])}"
             f"{', …' if len(record.unreviewed) > 10 else ''}); sign off with `handout i18n "
-            f"review {job.lang} --by NAME`")
+            f"review {job.lang} --topic {job.handout} --by NAME`")
     if options.strict and stale:
         problems.append("facts past their review date: " + "; ".join(map(str, stale)))
     if not readability.passed and not options.allow_hard:
