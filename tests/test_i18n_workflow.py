@@ -541,3 +541,20 @@ def test_a_topic_sign_off_covers_what_its_documents_print_and_nothing_else(
                      "easy", "--require-review", "-o", str(out))
     assert refused.exit_code == 1
     assert "i18n review es --topic opioid-overdose-naloxone --by NAME" in refused.stderr
+
+
+def test_the_glossary_holds_catalogs_to_kept_and_preferred_terms(project: Project) -> None:
+    glossary = project.locales_dir / "glossary.csv"
+    assert glossary.is_file()  # the project's own, shipped with the catalogs
+    catalog = _po(project, "es")
+    entry = next(m for m in read_po(catalog.open("rb")) if "7-OH" in str(m.id))
+    set_msgstr(catalog, str(entry.context), str(entry.string).replace("7-OH", "siete-OH"))
+    check = invoke(project, "i18n", "check", "--lang", "es")
+    assert check.exit_code == 2
+    assert f"msgctxt {entry.context!r}: glossary term '7-OH' is kept" in check.stderr
+    # A preferred translation not used is advice: named, never failing.
+    set_msgstr(catalog, str(entry.context), str(entry.string))
+    glossary.write_text(glossary.read_text().replace("7-OH,", "kratom,", 1).replace(
+        "translate,es,", "translate,es,", 1).replace(",no,,,,,,,", ",yes,cratom,,,,,,", 1))
+    advice = invoke(project, "i18n", "check", "--lang", "es")
+    assert advice.exit_code == 0 and "warning:" in advice.stderr and "'cratom'" in advice.stderr

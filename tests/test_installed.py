@@ -330,3 +330,20 @@ def test_extract_gives_an_installed_project_the_themes_template(installed: Insta
     assert result.returncode == 0, result.stderr
     template = new_project / "locales" / "handoutkit.pot"
     assert template.is_file() and 'msgid "Get help now"' in template.read_text()
+
+
+def test_the_ci_recipes_run_the_checks_a_pull_request_needs(installed: Installed,
+                                                           new_project: Path) -> None:
+    """Each recipe installs the wheel and runs `handout i18n check` and `handout check`; the
+    same commands pass in a project made by `handout init`."""
+    import yaml
+
+    github = yaml.safe_load((ROOT / "examples/ci/github-actions.yml").read_text())
+    steps = [step.get("run", "") for step in github["jobs"]["check"]["steps"]]
+    gitlab = yaml.safe_load((ROOT / "examples/ci/gitlab-ci.yml").read_text())
+    for commands in (steps, gitlab["translations"]["script"]):
+        assert any(command.startswith("pip install") for command in commands)
+        assert "handout i18n check" in commands and "handout check" in commands
+    for command in ("handout i18n check", "handout check"):
+        result = installed.shell(command, new_project)
+        assert result.returncode == 0, (command, result.stderr)

@@ -29,6 +29,8 @@ class Finding:
     problem: Problem
     #: Whether the build must stop for it (a broken placeholder would crash or mislead).
     blocks_build: bool
+    #: Advice, not a fault (a glossary's preferred word not used): reported, never failing.
+    advice: bool = False
 
 
 def _placeholders(text: str, python: bool = True) -> list[str]:

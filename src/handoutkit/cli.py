@@ -797,8 +797,8 @@ def i18n_check(lang: LangOption = None, quiet: QuietOption = False,
         proj = _project(project)
         findings = check_project(proj, lang)
     for finding in findings:
-        typer.echo(f"error: {finding.problem}", err=True)
-    if findings:
+        typer.echo(f"{'warning' if finding.advice else 'error'}: {finding.problem}", err=True)
+    if any(not finding.advice for finding in findings):
         raise typer.Exit(EXIT_INPUT)
     Output(quiet, verbose).result("all catalogs pass")
 

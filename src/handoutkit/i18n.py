@@ -337,10 +337,22 @@ def check_catalog(path: Path) -> list[Finding]:
 
 def check_project(project: Project, langs: list[str] | None = None) -> list[Finding]:
     """Every catalog problem of ``langs`` (all languages by default)."""
+    from .glossary import GLOSSARY_FILE, glossary_problems, load_glossary
+
     langs = [project.canonical(lang) for lang in langs] if langs else None
     findings: list[Finding] = []
+    terms = load_glossary(project.locales_dir / GLOSSARY_FILE)
     for lang in langs or project.languages()[1:]:
         for path in project.catalog_files(lang):
+            if terms and path.is_relative_to(project.root):
+                for message in parse_po(path):
+                    if message.id and isinstance(message.string, str) and message.string:
+                        for text, error in glossary_problems(terms, lang, str(message.id),
+                                                             message.string):
+                            findings.append(Finding(Problem(
+                                f"msgctxt {message.context!r}: {text}", path, message.lineno,
+                                "keep the term, or change the glossary"), error,
+                                advice=not error))
             try:
                 findings.extend(check_catalog(path))
             except InputError as exc:
