@@ -477,3 +477,24 @@ def test_a_damaged_manifest_is_no_record_and_no_traceback(project: Project, tmp_
         assert result.exit_code == 2 and "manifest's place is taken by a folder" in result.stderr
     else:
         assert result.exit_code == 0 and "1 built" in result.stdout
+
+
+def test_a_folder_it_may_not_write_is_a_clear_error(project: Project,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a non-root user meets a read-only catalog folder (root may write anywhere, so the
+    refusal is made here): exit 2 naming the file, no traceback, nothing half-written."""
+    real = os.replace
+
+    def refuse(source: str, target: str) -> None:
+        if str(target).endswith(".po"):
+            raise PermissionError(13, "Permission denied", str(target))
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", refuse)
+    catalog = project.catalog_path("es", HANDOUT)
+    before = catalog.read_bytes()
+    result = invoke(project, "i18n", "review", "es", "--by", "Ana")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "Permission denied" in result.stderr and ".po" in result.stderr
+    assert catalog.read_bytes() == before
+    assert not list(catalog.parent.glob(f"{TEMP_PREFIX}*"))

@@ -284,3 +284,38 @@ def test_every_theme_file_a_page_reaches_is_keyed(project: Project, tmp_path: Pa
 
 def pdf_bytes_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_pdf_edited_in_place_is_rebuilt_though_the_manifest_was_touched(
+        project: Project, tmp_path: Path) -> None:
+    import os
+
+    out = tmp_path / "out"
+    build(project, out)
+    pdf = out / HANDOUT / "en" / f"{HANDOUT}.en.easy.a4.pdf"
+    data = bytearray(pdf.read_bytes())
+    data[-100] ^= 0xFF  # same size, other bytes
+    pdf.write_bytes(bytes(data))
+    manifest = out / "manifest.json"
+    os.utime(manifest)  # newer than the edit: proves nothing
+    statuses_after = statuses(build(project, out))
+    assert statuses_after["en.easy"] == "built"
+    assert {k: v for k, v in statuses_after.items() if k != "en.easy"} == dict.fromkeys(
+        ["en.standard", "es.easy", "es.standard"], "skipped")
+
+
+def test_a_font_change_rebuilds_and_the_manifest_names_the_fonts_used(
+        project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import handoutkit.fonts as fonts
+
+    out = tmp_path / "out"
+    build(project, out)
+    entry = json.loads((out / "manifest.json").read_text())["outputs"][0]
+    assert any(name.startswith("Noto") for name in entry["fonts"]), entry["fonts"]
+    assert set(statuses(build(project, out)).values()) == {"skipped"}
+    # fontconfig now picks another file for the same family (a font installed or removed).
+    real = fonts.font_files
+    other = tmp_path / "OtherSans.ttf"
+    other.write_bytes(b"not really a font")
+    monkeypatch.setattr(fonts, "font_files", lambda stack: [other, *real(stack)[1:]])
+    assert "built" in set(statuses(build(project, out)).values())

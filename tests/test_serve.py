@@ -728,3 +728,30 @@ def test_a_request_that_never_finishes_arriving_is_cut_off(
         assert http.get("/healthz").status_code == 200
         assert slow.recv(1024) == b""  # closed by the desk (a hang guard bounds the wait)
         slow.close()
+
+
+def test_a_desk_whose_clock_is_behind_the_files_parses_once(project: Project) -> None:
+    """Files stamped in the desk's future (another machine's clock) are judged by content:
+    repeated requests parse nothing; a change of content, though its stat is put back, is
+    seen."""
+    future = time.time() + 86400
+    for folder, _, names in os.walk(project.root):
+        for name in names:
+            os.utime(Path(folder) / name, (future, future))
+    app = create_app(project, limits=Limits(workers=1), allowed_hosts=["testserver"])
+    params = {"handout": HANDOUT, "lang": "es", "level": "easy"}
+    with TestClient(app) as desk:
+        assert desk.get("/api/render", params=params).status_code == 200
+        parsed = desk.get("/healthz").json()["parsed"]
+        for _ in range(5):
+            assert desk.get("/api/render", params=params).status_code == 200
+        assert desk.get("/healthz").json()["parsed"] == parsed
+        catalog = project.catalog_path("es", HANDOUT)
+        info = catalog.stat()
+        text = catalog.read_text()
+        changed = text.replace("kratom", "kratum", 1)
+        assert len(changed) == len(text)
+        catalog.write_text(changed)
+        os.utime(catalog, ns=(info.st_atime_ns, info.st_mtime_ns))
+        assert desk.get("/api/render", params=params).status_code == 200
+        assert desk.get("/healthz").json()["parsed"] == parsed + 1

@@ -47,6 +47,7 @@ from .output import (
     ManifestEntry,
     check_writable,
     file_sha256,
+    file_stamp,
     remove_leftovers,
     sha256,
     write_atomic,
@@ -101,7 +102,7 @@ def document_key(inputs: Inputs, job: Job, options: BuildOptions) -> tuple[str, 
     documents that print it. The template's own words are looked up while rendering, so the
     template catalog counts as a whole file.
     """
-    from .verify import font_files
+    from .fonts import font_files
 
     project = inputs.project
     clinic = options.clinic
@@ -159,6 +160,7 @@ class _Recorded:
         # By the identity of a part, which InputFiles finds once and keeps (kept here too).
         self._hashes: dict[int, tuple[tuple[Path, ...], dict[str, str] | None]] = {}
         self._fonts: dict[str, str | None] = {}
+        self._stacks: dict[str, list[Path]] = {}
 
     def context(self, job: Job) -> str:
         return sha256(repr((_gate(job, self.options), self.regions)).encode())
@@ -172,13 +174,23 @@ class _Recorded:
             if hashes is None:
                 return False
             current.update(hashes)
-        for label in entry.inputs:
-            if label.startswith(FONT_PREFIX):
-                stamp = self._font(label)
+        # The fonts fontconfig picks now for the document's languages: a font installed or
+        # removed, or a fontconfig change, rebuilds it, not only an edited font file.
+        for lang in filter(None, (job.lang, job.also)):
+            for font in self._fonts_for(lang):
+                stamp = self._font(f"{FONT_PREFIX}{font}")
                 if stamp is None:
                     return False
-                current[label] = stamp
+                current[f"{FONT_PREFIX}{font}"] = stamp
         return current == entry.inputs
+
+    def _fonts_for(self, lang: str) -> list[Path]:
+        from .fonts import font_files
+        from .languages import language
+
+        if lang not in self._stacks:
+            self._stacks[lang] = font_files(language(lang).fonts)
+        return self._stacks[lang]
 
     def _hashed(self, part: tuple[Path, ...]) -> dict[str, str] | None:
         """The files of ``part`` by label, with their hashes (``None``: one is gone)."""
@@ -281,7 +293,8 @@ def _build_locked(project: Project, jobs: list[Job], names: list[str], options: 
             write_atomic(result.path, pdf.data)
             result = replace(result, ok=True, status="built", pages=pdf.page_count,
                              sha256=sha256(pdf.data))
-            manifest.put(_manifest_entry(result, pdf, options, made[index]))
+            manifest.put(_manifest_entry(result, pdf, options, made[index],
+                                         file_stamp(result.path)))
         else:
             manifest.retry(path)  # the old PDF stays; try again next time
         results[index] = result
@@ -327,7 +340,7 @@ def _skipped(project: Project, job: Job, target: Path, entry: ManifestEntry,
 
 
 def _manifest_entry(result: DocumentResult, pdf: RenderedPdf, options: BuildOptions,
-                    made: _Made) -> ManifestEntry:
+                    made: _Made, stamp: list[int]) -> ManifestEntry:
     job, readability = result.job, result.readability
     assert readability is not None and result.translation is not None
     return ManifestEntry(
@@ -339,7 +352,7 @@ def _manifest_entry(result: DocumentResult, pdf: RenderedPdf, options: BuildOpti
         translation=result.translation.as_dict(),
         readability={**readability.as_dict(),
                      "override": options.allow_hard and not readability.passed},
-        warnings=[*result.warnings, *pdf.warnings])
+        warnings=[*result.warnings, *pdf.warnings], stamp=stamp, fonts=list(pdf.fonts))
 
 
 #: What worker processes build from: set before the pool forks, so they inherit it loaded.

@@ -103,8 +103,18 @@ def _write_if_changed(project: Project, path: Path, data: bytes) -> Path | None:
     if path.is_file() and path.read_bytes() == data:
         return None
     written = project.writable(path)
-    write_atomic(written, data)
+    _write_catalog(written, data)
     return written
+
+
+def _write_catalog(path: Path, data: bytes) -> None:
+    """Write a catalog no larger than every command reads: one a merge grew past the limit
+    would be refused by every command after it."""
+    if len(data) > MAX_PO_BYTES:
+        raise InputError.at(f"the merged catalog would be {len(data):,} bytes, over the "
+                            f"limit of {MAX_PO_BYTES:,} bytes every command reads", path,
+                            hint="remove obsolete (#~) entries, or split the topic") from None
+    write_atomic(path, data)
 
 
 def init_language(project: Project, lang: str, topic: str | None = None) -> list[Path]:
@@ -211,7 +221,7 @@ def review_catalogs(project: Project, lang: str, by: str, on: dt.date,
             entries |= earlier.entries  # what an earlier sign-off covered stays covered
         header = with_review(read_header(text), Review(by.strip(), on, entries))
         target = project.writable(path)
-        write_atomic(target, po_bytes(catalog.catalog, header))
+        _write_catalog(target, po_bytes(catalog.catalog, header))
         done.append((target, len(entries)))
     return done
 

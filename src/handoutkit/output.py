@@ -221,15 +221,24 @@ class ManifestEntry:
     translation: dict[str, Any] = field(default_factory=dict)
     readability: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: The PDF's identity when it was written (inode, size, modification and change times):
+    #: while the file keeps it, it is the PDF recorded; any edit in place changes the change
+    #: time, which no one can set back, so the file is hashed again.
+    stamp: list[int] = field(default_factory=list)
+    #: The fonts embedded in the PDF (their PostScript names), as the PDF says.
+    fonts: list[str] = field(default_factory=list)
+
+
+def file_stamp(path: Path) -> list[int]:
+    """``path``'s identity for :attr:`ManifestEntry.stamp`."""
+    info = path.stat()
+    return [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
 
 
 @dataclass
 class Manifest:
     tool_version: str
     entries: dict[str, ManifestEntry] = field(default_factory=dict)
-    #: When the file read was written (0: none): a PDF whose inode has not changed since
-    #: (its ctime earlier, its size as recorded) is the one recorded, with no need to hash it.
-    written_ns: int = 0
     #: Whether an entry was added or changed since it was read: only then is it written.
     changed: bool = False
 
@@ -238,7 +247,6 @@ class Manifest:
         """The manifest of an earlier build, or an empty one if there is none we can use."""
         path = build_dir / MANIFEST_NAME
         try:
-            written_ns = path.stat().st_mtime_ns
             raw = json.loads(path.read_bytes())
             if raw.get("format") not in READABLE_FORMATS:
                 return cls(tool_version)
@@ -252,7 +260,7 @@ class Manifest:
         # every document is checked the slow way and the manifest written afresh.
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls(tool_version)
-        return cls(tool_version, entries, written_ns, raw["format"] != MANIFEST_FORMAT)
+        return cls(tool_version, entries, raw["format"] != MANIFEST_FORMAT)
 
     def put(self, entry: ManifestEntry) -> None:
         self.entries[entry.path] = entry
@@ -266,15 +274,16 @@ class Manifest:
             self.changed = True
 
     def intact(self, entry: ManifestEntry, target: Path) -> bool:
-        """Whether ``target`` is the PDF ``entry`` records (hashed only if it may have been
-        touched since the manifest was written)."""
+        """Whether ``target`` is the PDF ``entry`` records: hashed unless it keeps the identity
+        recorded when it was written (the manifest's own time proves nothing: it can be
+        touched)."""
         try:
-            info = target.stat()
+            stamp = file_stamp(target)
         except OSError:
             return False
-        if info.st_size != entry.bytes:
+        if stamp[1] != entry.bytes:
             return False
-        return info.st_ctime_ns < self.written_ns or file_sha256(target) == entry.sha256
+        return stamp == entry.stamp or file_sha256(target) == entry.sha256
 
     def write(self, build_dir: Path) -> None:
         outputs = [vars(self.entries[key]) for key in sorted(self.entries)]  # JSON values

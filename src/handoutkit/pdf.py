@@ -237,6 +237,8 @@ class RenderedPdf:
     fetches: FetchLog
     #: What each page holds, for the page rules.
     pages: tuple[PageLayout, ...] = ()
+    #: The fonts the PDF embeds, by PostScript name (without the subset tag).
+    fonts: tuple[str, ...] = ()
 
 
 def html_to_pdf(html: str, asset_roots: Sequence[Path]) -> RenderedPdf:
@@ -262,4 +264,11 @@ def html_to_pdf(html: str, asset_roots: Sequence[Path]) -> RenderedPdf:
     return RenderedPdf(data, len(document.pages),
                        tuple(m for level, m in logged if level < logging.ERROR),
                        tuple(m for level, m in logged if level >= logging.ERROR), log,
-                       page_layouts(document))
+                       page_layouts(document), embedded_fonts(document))
+
+
+def embedded_fonts(document: Any) -> tuple[str, ...]:
+    """The fonts a written document embeds: what the page was actually set in."""
+    names = {font.name.decode("latin-1").lstrip("/").split("+", 1)[-1]
+             for font in document.fonts.values()}
+    return tuple(sorted(names))

@@ -281,13 +281,21 @@ def _stamp(paths: tuple[Path, ...]) -> Stamp:
 @dataclass(frozen=True)
 class Fresh(Generic[T]):
     """A value computed from files, valid while they and their folders keep their stat
-    (a folder's change time moves when a file appears in it or leaves it)."""
+    (a folder's change time moves when a file appears in it or leaves it).
+
+    A file changed so recently that a second change could keep its stat (or stamped in the
+    desk's future, by a clock that differs) is judged by its content instead: its digest,
+    taken when the value was computed, must still be its digest.
+    """
 
     value: T
     paths: tuple[Path, ...]
     stamp: Stamp
     #: Every file was older than the computation: a later change shows in the stamp.
     settled: bool
+    #: For an unsettled value, each path's content digest (``None``: a folder, a large file
+    #: or a missing one, judged by its stamp alone).
+    digests: tuple[str | None, ...] = ()
 
     @classmethod
     def of(cls, value: T, files: Iterable[Path], started_ns: int,
@@ -296,10 +304,31 @@ class Fresh(Generic[T]):
         paths = tuple(sorted({*files, *(f.parent for f in files), *folders}))
         stamp = _stamp(paths)
         settled = all(s is None or s[2] < started_ns - SETTLE_NS for s in stamp)
-        return cls(value, paths, stamp, settled)
+        return cls(value, paths, stamp, settled, () if settled else _digests(paths))
 
     def current(self) -> bool:
-        return self.settled and _stamp(self.paths) == self.stamp
+        if _stamp(self.paths) != self.stamp:
+            return False
+        return self.settled or _digests(self.paths) == self.digests
+
+
+#: Files judged by content when their stat cannot be trusted: the project's own (YAML,
+#: catalogs, templates), not fonts.
+MAX_DIGESTED_BYTES = 1024 * 1024
+
+
+def _digests(paths: tuple[Path, ...]) -> tuple[str | None, ...]:
+    found: list[str | None] = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_DIGESTED_BYTES:
+                found.append(None)
+                continue
+            found.append(hashlib.sha256(path.read_bytes()).hexdigest())
+        except OSError:
+            found.append(None)
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -320,10 +349,10 @@ def _document(project: Project, clinic: Clinic | None, choices: Choices) -> Fres
     """Check ``choices``, key the document they name and judge it under the project's
     policy, as ``handout build`` would (this parses its inputs)."""
     from .builder import document_key
+    from .fonts import font_files
     from .languages import language
     from .pipeline import BuildOptions, Inputs, assess
     from .plan import PLAN_FILE, read_settings
-    from .verify import font_files
 
     started = time.time_ns()
     job = make_job(project, choices.handout, choices.lang, choices.level, choices.region,

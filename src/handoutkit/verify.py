@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import bisect
 import itertools
-import subprocess
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
+from .fonts import families, installed_font
 from .levels import LEVELS
 from .pdf import PageLayout, RenderedPdf
 from .translate import PrintedHandout
@@ -23,49 +20,6 @@ class MissingGlyph:
     def __str__(self) -> str:
         name = unicodedata.name(self.char, "unnamed character")
         return f"U+{ord(self.char):04X} {name} ({self.char!r}) in message {self.context!r}"
-
-
-@dataclass(frozen=True)
-class InstalledFont:
-    file: Path
-    #: The code points the font covers, as sorted, inclusive (start, end) ranges.
-    ranges: tuple[tuple[int, int], ...]
-
-    def covers(self, codepoint: int) -> bool:
-        index = bisect.bisect_right(self.ranges, (codepoint, 0x10FFFF)) - 1
-        return index >= 0 and self.ranges[index][0] <= codepoint <= self.ranges[index][1]
-
-
-@cache
-def installed_font(family: str) -> InstalledFont | None:
-    """An installed family's file and coverage, as fontconfig reports them, or ``None``.
-
-    fontconfig's charset is a compact range list: reading a CJK font's cmap with fontTools
-    instead would cost each worker process about 40 MB.
-    """
-    try:
-        found = subprocess.run(
-            ["fc-match", "--format=%{family}\n%{file}\n%{charset}", f"{family}:style=Regular"],
-            capture_output=True, text=True, check=True, timeout=20).stdout.split("\n")
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if len(found) < 3 or family not in found[0].split(","):
-        return None
-    ranges = []
-    for item in found[2].split():
-        first, _, last = item.partition("-")
-        ranges.append((int(first, 16), int(last or first, 16)))
-    return InstalledFont(Path(found[1]), tuple(sorted(ranges)))
-
-
-def font_files(stack: str) -> list[Path]:
-    """The installed files of a font stack, for the incremental build's key."""
-    return [font.file for family in families(stack) if (font := installed_font(family))]
-
-
-def families(stack: str) -> list[str]:
-    return [name.strip().strip('"') for name in stack.split(",")
-            if name.strip() not in ("sans-serif", "serif")]
 
 
 def missing_glyphs(doc: PrintedHandout, stack: str) -> list[MissingGlyph]:
