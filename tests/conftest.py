@@ -73,6 +73,25 @@ def package_untouched() -> Iterator[None]:
     assert digest() == before, "a test changed the package's theme files"
 
 
+def build_wheel(dest: Path) -> Path:
+    """The wheel of this tree, built from a copy of its sources (a build in place writes
+    ``build/`` and ``*.egg-info`` into the repository, and two at once collide)."""
+    import subprocess
+    import sys
+
+    source = dest / "source"
+    source.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, source / name)
+    shutil.copytree(ROOT / "src", source / "src",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                    "--no-build-isolation", "-w", str(dest), str(source)], check=True,
+                   capture_output=True, timeout=600)
+    (wheel,) = dest.glob("handoutkit-*.whl")
+    return wheel
+
+
 def pdf_pages(path: Path) -> list[str]:
     """The text of each page, in logical order (pypdf keeps RTL text in reading order).
 

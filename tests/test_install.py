@@ -18,7 +18,7 @@ from handoutkit.content import load_handout
 from handoutkit.project import Project
 from handoutkit.theme import BUILTIN_THEME
 
-from .conftest import HANDOUT, ROOT, pdf_text
+from .conftest import HANDOUT, ROOT, build_wheel, pdf_text
 
 HANDOUT_BIN = Path(sys.executable).with_name("handout")
 
@@ -95,10 +95,7 @@ def test_new_writes_a_topic_that_validates_and_reads_easily(tmp_path: Path) -> N
 
 
 def test_the_wheel_carries_the_theme_and_the_scaffold(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(tmp_path), str(ROOT)], check=True,
-                   capture_output=True, timeout=300)
-    (wheel,) = tmp_path.glob("handoutkit-*.whl")
+    wheel = build_wheel(tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in BUILTIN_THEME.rglob("*"):
         if path.is_file() and "__pycache__" not in path.parts:

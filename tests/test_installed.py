@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import HANDOUT, ROOT, pdf_text
+from .conftest import HANDOUT, ROOT, build_wheel, pdf_text
 
 pytestmark = pytest.mark.xdist_group("installed")  # one worker builds and installs once
 
@@ -100,11 +100,7 @@ def installed() -> Iterator[Installed]:
         base.chmod(0o777)
         (base / "home").mkdir(mode=0o777)
         (base / "home").chmod(0o777)
-        wheels = base / "wheels"
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                        "--no-build-isolation", "-w", str(wheels), str(ROOT)], check=True,
-                       capture_output=True, timeout=COMMAND_TIMEOUT)
-        (wheel,) = wheels.glob("handoutkit-*.whl")
+        wheel = build_wheel(base / "wheels")
         venv = base / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True,
                        capture_output=True, timeout=COMMAND_TIMEOUT)
@@ -329,7 +325,7 @@ def test_extract_gives_an_installed_project_the_themes_template(installed: Insta
     result = installed.run("i18n", "extract", cwd=new_project)
     assert result.returncode == 0, result.stderr
     template = new_project / "locales" / "handoutkit.pot"
-    assert template.is_file() and 'msgid "Get help now"' in template.read_text()
+    assert template.is_file() and 'msgid "Page %(page)s of %(pages)s"' in template.read_text()
 
 
 def test_the_ci_recipes_run_the_checks_a_pull_request_needs(installed: Installed,
