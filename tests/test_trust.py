@@ -404,3 +404,29 @@ def test_a_logo_is_limited_by_what_it_draws(tmp_path: Path, logo: str, named: st
     with pytest.raises(InputError) as refused:
         load_clinic(profile)
     assert named in str(refused.value) and "clinic.toml:2" in str(refused.value)
+
+
+def test_a_theme_file_linked_from_outside_the_project_is_an_input_error(
+        project: Project, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from handoutkit.cli import app
+
+    outside = tmp_path / "elsewhere.css"
+    outside.write_text("p { color: red }")
+    (project.root / "templates").mkdir(exist_ok=True)
+    (project.root / "templates" / "handout.css").symlink_to(outside)
+    result = CliRunner().invoke(app, ["build", HANDOUT, "--lang", "en", "-l", "easy", "-o",
+                                      str(tmp_path / "out"), "--project", str(project.root)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "is a link to" in result.stderr and "outside templates/" in result.stderr
+
+
+def test_an_image_that_cannot_be_drawn_is_named_as_such() -> None:
+    failed = RenderedPdf(b"%PDF-1.7\n%%EOF", 1, (), ("Failed to load image at data:x",),
+                         FetchLog())
+    doc_job = Job(HANDOUT, "en", "easy")
+    inputs = Inputs(Project(ROOT), [doc_job])
+    problems = check_pdf(inputs.printed(doc_job, None), failed)
+    assert any(p.startswith("an image on the page could not be drawn") for p in problems)
+    assert not any("PDF/UA: Failed to load image" in p for p in problems)

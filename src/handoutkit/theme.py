@@ -63,7 +63,7 @@ class Theme:
         for folder in self.dirs:
             path = folder / name
             if path.is_file():
-                return path
+                return _inside(path, folder)
             if path.exists():
                 raise InputError.at(f"the template {name} is not a file", path)
         raise InputError.at(f"the template {name} is missing", self.dirs[0] / name,
@@ -104,7 +104,7 @@ class Theme:
         for folder in reversed(self.dirs):
             for path in folder.glob(pattern):
                 if path.is_file():
-                    winners[path.relative_to(folder).as_posix()] = path
+                    winners[path.relative_to(folder).as_posix()] = _inside(path, folder)
         return [winners[name] for name in sorted(winners)]
 
 
@@ -133,3 +133,13 @@ def _assets_named(text: str, base: str) -> list[str]:
         if not relative.startswith(".."):
             names.append(relative)
     return names
+
+
+def _inside(path: Path, folder: Path) -> Path:
+    """``path``, if it really is in ``folder``: a link to a file elsewhere (another user's,
+    the system's) is no theme file, and the renderer would refuse it mid-build."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise InputError.at(f"the theme file is a link to {path.resolve()}, outside "
+                            f"{folder.name}/", path,
+                            hint="copy the file into the folder instead of linking to it")
+    return path

@@ -118,7 +118,11 @@ def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | No
                             "and fonts-noto-cjk on Debian, google-noto-sans-*-fonts on Fedora)")
     problems += layout_problems(pdf, doc.job.large_print)
     for error in pdf.errors:
-        problems.append(f"PDF/UA: {error}")
+        if error.startswith("Failed to load image"):  # WeasyPrint's words: not PDF/UA's
+            problems.append(f"an image on the page could not be drawn ({error[:200]}): check "
+                            "the clinic's logo and the theme's images")
+        else:
+            problems.append(f"PDF/UA: {error}")
     for url in pdf.fetches.refused:
         problems.append(f"the renderer asked for {url}, which is not a project asset")
     return problems
