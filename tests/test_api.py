@@ -91,3 +91,26 @@ def test_the_api_docs_need_no_network() -> None:
     assert page.status_code == 200 and "/api/render" in page.text
     assert "<script" not in page.text and "cdn" not in page.text.lower()
     assert HANDOUT in page.text  # the choices the project allows
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    """The stages build on each other one way: no import cycle, lazy imports included."""
+    import ast
+
+    package = ROOT / "src" / "handoutkit"
+    graph: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+                found.add(node.module.split(".")[0])
+        graph[path.stem] = found - {path.stem}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for step in graph.get(start, ()):
+            if step == goal or (step not in seen and reaches(step, goal, seen | {step})):
+                return True
+        return False
+
+    cycles = sorted(module for module in graph if reaches(module, module, {module}))
+    assert not cycles, f"modules on an import cycle: {cycles}"

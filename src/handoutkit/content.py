@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import InputError, Problem
-from .levels import LEVEL_NAMES
+from .messages import LevelText, Message, level_messages
 from .yamlfile import Loc, YamlDocument, load_yaml, validate
 
 if TYPE_CHECKING:
@@ -28,24 +28,6 @@ ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 MAX_POINTS = 40
 
 
-def _check_levels(value: str | dict[str, str]) -> str | dict[str, str]:
-    if isinstance(value, dict):
-        unknown = sorted(set(value) - set(LEVEL_NAMES))
-        if unknown:
-            raise ValueError(f"unknown reading level {', '.join(map(repr, unknown))}; "
-                             f"known levels: {', '.join(LEVEL_NAMES)}")
-        missing = [name for name in LEVEL_NAMES if name not in value]
-        if missing:
-            raise ValueError(f"no text for level {', '.join(missing)}; give one text for "
-                             "every level, or a single text for all levels")
-    text_values = [value] if isinstance(value, str) else list(value.values())
-    if any(not text.strip() for text in text_values):
-        raise ValueError("text is empty")
-    return value
-
-
-#: One text for every level, or a mapping ``level → text`` where the wording differs.
-LevelText = Annotated[str | dict[str, str], AfterValidator(_check_levels)]
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=60)]
 
 
@@ -121,16 +103,6 @@ class Handout(_Strict):
 
 
 @dataclass(frozen=True)
-class Message:
-    """One translatable string of a handout, as extraction and translation see it."""
-
-    context: str          # msgctxt: the stable id path, with the level where wording differs
-    text: str             # msgid: the English text
-    loc: Loc              # where it is in the YAML data, for ``#:`` references
-    note: str | None      # the author's note to translators
-
-
-@dataclass(frozen=True)
 class HandoutSource:
     """A validated handout, the file it came from, and its regional facts if it has any."""
 
@@ -160,22 +132,6 @@ class HandoutSource:
                 yield from level_messages(f"{section.id}.{point.id}", point.text,
                                            (*loc, "points", j, "text"), note)
         yield from level_messages("disclaimer", h.disclaimer, ("disclaimer",), None)
-
-
-def level_messages(context: str, value: str | dict[str, str], loc: Loc,
-                    note: str | None) -> Iterator[Message]:
-    if isinstance(value, str):
-        yield Message(context, value, loc, note)
-    else:
-        for level, text in value.items():
-            yield Message(f"{context}.{level}", text, (*loc, level), note)
-
-
-def text_context(context: str, value: str | dict[str, str], level: str) -> tuple[str, str]:
-    """The (msgctxt, English text) that ``value`` prints at ``level``."""
-    if isinstance(value, str):
-        return context, value
-    return f"{context}.{level}", value[level]
 
 
 def load_handout(path: Path, text: str | None = None) -> HandoutSource:

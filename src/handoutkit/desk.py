@@ -7,7 +7,7 @@ for" name is posted, never put in a link.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from .catalog import Translator
@@ -15,10 +15,20 @@ from .languages import language
 from .levels import LEVELS
 from .project import SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
 from .render import environment, gettext_globals
-from .serve import Document, public_message
 from .translate import catalogs_for
 
 DESK_TEMPLATE = "desk.html.j2"
+
+
+class Shown(Protocol):
+    """What the page shows of a document the desk judged (``serve.Document``)."""
+
+    @property
+    def job(self) -> Any: ...
+    @property
+    def readability(self) -> Any: ...
+    @property
+    def problems(self) -> tuple[str, ...]: ...
 FIELDS = ("handout", "lang", "level", "region", "paper", "large_print", "also", "prepared_for")
 
 
@@ -33,7 +43,7 @@ def chosen_values(form: Mapping[str, Any], catalog: dict[str, Any]) -> dict[str,
 
 
 def render_desk(project: Project, chosen: dict[str, str], ui: str, catalog: dict[str, Any],
-                document: Document | str | None) -> str:
+                document: Shown | str | None) -> str:
     """The page for the ``chosen`` values in the language ``ui``, showing ``document`` (or
     why it cannot be made) once the form was sent."""
     ui = ui if ui in project.languages() else SOURCE_LANGUAGE
@@ -46,7 +56,7 @@ def render_desk(project: Project, chosen: dict[str, str], ui: str, catalog: dict
     return page
 
 
-def _result(project: Project, chosen: dict[str, str], document: Document | str
+def _result(project: Project, chosen: dict[str, str], document: Shown | str
             ) -> dict[str, Any]:
     """What the page shows after the form is sent: preview, readability, print and download;
     or, for a document the project's policy refuses, why (the CLI's words), and no buttons."""
@@ -55,7 +65,7 @@ def _result(project: Project, chosen: dict[str, str], document: Document | str
     if document.problems:
         return {"error": None, "readability": document.readability,
                 "file": document.job.output.name,
-                "refused": [public_message(p, project) for p in document.problems]}
+                "refused": [project.public(p) for p in document.problems]}
     choices = {k: v for k, v in chosen.items() if v and k != "prepared_for"}
     named = bool(chosen["prepared_for"])
     return {

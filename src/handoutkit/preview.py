@@ -34,7 +34,7 @@ from .pipeline import DOMAINS, BuildOptions, DocumentResult, Inputs, render_docu
 from .plan import PLAN_FILE, Job, choose_job, read_settings
 from .project import Project
 from .render import environment
-from .serve import LOOPBACK_HOSTS, host_name, public_message
+from .serve import LOOPBACK_HOSTS, host_name
 from .theme import BUILTIN_THEME, OVERRIDES_FOLDER, file_label
 from .translate import catalogs_for
 
@@ -273,7 +273,7 @@ def render_page(preview: LivePreview) -> str:
         translation=result.translation if result else None,
         readability=result.readability if result else None,
         fallbacks=fallback_places(project, job, result.fallbacks) if job and result else [],
-        refusals=[public_message(text, project) for text in build.refusals],
+        refusals=[project.public(text) for text in build.refusals],
         errors=[_where(problem, project) for problem in build.errors])
     return page
 
@@ -283,7 +283,7 @@ def _where(problem: Problem, project: Project) -> dict[str, str | None]:
     if problem.file is not None:
         place = file_label(problem.file, project.root) + (f":{problem.line}" if problem.line
                                                          else "")
-    return {"place": place, "message": public_message(problem.message, project),
+    return {"place": place, "message": project.public(problem.message),
             "hint": problem.hint}
 
 

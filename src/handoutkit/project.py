@@ -52,6 +52,11 @@ class Project:
         """The templates, stylesheet and icons: the project's ``templates/`` overrides first."""
         return Theme.for_project(self.root)
 
+    def public(self, message: str) -> str:
+        """``message`` without this server's own paths: what a web page or API may show."""
+        root = str(self.root)
+        return message.replace(root + "/", "").replace(root, ".")
+
     def label(self, path: Path) -> str:
         """How messages and reports name ``path``: relative to the project, or a built-in
         theme file by its place in the package (an installed package is not in the project)."""

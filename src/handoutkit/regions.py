@@ -20,9 +20,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from .content import LevelText, Message, level_messages
 from .errors import InputError, Problem, UnknownReference
 from .languages import PAPERS
+from .messages import LevelText, Message, level_messages
 from .yamlfile import YamlDocument, load_yaml, validate
 
 CODE_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"

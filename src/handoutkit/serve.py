@@ -77,14 +77,9 @@ def host_name(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
-def public_message(message: str, project: Project) -> str:
-    """``message`` without the server's own paths."""
-    return message.replace(str(project.root) + "/", "").replace(str(project.root), ".")
-
-
 def problem_messages(exc: InputError, project: Project) -> list[str]:
     """What the API and the page both say about bad input: the same words, no server paths."""
-    return [public_message(p.message, project) for p in exc.problems]
+    return [project.public(p.message) for p in exc.problems]
 
 
 def scrub(line: str) -> str:
@@ -407,7 +402,7 @@ def project_catalog(project: Project) -> dict[str, Any]:
         "regions": [{"code": code, "name": load_region(project.handouts_dir, code).name}
                     for code in region_codes(project.handouts_dir)],
         "papers": list(PAPERS),
-        "errors": [public_message(str(problem), project)
+        "errors": [project.public(str(problem))
                    for error in broken.values() for problem in error.problems],
     }
 
@@ -796,7 +791,7 @@ def create_app(project: Project, clinic_path: Path | None = None,
     async def refused(request: Request, exc: DocumentRefused) -> JSONResponse:
         # The choice was valid, but the document may not be printed: a conflict with the
         # project's own state (too hard to read, a draft where review is required), not 422.
-        return errors(409, [{"message": public_message(p.split("\n")[0], project)}
+        return errors(409, [{"message": project.public(p.split("\n")[0])}
                             for p in exc.problems])
 
     @app.exception_handler(Exception)

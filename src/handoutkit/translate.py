@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .catalog import Lookup, MessageCatalog, Translator, load_catalog
-from .content import HandoutSource, Source, text_context
+from .content import HandoutSource, Source
 from .errors import InputError
 from .languages import Language, language
+from .messages import text_context
 from .plan import Job
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, Project
 from .regions import Region, help_line_context, region_context
