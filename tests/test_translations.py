@@ -10,9 +10,10 @@ import pypdfium2
 import pytest
 
 from handoutkit.catalog import Translator, load_catalog
-from handoutkit.content import load_handout, text_context
+from handoutkit.content import load_handout
 from handoutkit.i18n import status
 from handoutkit.languages import language
+from handoutkit.messages import text_context
 from handoutkit.plan import make_plan
 from handoutkit.project import REGIONS_DOMAIN, TEMPLATE_DOMAIN, Project
 from handoutkit.translate import catalogs_for, translate

@@ -1,0 +1,100 @@
+"""The desk's limits on an open network, and a desk killed with -9 leaving nothing behind."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+import handoutkit.serve as desk
+
+from .conftest import HANDOUT, ROOT
+
+#: A hang guard, far above what the desk takes; never a measure of it.
+GUARD = 120.0
+
+
+def test_log_lines_are_rate_limited_and_the_dropped_ones_counted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(desk.time, "monotonic", lambda: now[0])
+    limit = desk._RateLimitedLog()
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "GET /", (), None)
+    passed = sum(limit.filter(record) for _ in range(desk.LOG_BURST + 500))
+    assert passed == desk.LOG_BURST  # a flood: the burst, then nothing
+    now[0] += 1.0  # a second later: some lines again, the first saying how many were lost
+    fresh = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "GET /", (), None)
+    assert limit.filter(fresh) and "(500 log lines dropped)" in str(fresh.msg)
+
+
+def test_connections_are_limited_below_the_descriptor_limit() -> None:
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    limit = desk.connection_limit()
+    assert limit <= max(16, soft - desk.SPARE_DESCRIPTORS)
+    config = desk.server_config(desk.create_app(desk.Project(ROOT)), "127.0.0.1", 8000)
+    assert config.limit_concurrency == limit
+    assert config.timeout_keep_alive == desk.KEEP_ALIVE_SECONDS
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found |= {int(child) for child in task.read_text().split()}
+        except OSError:
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
+def test_a_desk_killed_with_sigkill_leaves_no_process(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handout = Path(sys.executable).with_name("handout")
+    process = subprocess.Popen([str(handout), "serve", "--port", str(port), "--workers", "1",
+                                "--project", str(ROOT)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + GUARD  # a hang guard for the port to open
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=GUARD) as client:
+            while True:
+                try:
+                    client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline and process.poll() is None
+                    time.sleep(0.1)
+            params = {"handout": HANDOUT, "lang": "en", "level": "easy"}
+            assert client.get("/api/render", params=params).status_code == 200
+        # The render pool's workers and multiprocessing's resource tracker.
+        helpers = set()
+        for child in _children(process.pid):
+            helpers |= {child, *_children(child)}
+        assert helpers, "the desk started no worker"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=GUARD)
+        deadline = time.monotonic() + GUARD
+        while any(_alive(pid) for pid in helpers):
+            assert time.monotonic() < deadline, "a worker outlived the desk"
+            time.sleep(0.05)  # polling another process's children: no event to await
+    finally:
+        if process.poll() is None:
+            process.kill()
