@@ -563,3 +563,20 @@ def test_the_glossary_holds_catalogs_to_kept_and_preferred_terms(project: Projec
         "translate,es,", "translate,es,", 1).replace(",no,,,,,,,", ",yes,cratom,,,,,,", 1))
     advice = invoke(project, "i18n", "check", "--lang", "es")
     assert advice.exit_code == 0 and "warning:" in advice.stderr and "'cratom'" in advice.stderr
+
+
+def test_the_glossary_exports_to_tbx_as_weblate_imports_it(project: Project) -> None:
+    from xml.etree import ElementTree
+
+    result = invoke(project, "i18n", "glossary", "--lang", "es")
+    assert result.exit_code == 0, result.output
+    tbx = ElementTree.parse(project.locales_dir / "glossary" / "es.tbx").getroot()
+    entries = {entry.findtext("langSet/tig/term"): entry
+               for entry in tbx.iter("termEntry")}
+    kept = entries["7-OH"]
+    assert kept.find("descrip[@type='Translation needed']").text == "No"  # type: ignore[union-attr]
+    targets = {
+        term: [s.findtext("tig/term") for s in entry.findall("langSet")
+               if s.get("{http://www.w3.org/XML/1998/namespace}lang") == "es"]
+        for term, entry in entries.items()}
+    assert targets["naloxone"] == ["naloxona"] and targets["7-OH"] == ["7-OH"]

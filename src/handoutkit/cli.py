@@ -803,6 +803,37 @@ def i18n_check(lang: LangOption = None, quiet: QuietOption = False,
     Output(quiet, verbose).result("all catalogs pass")
 
 
+@i18n_app.command("glossary")
+def i18n_glossary(lang: LangOption = None, quiet: QuietOption = False,
+                  verbose: VerboseOption = False, project: ProjectOption = None) -> None:
+    """Write locales/glossary/<lang>.tbx from locales/glossary.csv, for a platform's glossary.
+
+    TermBase eXchange, one file per language, as Weblate imports glossaries: kept terms
+    marked untranslatable, the project's preferred translations as targets, notes as
+    explanations.
+
+    Examples:
+
+      handout i18n glossary
+
+      handout i18n glossary --lang es
+    """
+    from .glossary import GLOSSARY_FILE, load_glossary, to_tbx
+    from .output import write_atomic
+
+    with user_errors():
+        proj = _project(project)
+        terms = load_glossary(proj.locales_dir / GLOSSARY_FILE)
+        if not terms:
+            raise InputError.at("no glossary terms", proj.locales_dir / GLOSSARY_FILE,
+                                hint="write the CSV first (columns: term, note, translate, "
+                                     "then one language code each)")
+        for code in [proj.canonical(c) for c in lang] if lang else proj.languages()[1:]:
+            path = proj.locales_dir / "glossary" / f"{code}.tbx"
+            write_atomic(path, to_tbx(terms, code))
+            Output(quiet, verbose).result(f"wrote {proj.label(path)}")
+
+
 @i18n_app.command("compile")
 def i18n_compile(quiet: QuietOption = False, verbose: VerboseOption = False,
                  project: ProjectOption = None) -> None:

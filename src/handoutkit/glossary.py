@@ -83,3 +83,30 @@ def glossary_problems(terms: tuple[Term, ...], lang: str, english: str, translat
             found.append((f"glossary: {term.english!r} is translated {wanted!r} in this "
                           "project", False))
     return found
+
+
+def to_tbx(terms: tuple[Term, ...], lang: str) -> bytes:
+    """The glossary for ``lang`` as TBX, which Weblate imports as a glossary (one bilingual
+    file per language, its language from the file name; a kept term marked "Translation
+    needed: No", which Weblate imports as untranslatable; the note as the explanation)."""
+    from xml.etree import ElementTree as ET
+
+    from .languages import bcp47
+
+    root = ET.Element("martif", {"type": "TBX", "xml:lang": "en"})
+    body = ET.SubElement(ET.SubElement(root, "text"), "body")
+    for term in terms:
+        wanted = term.english if term.keep else dict(term.preferred).get(lang)
+        entry = ET.SubElement(body, "termEntry", {"id": f"term-{term.line}"})
+        if term.note:
+            ET.SubElement(entry, "descrip").text = term.note
+        if term.keep:
+            ET.SubElement(entry, "descrip", {"type": "Translation needed"}).text = "No"
+        source = ET.SubElement(entry, "langSet", {"xml:lang": "en"})
+        ET.SubElement(ET.SubElement(source, "tig"), "term").text = term.english
+        if wanted:
+            target = ET.SubElement(entry, "langSet", {"xml:lang": bcp47(lang)})
+            ET.SubElement(ET.SubElement(target, "tig"), "term").text = wanted
+    ET.indent(root)
+    document: bytes = ET.tostring(root, encoding="unicode").encode("utf-8")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + document + b"\n"
