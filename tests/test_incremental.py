@@ -316,9 +316,15 @@ def test_a_font_change_rebuilds_and_the_manifest_names_the_fonts_used(
     entry = json.loads((out / "manifest.json").read_text())["outputs"][0]
     assert any(name.startswith("Noto") for name in entry["fonts"]), entry["fonts"]
     assert set(statuses(build(project, out)).values()) == {"skipped"}
-    # fontconfig now picks another file for the same family (a font installed or removed).
-    real = fonts.font_files
+    # While fontconfig's state is as recorded, a no-op asks it nothing (no fc-match).
+    monkeypatch.setattr(fonts, "font_files", lambda stack: pytest.fail("asked fc-match"))
+    assert set(statuses(build(project, out)).values()) == {"skipped"}
+    # A font installed or removed (fontconfig's state changes), and fc-match now picks
+    # another file for the same family: the documents are rebuilt.
+    real = fonts.installed_font.__wrapped__
     other = tmp_path / "OtherSans.ttf"
     other.write_bytes(b"not really a font")
-    monkeypatch.setattr(fonts, "font_files", lambda stack: [other, *real(stack)[1:]])
+    monkeypatch.setattr(builder, "fontconfig_stamp", lambda: "changed")
+    monkeypatch.setattr(fonts, "font_files", lambda stack: [other, *(
+        found.file for family in fonts.families(stack) if (found := real(family)))][:2])
     assert "built" in set(statuses(build(project, out)).values())

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .catalog import TranslationRecord, translation_record
 from .errors import InputError, UnknownReference
+from .fonts import fontconfig_stamp
 from .output import (
     BuildLock,
     Manifest,
@@ -71,6 +72,8 @@ if TYPE_CHECKING:
 VERSION_LABEL = "handoutkit"
 #: Fonts are recorded as ``font:<file>`` with their size and modification time.
 FONT_PREFIX = "font:"
+#: fontconfig's state when the fonts were looked up (``fonts.fontconfig_stamp``).
+FONTCONFIG_LABEL = "fontconfig"
 #: How the manifest names a file, worked out once per file.
 _label = cache(file_label)
 
@@ -122,6 +125,7 @@ def document_key(inputs: Inputs, job: Job, options: BuildOptions) -> tuple[str, 
             stamp = font_stamp(font)
             digest.update(f"{font}:{stamp}\n".encode())
             hashes[f"{FONT_PREFIX}{font}"] = stamp
+    hashes[FONTCONFIG_LABEL] = fontconfig_stamp()
     digest.update(repr(_gate(job, options)).encode())
     hashes[VERSION_LABEL] = __version__
     return digest.hexdigest(), hashes
@@ -161,6 +165,7 @@ class _Recorded:
         self._hashes: dict[int, tuple[tuple[Path, ...], dict[str, str] | None]] = {}
         self._fonts: dict[str, str | None] = {}
         self._stacks: dict[str, list[Path]] = {}
+        self._fontconfig = fontconfig_stamp()
 
     def context(self, job: Job) -> str:
         return sha256(repr((_gate(job, self.options), self.regions)).encode())
@@ -175,13 +180,19 @@ class _Recorded:
                 return False
             current.update(hashes)
         # The fonts fontconfig picks now for the document's languages: a font installed or
-        # removed, or a fontconfig change, rebuilds it, not only an edited font file.
-        for lang in filter(None, (job.lang, job.also)):
-            for font in self._fonts_for(lang):
-                stamp = self._font(f"{FONT_PREFIX}{font}")
-                if stamp is None:
-                    return False
-                current[f"{FONT_PREFIX}{font}"] = stamp
+        # removed, or a fontconfig change, rebuilds it, not only an edited font file. While
+        # fontconfig's own state is as recorded, the fonts recorded are still its answer.
+        current[FONTCONFIG_LABEL] = self._fontconfig
+        if entry.inputs.get(FONTCONFIG_LABEL) == self._fontconfig:
+            labels = [label for label in entry.inputs if label.startswith(FONT_PREFIX)]
+        else:
+            labels = [f"{FONT_PREFIX}{font}" for lang in filter(None, (job.lang, job.also))
+                      for font in self._fonts_for(lang)]
+        for label in labels:
+            stamp = self._font(label)
+            if stamp is None:
+                return False
+            current[label] = stamp
         return current == entry.inputs
 
     def _fonts_for(self, lang: str) -> list[Path]:
