@@ -92,6 +92,25 @@ def build_wheel(dest: Path) -> Path:
     return wheel
 
 
+def children(pid: int) -> set[int]:
+    """The processes ``pid`` started (every thread's), as /proc lists them (Linux)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found |= {int(child) for child in task.read_text().split()}
+        except OSError:
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def pdf_pages(path: Path) -> list[str]:
     """The text of each page, in logical order (pypdf keeps RTL text in reading order).
 

@@ -16,7 +16,7 @@ import pytest
 
 import handoutkit.serve as desk
 
-from .conftest import HANDOUT, ROOT
+from .conftest import HANDOUT, ROOT, alive, children
 
 #: A hang guard, far above what the desk takes; never a measure of it.
 GUARD = 120.0
@@ -46,23 +46,6 @@ def test_connections_are_limited_below_the_descriptor_limit() -> None:
     assert config.timeout_keep_alive == desk.KEEP_ALIVE_SECONDS
 
 
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
-            found |= {int(child) for child in task.read_text().split()}
-        except OSError:
-            continue
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
 def test_a_desk_killed_with_sigkill_leaves_no_process(tmp_path: Path) -> None:
     with socket.socket() as probe:
@@ -86,13 +69,13 @@ def test_a_desk_killed_with_sigkill_leaves_no_process(tmp_path: Path) -> None:
             assert client.get("/api/render", params=params).status_code == 200
         # The render pool's workers and multiprocessing's resource tracker.
         helpers = set()
-        for child in _children(process.pid):
-            helpers |= {child, *_children(child)}
+        for child in children(process.pid):
+            helpers |= {child, *children(child)}
         assert helpers, "the desk started no worker"
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=GUARD)
         deadline = time.monotonic() + GUARD
-        while any(_alive(pid) for pid in helpers):
+        while any(alive(pid) for pid in helpers):
             assert time.monotonic() < deadline, "a worker outlived the desk"
             time.sleep(0.05)  # polling another process's children: no event to await
     finally:

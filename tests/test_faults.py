@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -22,7 +21,7 @@ from handoutkit.output import TEMP_PREFIX
 from handoutkit.project import TEMPLATE_DOMAIN, Project
 from handoutkit.theme import BUILTIN_THEME
 
-from .conftest import HANDOUT, ROOT, own_catalog, set_msgstr
+from .conftest import HANDOUT, ROOT, alive, children, own_catalog, set_msgstr
 
 runner = CliRunner()
 
@@ -319,22 +318,6 @@ HANDOUT_BIN = Path(sys.executable).with_name("handout")
 GUARD = 120.0
 
 
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        with contextlib.suppress(OSError):
-            found |= {int(child) for child in task.read_text().split()}
-    return found
-
-
-def _alive(pid: int) -> bool:
-    """Running, not merely a zombie waiting to be reaped."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def _await(condition, what: str) -> None:  # type: ignore[no-untyped-def]
     """Poll for an event no call can wait on (another process's workers), with a hang guard."""
     import time
@@ -351,10 +334,10 @@ def _building(project: Project, out: Path) -> tuple[subprocess.Popen[bytes], set
     process = subprocess.Popen([str(HANDOUT_BIN), "build", HANDOUT, "-j2", "--force", "-q",
                                 "-o", str(out), "--project", str(project.root)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _await(lambda: len(_children(process.pid)) >= 2 or process.poll() is not None,
+    _await(lambda: len(children(process.pid)) >= 2 or process.poll() is not None,
            "the build's workers started")
     assert process.poll() is None, "the build ended before it could be stopped"
-    return process, _children(process.pid)
+    return process, children(process.pid)
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
@@ -368,7 +351,7 @@ def test_a_build_stopped_from_outside_leaves_no_worker_and_no_lock(
     process, workers = _building(project, out)
     process.send_signal(sig)
     process.wait(timeout=GUARD)
-    _await(lambda: not any(_alive(pid) for pid in workers), "the workers ended")
+    _await(lambda: not any(alive(pid) for pid in workers), "the workers ended")
     if sig != signal.SIGKILL:  # ended as Ctrl-C ends it: said so, and nothing half-written
         assert process.returncode == 130
         assert b"interrupted" in process.stderr.read()  # type: ignore[union-attr]
@@ -406,7 +389,7 @@ def test_the_container_runs_unprivileged_under_an_init_that_passes_sigterm(
             with socket.socket() as client:
                 return client.connect_ex(("127.0.0.1", port)) == 0
         _await(lambda: listening() or namespace.poll() is not None, "the desk answered")
-        [init] = _children(namespace.pid)  # PID 1 inside: the entrypoint's init
+        [init] = children(namespace.pid)  # PID 1 inside: the entrypoint's init
         assert Path(f"/proc/{init}/comm").read_text().strip() == entrypoint[0]
         os.kill(init, signal.SIGTERM)
         # 143 (128 + SIGTERM): the desk shut down and ended by the signal it was sent.

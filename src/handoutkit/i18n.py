@@ -206,8 +206,10 @@ def review_catalogs(project: Project, lang: str, by: str, on: dt.date,
                             project.locale_folder(lang),
                             hint=f"start one with `handout i18n init {lang}"
                                  f"{' --topic ' + topic if topic else ''}`")
+    # Which of the theme's words a handout page prints (not the desk's or the preview's):
+    # only a topic's sign-off needs to know, and finding out extracts the templates.
     page_words = {(m.context, m.id) for m in templates(project)[TEMPLATE_DOMAIN]
-                  if any(TEMPLATE_NAME in str(file) for file, _ in m.locations)}
+                  if any(TEMPLATE_NAME in str(file) for file, _ in m.locations)} if topic else set()
     done = []
     for domain, path in paths.items():
         catalog = load_catalog(path)

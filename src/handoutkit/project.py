@@ -82,8 +82,9 @@ class Project:
         found: dict[str, Path] = {}
         for folder in self._catalog_folders():
             code = canonical_locale(folder.name)
-            if code and code != SOURCE_LANGUAGE:
-                found.setdefault(code, folder)
+            # Two spellings of one language: the folder named by the code itself wins.
+            if code and code != SOURCE_LANGUAGE and (code not in found or folder.name == code):
+                found[code] = folder
         return found
 
     def unknown_locale_folders(self) -> list[Path]:
@@ -106,7 +107,10 @@ class Project:
     def locale_folder(self, lang: str) -> Path:
         """Where ``lang``'s catalogs are: its folder as spelled on disk, or for a language
         with none yet, a folder named by its code."""
-        return self.locale_folders().get(lang) or self.locales_dir / lang
+        exact = self.locales_dir / lang
+        if (exact / "LC_MESSAGES").is_dir():  # spelled as the code: no listing needed
+            return exact
+        return self.locale_folders().get(lang) or exact
 
     def topic_languages(self, handout_id: str) -> list[str]:
         """The languages a topic is built in: the source, and those with its catalog."""
