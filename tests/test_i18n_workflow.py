@@ -529,6 +529,58 @@ def test_the_previous_english_survives_updates_and_gnu_keeps_it(project: Project
     assert merged == catalog.read_bytes()
 
 
+def _mutated_template(template: Catalog, rng: random.Random) -> Catalog:
+    """The template as an author's edits leave it: points reworded a little or a lot, moved
+    to another id, deleted, and new ones (some close to an old one, some not)."""
+    mutated = Catalog(locale=None, domain=template.domain)
+    messages = [m for m in template if m.id and isinstance(m.id, str)]
+    for index, message in enumerate(messages):
+        msgid, context = str(message.id), message.context
+        roll = rng.random()
+        if roll < 0.1:
+            continue  # deleted: becomes obsolete
+        if roll < 0.25:
+            words = msgid.split(" ")
+            words.insert(rng.randrange(len(words) + 1), rng.choice(["now", "today", "—"]))
+            msgid = " ".join(words)  # a small edit: proposed back, fuzzy
+        elif roll < 0.3:
+            msgid = msgid[: len(msgid) // 3] + " and then something else entirely"
+        elif roll < 0.35:
+            context = f"{context}.moved"  # same English, a new id
+        mutated.add(msgid, context=context, locations=list(message.locations),
+                    auto_comments=list(message.auto_comments), flags=set(message.flags))
+        if rng.random() < 0.05:
+            mutated.add(msgid.upper(), context=f"new.{index}", locations=[("x.yaml", None)])
+    mutated.add("A sentence nobody ever translated before.", context="new.last")
+    return mutated
+
+
+@gnu_gettext
+@pytest.mark.parametrize("seed", range(6))
+def test_update_merges_byte_for_byte_as_msgmerge_previous(project: Project, tmp_path: Path,
+                                                           seed: int) -> None:
+    """The same catalog and an edited template through `i18n update` and through
+    `msgmerge --previous --add-location=file`: the same bytes, fuzzy guesses and all."""
+    from handoutkit.i18n import _update_one
+
+    rng = random.Random(seed)
+    lang = LANGUAGES[seed % len(LANGUAGES)]
+    domain = [HANDOUT, "opioid-overdose-naloxone", TEMPLATE_DOMAIN][seed % 3]
+    catalog = _po(project, lang, domain)
+    for _ in range(2):  # twice: the second merge starts from fuzzy entries the first made
+        template = project.template_path(domain)
+        edited = _mutated_template(read_po(template.open("rb")), rng)
+        pot = tmp_path / f"{domain}.pot"
+        pot.write_bytes(po_bytes(edited, read_header(template.read_text())))
+        expected = _gnu("msgmerge", "--quiet", "--previous", "--add-location=file", "-o", "-",
+                        catalog, pot)
+        result = _update_one(project, catalog, read_po(pot.open("rb")))
+        assert catalog.read_text().splitlines() == expected.decode().splitlines()
+        assert result.now_fuzzy  # the edits made proposals
+    text = catalog.read_text()
+    assert "#| msgctxt" in text and "#, fuzzy" in text
+
+
 def test_a_topic_sign_off_covers_what_its_documents_print_and_nothing_else(
         project: Project, tmp_path: Path) -> None:
     review = invoke(project, "i18n", "review", "es", "--topic", HANDOUT, "--by", "Ana Pérez")

@@ -23,6 +23,7 @@ from babel.messages.pofile import PoFileError, read_po
 from .checks import check_messages
 from .errors import InputError
 from .output import file_sha256
+from .pofile import set_previous
 from .project import TEMPLATE_DOMAIN
 from .review import Review, read_review
 from .yamlfile import read_text
@@ -108,7 +109,8 @@ def parse_po(path: Path, text: str | None = None) -> Catalog:
         text = read_text(path, MAX_PO_BYTES, "catalog")
     _check_po_lines(path, text)
     try:
-        return _with_previous(read_po(io.StringIO(text), abort_invalid=True))
+        return _with_previous(_with_written_flags(
+            read_po(io.StringIO(text), abort_invalid=True), text.splitlines()))
     except PoFileError as exc:
         message = str(exc).rsplit(" on ", 1)[0]
         raise InputError.at(f"catalog syntax error: {message}", path, exc.lineno + 1,
@@ -123,6 +125,22 @@ def parse_po(path: Path, text: str | None = None) -> Catalog:
     except (ValueError, SyntaxError, LookupError) as exc:
         raise InputError.at(f"catalog error: {exc}", path,
                             hint="check the header (Plural-Forms, Content-Type charset)") from None
+
+
+def _with_written_flags(catalog: Catalog, lines: list[str]) -> Catalog:
+    """Babel flags every msgid with a ``%(name)s`` as python-format, written or not; msgmerge
+    keeps an obsolete entry's flags as the file has them, so take them from the file."""
+    for message in [*catalog, *catalog.obsolete.values()]:
+        if not message.id or not message.lineno:
+            continue
+        flags: set[str] = set()
+        index = message.lineno - 2  # the line above msgid, counting from 0
+        while index >= 0 and lines[index].startswith(("#", "msgctxt", '"')):
+            if lines[index].startswith("#,"):
+                flags.update(flag.strip() for flag in lines[index][2:].split(","))
+            index -= 1
+        message.flags = flags - {""}
+    return catalog
 
 
 def _with_previous(catalog: Catalog) -> Catalog:
@@ -146,8 +164,8 @@ def _with_previous(catalog: Catalog) -> Catalog:
                 keyword, _, value = line.partition(" ")
                 fields[keyword] = unescape(value.strip()) if value.strip() else ""
         if message.fuzzy and fields.get("msgid"):
-            message.previous_id = [fields["msgid"]] + (
-                [fields["msgid_plural"]] if "msgid_plural" in fields else [])
+            set_previous(message, fields.get("msgctxt"), [fields["msgid"]] + (
+                [fields["msgid_plural"]] if "msgid_plural" in fields else []))
     return catalog
 
 

@@ -14,7 +14,6 @@ import datetime as dt
 import io
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from babel import Locale
 from babel.messages.catalog import Catalog, Message
@@ -25,8 +24,9 @@ from .catalog import MAX_PO_BYTES, load_catalog, parse_po
 from .checks import Finding, check_messages
 from .errors import InputError, Problem
 from .extract import template_header, templates
+from .merge import merge
 from .output import write_atomic
-from .pofile import Header, po_bytes, read_header
+from .pofile import Header, plural_count, po_bytes, read_header
 from .project import (
     BUILTIN_LOCALES,
     REGIONS_DOMAIN,
@@ -275,38 +275,12 @@ def update_catalogs(project: Project, langs: list[str] | None = None) -> list[Up
 
 def _update_one(project: Project, path: Path, template: Catalog) -> UpdateResult:
     text = read_text(path, MAX_PO_BYTES, "catalog")
-    catalog = parse_po(path, text)
-    before = {_key(m) for m in catalog if m.id}
-    # The English each fuzzy entry was translated from: Babel's update does not carry it
-    # over, and translators' tools show it as the diff to review.
-    previous = {_key(m): m.previous_id for m in catalog if m.id and m.previous_id}
-    obsolete_before = len(catalog.obsolete)
-    # Babel matches by (msgid, msgctxt) and moves the rest to obsolete; its difflib guess
-    # across contexts is off, because our contexts are stable ids and match better.
-    catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
-    for message in catalog:
-        if message.id and message.fuzzy and _key(message) in previous:
-            message.previous_id = previous[_key(message)]
-    result = UpdateResult(project.label(path))
-    by_context: dict[str | None, list[tuple[Any, Message]]] = {}
-    for key, old in catalog.obsolete.items():
-        by_context.setdefault(old.context, []).append((key, old))
-    for message in catalog:
-        if not message.id or _key(message) in before:
-            continue
-        candidates = by_context.get(message.context, [])
-        if message.context and len(candidates) == 1 and candidates[0][1].string:
-            key, old = candidates.pop()
-            message.string = old.string
-            message.flags.add("fuzzy")
-            message.previous_id = [old.id] if isinstance(old.id, str) else list(old.id)
-            del catalog.obsolete[key]
-            result.now_fuzzy.append(message.context)
-        else:
-            result.added += 1
-    result.obsoleted = len(catalog.obsolete) - obsolete_before
+    own = read_header(text)
+    merged = merge(parse_po(path, text), template, plural_count(own))
+    result = UpdateResult(project.label(path), added=len(merged.added),
+                          now_fuzzy=list(merged.now_fuzzy), obsoleted=merged.obsoleted)
     written = _write_if_changed(project, path,
-                                po_bytes(catalog, _merged_header(read_header(text), template)))
+                                po_bytes(merged.catalog, _merged_header(own, template)))
     return replace(result, path=project.label(written)) if written else result
 
 

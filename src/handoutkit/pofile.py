@@ -323,6 +323,23 @@ def _strings(message: Message) -> list[str]:
     return list(value) if isinstance(value, (list, tuple)) else [value or ""]
 
 
+#: Babel's Message has no field for the previous msgctxt that ``msgmerge --previous`` writes as
+#: ``#| msgctxt``; it rides on the message under this name (see :func:`set_previous`).
+_PREVIOUS_CONTEXT = "handoutkit_previous_context"
+
+
+def previous_context(message: Message) -> str | None:
+    """The msgctxt of the English a fuzzy entry was translated from, if it was written."""
+    value = getattr(message, _PREVIOUS_CONTEXT, None)
+    return value if isinstance(value, str) else None
+
+
+def set_previous(message: Message, context: str | None, ids: Sequence[str] | None) -> None:
+    """Record what a fuzzy entry was translated from (``#| msgctxt``, ``#| msgid``)."""
+    message.previous_id = list(ids) if ids else []
+    setattr(message, _PREVIOUS_CONTEXT, context if ids else None)
+
+
 def _message_lines(message: Message, nplurals: int, obsolete: bool = False) -> Iterator[str]:
     prefix = "#~ " if obsolete else ""
     strings = _strings(message)
@@ -341,17 +358,18 @@ def _message_lines(message: Message, nplurals: int, obsolete: bool = False) -> I
             line += f" {reference}"
         yield line
     fuzzy = message.fuzzy and bool(strings[0])
-    flags = ["fuzzy"] * fuzzy if obsolete else (
-        ["fuzzy"] * fuzzy + [f for f in _FLAG_ORDER if f in message.flags]
-        + ["no-wrap"] * ("no-wrap" in message.flags))
+    flags = (["fuzzy"] * fuzzy + [f for f in _FLAG_ORDER if f in message.flags]
+             + ["no-wrap"] * ("no-wrap" in message.flags))
     if flags:
         yield "#, " + ", ".join(flags)
     options = {"python_format": "python-format" in message.flags,
                "no_wrap": "no-wrap" in message.flags}
     ids = [message.id] if isinstance(message.id, str) else list(message.id)
-    for keyword, previous in zip(("msgid", "msgid_plural"), message.previous_id or (),
-                                 strict=False):
-        yield from wrap(keyword, previous, "#~| " if obsolete else "#| ", **options)
+    context = previous_context(message)
+    previous = [("msgctxt", context)] if message.previous_id and context is not None else []
+    previous += zip(("msgid", "msgid_plural"), message.previous_id or (), strict=False)
+    for keyword, text in previous:
+        yield from wrap(keyword, text, "#~| " if obsolete else "#| ", **options)
     if message.context is not None:
         yield from wrap("msgctxt", message.context, prefix, **options)
     yield from wrap("msgid", ids[0], prefix, **options)
@@ -364,14 +382,18 @@ def _message_lines(message: Message, nplurals: int, obsolete: bool = False) -> I
         yield from wrap("msgstr", strings[0], prefix, **options)
 
 
+def plural_count(header: Header) -> int:
+    """The header's nplurals (2, gettext's default, when it names none)."""
+    match = re.search(r"nplurals\s*=\s*(\d+)", dict(header).get("Plural-Forms", ""))
+    return int(match.group(1)) if match else 2
+
+
 def po_text(catalog: Catalog, header: Header) -> str:
     """The catalog as GNU gettext writes it, with ``header`` as its header entry.
 
     Obsolete entries without a translation are left out, as GNU leaves them out.
     """
-    fields = dict(header)
-    match = re.search(r"nplurals\s*=\s*(\d+)", fields.get("Plural-Forms", ""))
-    nplurals = int(match.group(1)) if match else 2
+    nplurals = plural_count(header)
     entry = [_comment("#", line.removeprefix("#").removeprefix(" "))
              for line in (catalog.header_comment or "").splitlines()]
     entry += ["#, fuzzy"] * bool(catalog.fuzzy) + ['msgid ""']
