@@ -137,6 +137,10 @@ def test_shipped_catalogs_have_gettext_plural_rules() -> None:
     for lang in LANGUAGES:
         for path in project.catalog_files(lang):
             assert dict(read_header(path.read_text()))["Plural-Forms"] == GETTEXT_RULES[lang]
+    scaffold = ROOT / "src/handoutkit/scaffold/locales/es/LC_MESSAGES/hand-washing.po"
+    fields = dict(read_header(scaffold.read_text()))  # what `handout init` starts a project with
+    assert fields["Plural-Forms"] == GETTEXT_RULES["es"]
+    assert "EMAIL@ADDRESS" not in fields["Report-Msgid-Bugs-To"]
     spanish = load_catalog(_po(project, "es", TEMPLATE_DOMAIN))
     assert spanish.catalog.num_plurals == 2
     assert [spanish.plural(n) for n in (0, 1, 2, 1_000_000)] == [1, 0, 1, 1]

@@ -340,6 +340,20 @@ def test_the_ci_recipes_run_the_checks_a_pull_request_needs(installed: Installed
     for commands in (steps, gitlab["translations"]["script"]):
         assert any(command.startswith("pip install") for command in commands)
         assert "handout i18n check" in commands and "handout check" in commands
-    for command in ("handout i18n check", "handout check"):
-        result = installed.shell(command, new_project)
-        assert result.returncode == 0, (command, result.stderr)
+    layout = "handout i18n update && git diff --exit-code -- locales"
+    assert layout in steps and layout in gitlab["translations"]["script"]
+    # A copy under git, made as the commands' user (the project is shared by other tests).
+    git = "git -c user.name=ci -c user.email=ci@example.org"
+    copied = installed.shell(f"cp -a {new_project} ci && cd ci && git init -q && "
+                             f"{git} add -A && {git} commit -qm start", installed.base)
+    assert copied.returncode == 0, copied.stderr
+    project = installed.base / "ci"
+    for command in ("handout i18n check", "handout check", layout):
+        result = installed.shell(command, project)
+        assert result.returncode == 0, (command, result.stdout, result.stderr)
+    # A catalog in another tool's layout (here an extra blank line) fails the step.
+    catalog = next(project.glob("locales/*/LC_MESSAGES/*.po"))
+    exported = installed.shell(f"sed -i '0,/^$/s//\\n/' {catalog} && "
+                               f"{git} commit -qam 'as exported'", project)
+    assert exported.returncode == 0, exported.stderr
+    assert installed.shell(layout, project).returncode == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -297,6 +298,9 @@ def _merged_header(own: Header, template: Catalog) -> Header:
     """The catalog's own header as msgmerge merges it with the template's."""
     fields = dict(own) | {name: value for name, value in template_header(template)
                           if name in _FROM_TEMPLATE}
+    if "Content-Type" in fields:  # msgmerge writes the charset by its canonical name
+        fields["Content-Type"] = re.sub(r"charset=utf-?8\b", "charset=UTF-8",
+                                        fields["Content-Type"], flags=re.IGNORECASE)
     return (*[(name, fields[name]) for name in _KNOWN_FIELDS if name in fields],
             *[(name, value) for name, value in own if name not in _KNOWN_FIELDS])
 

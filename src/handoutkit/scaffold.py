@@ -49,7 +49,7 @@ def create_project(folder: Path, today: dt.date) -> list[Path]:
             continue
         target = folder / relative.parent / _RENAMED.get(relative.name, relative.name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if source.suffix == ".yaml":
+        if source.suffix in (".yaml", ".po"):  # dated: the catalog matches its template
             target.write_text(_dated(source.read_text(encoding="utf-8"), today),
                               encoding="utf-8")
         else:
