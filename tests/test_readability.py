@@ -62,11 +62,13 @@ def _counts(text: str, lang: str) -> tuple[int, int, list[int]]:
     return len(sentences), len(found), [syllables(w) for w in found]
 
 
-def test_english_matches_textstat() -> None:
+def test_english_matches_textstat_but_for_kratom() -> None:
     sentences, n_words, syllables = _counts(EN, "en")
-    assert (sentences, n_words, sum(syllables)) == (5, 51, 68)
+    # textstat (CMU, then pyphen) gives 68 syllables, FK 4.1213: pyphen finds no break in
+    # "kratom" (1); the estimate for words the dictionary lacks counts kra-tom, 2.
+    assert (sentences, n_words, sum(syllables)) == (5, 51, 69)
     grade = flesch_kincaid_grade(n_words, sentences, sum(syllables))
-    assert grade == pytest.approx(4.1213, abs=1e-3)
+    assert grade == pytest.approx(4.1213 + 11.8 / 51, abs=1e-3)
     polysyllables = sum(n >= 3 for n in syllables)
     assert smog_grade(polysyllables, sentences) == pytest.approx(7.5542, abs=1e-3)
 

@@ -9,8 +9,8 @@ another language:
 * English: Flesch-Kincaid grade (Kincaid, Fishburne, Rogers & Chissom 1975, Naval Technical
   Training Command report 8-75) and SMOG grade (McLaughlin 1969, "SMOG grading: a new
   readability formula", J. of Reading 12(8)), the measure health-literacy guidance prefers.
-  Syllables come from the CMU Pronouncing Dictionary, and from pyphen's hyphenation patterns
-  for words it lacks (compact tables of both: ``syllables.py``).
+  Syllables come from the CMU Pronouncing Dictionary, and for words it lacks (drug names)
+  from an estimate learned from it (``syllables.py``).
 * Spanish: Fernández-Huerta lecturabilidad (Fernández Huerta 1959, "Medidas sencillas de
   lecturabilidad", Consigna 214), in the corrected form 206.84 − 60·syllables/word −
   1.02·words/sentence that textstat and legible.es use; and Szigriszt-Pazos perspicuity
@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .levels import LEVELS
-from .syllables import cmu_syllables, hyphenated_syllables
+from .syllables import cmu_syllables, estimated_syllables
 from .syllables import spanish_syllables as rule_spanish_syllables
 from .translate import PrintedHandout, Text
 
@@ -139,14 +139,14 @@ def szigriszt_pazos(words: int, sentences: int, syllables: int) -> float:
 # --- syllables and units ------------------------------------------------------------------
 
 def english_syllables(word: str) -> int:
-    """Syllables of an English word: the CMU dictionary's count, else pyphen's."""
+    """Syllables of an English word: the CMU dictionary's count, else the estimate."""
     if "-" in word:  # "long-lasting": a compound is as long as its parts
         return sum(english_syllables(part) for part in word.split("-") if part)
     key = word.lower().strip("'’")
     count = cmu_syllables(key)
     if count:
         return count
-    return hyphenated_syllables(key)
+    return estimated_syllables(key)
 
 
 def spanish_syllables(word: str) -> int:
