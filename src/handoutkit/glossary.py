@@ -1,11 +1,20 @@
-"""The project's glossary: terms translators keep as they are, or translate one agreed way.
+"""The project's glossary: terms translators keep or translate one agreed way, and words
+authors should not use.
 
 One CSV file, ``locales/glossary.csv``, that Weblate imports as a glossary and any
-spreadsheet edits: a ``term`` column (the English), a ``note`` for translators, a
-``translate`` column (``no`` for a term every language keeps, such as "7-OH" or "Narcan"), and
-one column per language code with its preferred translation. ``handout i18n check`` holds
-the catalogs to it: a kept term that a translation drops is an error, a preferred one it does
-not use a warning.
+spreadsheet edits: a ``term`` column, a ``note`` for translators, a ``translate`` column
+(``no`` for a term every language keeps, such as "7-OH" or "Narcan"), then columns named by a
+language code (that language's preferred translation) and these optional ones:
+
+* ``lang``: the term's own language (``en`` when empty), for words to avoid in one language;
+* ``avoid``: ``stigma`` for a word that labels people (NIDA's "Words Matter"), ``jargon`` for
+  a term a patient may not know: the health-literacy check (:mod:`.literacy`) flags either
+  where it prints, unexplained, and the easy level fails on it;
+* ``plain``: the person-first or plain alternative, in the term's language;
+* ``source``: where the advice comes from.
+
+``handout i18n check`` holds the catalogs to it: a kept term that a translation drops is an
+error, a preferred one it does not use a warning.
 """
 
 from __future__ import annotations
@@ -22,21 +31,35 @@ from .files import read_limited
 GLOSSARY_FILE = "glossary.csv"
 MAX_GLOSSARY_BYTES = 1024 * 1024
 _COLUMNS = ("term", "note", "translate")
+#: Named columns after the first three; any other column is a language code.
+_NAMED = ("lang", "avoid", "plain", "source")
+AVOID_KINDS = ("stigma", "jargon")
 
 
 @dataclass(frozen=True)
 class Term:
-    english: str
+    #: The term as written in its language (``lang``).
+    text: str
     note: str
     #: Every language keeps it as it is (a product name, an abbreviation).
     keep: bool
     #: Language code → the translation the project prefers.
     preferred: tuple[tuple[str, str], ...]
     line: int
+    lang: str = "en"
+    #: "stigma", "jargon", or "" for a term that is fine to use.
+    avoid: str = ""
+    plain: str = ""
+    source: str = ""
 
     def in_text(self, text: str) -> bool:
         """Whether ``text`` uses the term (as a whole word, any case)."""
-        return re.search(rf"(?<!\w){re.escape(self.english)}(?!\w)", text, re.I) is not None
+        return self.pattern().search(text) is not None
+
+    def pattern(self) -> re.Pattern[str]:
+        """The term as a whole word or phrase, any case, any run of spaces between words."""
+        words = r"\s+".join(re.escape(word) for word in self.text.split())
+        return re.compile(rf"(?<!\w){words}(?!\w)", re.I)
 
 
 def load_glossary(path: Path) -> tuple[Term, ...]:
@@ -49,20 +72,26 @@ def load_glossary(path: Path) -> tuple[Term, ...]:
         raise InputError.at("the glossary's first row must name its columns: term, note, "
                             "translate, then one language code per column", path, 1,
                             hint="e.g. term,note,translate,es,th")
-    languages = [name.strip() for name in rows[0][3:]]
+    names = [name.strip() for name in rows[0]]
     terms, problems = [], []
     for number, row in enumerate(rows[1:], 2):
         if not row or not row[0].strip():
             continue
-        keep = (row[2].strip().lower() if len(row) > 2 else "yes")
+        cells = {name: value.strip() for name, value in zip(names, row, strict=False)}
+        keep = cells.get("translate", "yes").lower()
+        avoid = cells.get("avoid", "").lower()
         if keep not in ("yes", "no", ""):
             problems.append(Problem(f"translate is {keep!r}: write yes or no", path, number))
             continue
-        preferred = tuple((lang, value.strip()) for lang, value in zip(languages, row[3:],
-                                                                         strict=False)
-                          if value.strip())
-        terms.append(Term(row[0].strip(), row[1].strip() if len(row) > 1 else "",
-                          keep == "no", preferred, number))
+        if avoid not in ("", *AVOID_KINDS):
+            problems.append(Problem(f"avoid is {avoid!r}: write {' or '.join(AVOID_KINDS)}, "
+                                    "or leave it empty", path, number))
+            continue
+        preferred = tuple((name, value) for name, value in cells.items()
+                          if name not in (*_COLUMNS, *_NAMED) and value)
+        terms.append(Term(cells["term"], cells.get("note", ""), keep == "no", preferred,
+                          number, lang=cells.get("lang") or "en", avoid=avoid,
+                          plain=cells.get("plain", ""), source=cells.get("source", "")))
     if problems:
         raise InputError(problems)
     return tuple(terms)
@@ -73,14 +102,14 @@ def glossary_problems(terms: tuple[Term, ...], lang: str, english: str, translat
     """What ``translation`` of ``english`` does against the glossary: (message, is an error)."""
     found = []
     for term in terms:
-        if not term.in_text(english):
+        if term.lang != "en" or not term.in_text(english):
             continue
-        if term.keep and term.english.lower() not in translation.lower():
-            found.append((f"glossary term {term.english!r} is kept as it is in every "
+        if term.keep and term.text.lower() not in translation.lower():
+            found.append((f"glossary term {term.text!r} is kept as it is in every "
                           f"language, but this translation drops it", True))
         wanted = dict(term.preferred).get(lang)
         if wanted and wanted.lower() not in translation.lower():
-            found.append((f"glossary: {term.english!r} is translated {wanted!r} in this "
+            found.append((f"glossary: {term.text!r} is translated {wanted!r} in this "
                           "project", False))
     return found
 
@@ -95,15 +124,15 @@ def to_tbx(terms: tuple[Term, ...], lang: str) -> bytes:
 
     root = ET.Element("martif", {"type": "TBX", "xml:lang": "en"})
     body = ET.SubElement(ET.SubElement(root, "text"), "body")
-    for term in terms:
-        wanted = term.english if term.keep else dict(term.preferred).get(lang)
+    for term in (t for t in terms if t.lang == "en"):
+        wanted = term.text if term.keep else dict(term.preferred).get(lang)
         entry = ET.SubElement(body, "termEntry", {"id": f"term-{term.line}"})
         if term.note:
             ET.SubElement(entry, "descrip").text = term.note
         if term.keep:
             ET.SubElement(entry, "descrip", {"type": "Translation needed"}).text = "No"
         source = ET.SubElement(entry, "langSet", {"xml:lang": "en"})
-        ET.SubElement(ET.SubElement(source, "tig"), "term").text = term.english
+        ET.SubElement(ET.SubElement(source, "tig"), "term").text = term.text
         if wanted:
             target = ET.SubElement(entry, "langSet", {"xml:lang": bcp47(lang)})
             ET.SubElement(ET.SubElement(target, "tig"), "term").text = wanted

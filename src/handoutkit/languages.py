@@ -53,6 +53,22 @@ SCRIPTS: dict[str, ScriptFacts] = {
 MEASURES: dict[str, str] = {"en": "english", "es": "spanish", "vi": "syllables"}
 
 
+#: Languages whose word-frequency list (the ``wordfreq`` package) splits words at spaces and
+#: punctuation, as our word counts do: the health-literacy check's complex words and lexical
+#: density. Chinese, Japanese, Korean and Thai need extra tokenisers wordfreq does not ship,
+#: so they are "not measured".
+FREQUENCY_LISTS = frozenset((
+    "ar", "bg", "bn", "bs", "ca", "cs", "da", "de", "el", "en", "es", "fa", "fi", "fil", "fr",
+    "he", "hi", "hr", "hu", "id", "is", "it", "lt", "lv", "mk", "ms", "nb", "nl", "pl", "pt",
+    "ro", "ru", "sk", "sl", "sr", "sv", "ta", "tr", "uk", "ur", "vi"))
+
+
+def frequency_list(lang: str) -> str | None:
+    """The wordfreq list for ``lang`` (by its base language), or None where there is none."""
+    base = lang.replace("-", "_").split("_")[0].lower()
+    return base if base in FREQUENCY_LISTS else None
+
+
 @dataclass(frozen=True)
 class DateStyle:
     """How a leaflet writes a date: a CLDR pattern, and the era's year offset."""

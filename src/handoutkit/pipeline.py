@@ -20,6 +20,7 @@ from .catalog import MessageCatalog, TranslationRecord, translation_record
 from .content import load_each
 from .content import load_handouts as load_handouts  # where the desk and tests load them
 from .errors import HandoutkitError, InputError, UnknownReference
+from .glossary import GLOSSARY_FILE, load_glossary
 from .plan import Job, Policy, read_settings
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
 from .regions import (
@@ -123,6 +124,8 @@ class Inputs:
         self._printed: dict[tuple[Job, str | None], PrintedHandout] = {}
         self._files: dict[Path | None, InputFiles] = {}
         self.publisher = read_settings(project).project.publisher
+        # Its stigma and jargon rows hold every document's text: a bad row stops the build.
+        self.glossary = load_glossary(project.locales_dir / GLOSSARY_FILE)
 
         for name in (TEMPLATE_NAME, STYLESHEET_NAME):
             project.theme.find(name)  # a missing template is an input error, named now
@@ -196,6 +199,8 @@ class InputFiles:
         # catalogs count as the catalogs of the languages that read them).
         self.theme = project.theme.page_files()
         self.clinic = _existing([clinic.path, clinic.logo_path] if clinic else [])
+        # Its words to avoid decide whether a document passes its gate.
+        self.glossary = _existing([project.locales_dir / GLOSSARY_FILE])
         self._found: dict[tuple[str, ...], tuple[Path, ...]] = {}
 
     def parts(self, job: Job) -> list[tuple[Path, ...]]:
@@ -204,7 +209,7 @@ class InputFiles:
                   for lang in filter(None, (job.lang, job.also))]
         if job.region:
             parts.append(self._part("region", job.region))
-        return [*parts, self.theme, self.clinic]
+        return [*parts, self.theme, self.clinic, self.glossary]
 
     def of(self, job: Job) -> list[Path]:
         return [path for part in self.parts(job) for path in part]
@@ -232,12 +237,12 @@ def _existing(paths: Iterable[Path | None]) -> tuple[Path, ...]:
 
 def check_readability(project: Project, jobs: list[Job]) -> list[ReadabilityReport]:
     """Score each document's printed text without rendering it (``handout check``)."""
-    from .readability import score
+    from .literacy import score_document
 
     inputs = Inputs(project, jobs)
     for job in jobs:
         inputs.require(job)
-    return [score(inputs.printed(job, None)) for job in jobs]
+    return [score_document(inputs.printed(job, None), inputs.glossary) for job in jobs]
 
 
 class DocumentRefused(HandoutkitError):
@@ -296,7 +301,7 @@ def assess(inputs: Inputs, job: Job, options: BuildOptions) -> DocumentResult:
 
 def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str | None
              ) -> tuple[DocumentResult, _Prepared | None]:
-    from .readability import score
+    from .literacy import score_document
 
     inputs.require(job)
     clinic = options.clinic
@@ -308,7 +313,7 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
     region = inputs.region(job)
     emergency = region.emergency if region else (clinic.profile.emergency if clinic else None)
     html, record = _translated_html(inputs, printed, options, second, prepared_for, emergency)
-    readability = score(printed)
+    readability = score_document(printed, inputs.glossary)
     result = DocumentResult(job, target, ok=False, fallbacks=record.fallbacks,
                             readability=readability, translation=record)
     if record.coverage < options.min_coverage:

@@ -59,14 +59,32 @@ class Measure:
     target: float
     higher_is_easier: bool
     validated: bool
+    #: Whether the level's gate holds the document to it; advice is reported, never failing.
+    gating: bool = True
+
+    @property
+    def measured(self) -> bool:
+        return not math.isnan(self.value)
 
     @property
     def passed(self) -> bool:
+        if not self.measured:
+            return False  # "not measured" is never "passed"
         return self.value >= self.target if self.higher_is_easier else self.value <= self.target
 
     def describe(self) -> str:
+        if not self.measured:
+            return self.label
         bound = "≥" if self.higher_is_easier else "≤"
-        return f"{self.label} {self.value:.1f} (target {bound} {self.target:g})"
+        advice = "" if self.gating else ", advice"
+        return f"{self.label} {self.value:.1f} (target {bound} {self.target:g}{advice})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label,
+                "value": round(self.value, 2) if self.measured else None,
+                "target": self.target, "higher_is_easier": self.higher_is_easier,
+                "validated": self.validated, "gating": self.gating,
+                "measured": self.measured, "passed": self.passed}
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,30 @@ class HardSentence:
     text: str
     context: str
     reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing to rewrite, on the sentence it belongs to."""
+
+    kind: str          # stigma, jargon, uncommon, acronym, passive, long-item
+    context: str       # the msgctxt of the string it is in
+    sentence: str
+    words: str         # the word or phrase found ("" for a whole sentence)
+    alternative: str   # what to write instead, when the glossary has it
+    blocks: bool       # fails the level's gate
+
+    def describe(self) -> str:
+        what = {"stigma": "stigmatising word", "jargon": "jargon", "uncommon": "uncommon word",
+                "acronym": "unexplained acronym", "passive": "passive voice",
+                "long-item": "long list item"}[self.kind]
+        found = f" {self.words!r}" if self.words else ""
+        instead = f" → {self.alternative!r}" if self.alternative else ""
+        return f"{what}{found}{instead}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "msgctxt": self.context, "sentence": self.sentence,
+                "words": self.words, "alternative": self.alternative, "blocks": self.blocks}
 
 
 @dataclass(frozen=True)
@@ -89,27 +131,40 @@ class ReadabilityReport:
     hardest: tuple[HardSentence, ...] = ()
     #: English measures of the strings printed in English for want of a translation.
     fallback_measures: tuple[Measure, ...] = ()
+    #: The health-literacy checks' findings (literacy.py), each on its sentence.
+    findings: tuple[Finding, ...] = ()
 
     @property
     def passed(self) -> bool:
-        return all(m.passed for m in self.measures)
+        return all(m.passed for m in self.measures if m.gating)
 
     def explain(self) -> str:
+        gate = [m for m in self.measures if m.gating]
         lines = [f"{'passes' if self.passed else 'too hard'} for the {self.level} level: "
-                 + "; ".join(m.describe() for m in self.measures)]
-        if not self.passed:
+                 + "; ".join(m.describe() for m in gate)]
+        advice = [m for m in self.measures if not m.gating]
+        if advice:
+            lines.append("  also: " + "; ".join(m.describe() for m in advice))
+        if not self.passed and any(not m.passed for m in gate if m.key in _FORMULA_KEYS):
             lines.append("hardest sentences:")
             lines += [f"  [{h.context}] {h.text!r}: {', '.join(h.reasons)}" for h in self.hardest]
+        blocking = [f for f in self.findings if f.blocks]
+        if blocking:
+            lines.append("must change:")
+            lines += [f"  [{f.context}] {f.sentence!r}: {f.describe()}" for f in blocking]
         return "\n".join(lines)
+
+    def advice(self) -> list[str]:
+        """The findings that do not fail the gate, one line each, on their sentences."""
+        return [f"[{f.context}] {f.sentence!r}: {f.describe()}" for f in self.findings
+                if not f.blocks]
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "lang": self.lang, "level": self.level, "passed": self.passed,
             "sentences": self.sentences, "units": self.units, "unit": self.unit_name,
-            "measures": [{"key": m.key, "label": m.label, "value": round(m.value, 2),
-                          "target": m.target, "higher_is_easier": m.higher_is_easier,
-                          "validated": m.validated, "passed": m.passed}
-                         for m in self.measures],
+            "measures": [m.as_dict() for m in self.measures],
+            "findings": [f.as_dict() for f in self.findings],
             "hardest": [{"text": h.text, "context": h.context, "reasons": list(h.reasons)}
                         for h in self.hardest],
             "fallback_measures": [{"key": m.key, "label": m.label, "value": round(m.value, 2),
@@ -284,3 +339,8 @@ def _hardest(sentences: list[Sentence], scorer: Scorer, targets: dict[str, float
         reasons = reasons or [f"{len(sentence.units)} {scorer.unit_name}"]
         result.append(HardSentence(sentence.text, sentence.context, tuple(reasons)))
     return result
+
+
+#: The formulas' measures: a failing one is explained with the hardest sentences.
+_FORMULA_KEYS = frozenset(("flesch-kincaid", "smog", "fernandez-huerta", "inflesz",
+                           *(scorer.length_key for scorer in SCORERS.values())))

@@ -1,0 +1,249 @@
+"""Health-literacy checks beyond the formulas: the measures of the SHeLL Health Literacy Editor
+(Ayre et al. 2023, JMIR Formative Research 7:e40645), per language, each finding on the
+sentence it belongs to.
+
+* **Stigmatising words** ("addict", "abuser"): the glossary's ``avoid=stigma`` rows, with the
+  person-first wording to use (NIDA, "Words Matter"). Any level fails on one.
+* **Jargon**: the glossary's ``avoid=jargon`` rows, and **uncommon words**: a Zipf frequency
+  below :data:`UNCOMMON_ZIPF` in the language's word-frequency list (the ``wordfreq``
+  package; Zipf 3 is once per million words, the low end of the scale of van Heuven et al.
+  2014, Q. J. Exp. Psychol. 67(6)). A word is *explained* when the document puts it in
+  brackets after plain words, gives it a bracketed gloss, or defines it ("X is a …",
+  "X, a …"; "X es un …"). Proper names (capitalised inside a sentence), acronyms the
+  glossary keeps, numbers and URLs are never complex. The easy level fails on unexplained
+  glossary jargon; uncommon words are reported against a target.
+* **Acronyms** (FDA): unexplained all-capital words, reported.
+* **Passive voice** (English, Spanish): by rule (:mod:`.passive`), validated on published
+  sentences labelled by hand.
+* **Long list items** over the level's length, and **lexical density** (the share of words
+  outside the language's most frequent ones, a stand-in for content words that needs no
+  part-of-speech tagger).
+
+A language with no frequency list (Thai, Chinese: ``wordfreq`` needs extra tokenisers for
+them) reads "not measured" for the measures that need one, never "passed".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from functools import cache
+
+from .glossary import Term
+from .languages import frequency_list
+from .levels import LEVELS
+from .passive import passive_phrases
+from .readability import Finding, Measure, ReadabilityReport, Sentence, score, sentences_of
+from .translate import PrintedHandout, Text
+
+#: Below this Zipf frequency a word is uncommon (once per million words: see the docstring).
+UNCOMMON_ZIPF = 3.0
+#: The most frequent words of a language that count as function words for lexical density.
+FUNCTION_WORDS = 150
+
+#: Words that open a definition of the word before them, per language.
+_DEFINES = {
+    "en": r"(?:is|are|was|means|mean|is called|are called)\s+(?:a|an|the|one|any|when|how)\b",
+    "es": r"(?:es|son|significa|quiere decir|se llama)\s+(?:un|una|el|la|los|las|cuando)\b",
+}
+
+
+@dataclass(frozen=True)
+class LiteracyReport:
+    measures: tuple[Measure, ...]
+    findings: tuple[Finding, ...]
+
+
+def score_document(doc: PrintedHandout, glossary: Iterable[Term] = ()) -> ReadabilityReport:
+    """The readability formulas' report on ``doc``, with the health-literacy measures and
+    findings of the text printed in its language added."""
+    report = score(doc)
+    texts = doc.body_texts()
+    own = [t for t in texts if not t.fallback] or texts
+    literacy = check(own, doc.language.measure, doc.language.code, report.level, glossary)
+    return replace(report, measures=report.measures + literacy.measures,
+                   findings=literacy.findings)
+
+
+def check(texts: list[Text], measure: str, lang: str, level: str,
+          glossary: Iterable[Term]) -> LiteracyReport:
+    """The health-literacy measures and findings of one document's printed text."""
+    targets = LEVELS[level].targets
+    base = lang.split("_")[0]
+    terms = tuple(glossary)
+    sentences = sentences_of(texts, measure)
+    document = " ".join(t.value for t in texts)
+    findings: list[Finding] = []
+    easy = level == "easy"
+
+    for term in (t for t in terms if t.avoid and t.lang.split("_")[0] == base):
+        pattern = _inflected(term)
+        for sentence in sentences:
+            for match in pattern.finditer(sentence.text):
+                if term.avoid == "jargon" and _explained(match.group(0), document, base):
+                    continue
+                findings.append(Finding(term.avoid, sentence.context, sentence.text,
+                                        match.group(0), term.plain,
+                                        term.avoid == "stigma" or easy))
+
+    wordlist = frequency_list(lang)
+    flagged = {f.words.lower() for f in findings}
+    kept = {t.text.lower() for t in terms if t.keep or t.preferred}
+    complex_words = 0
+    if wordlist:
+        for sentence in sentences:
+            for index, word in enumerate(sentence.units):
+                if word.lower() in flagged or word.lower() in kept or not _checkable(
+                        word, index, sentence):
+                    continue
+                word = re.sub(r"['’]s$", "", word)  # "Kratom's" is kratom
+                if word.isupper() and len(word) > 2:  # FDA; "US" and "UK" read as words
+                    if not _explained(word, document, base):
+                        complex_words += 1
+                        findings.append(Finding("acronym", sentence.context, sentence.text,
+                                                word, "", False))
+                elif not word.isupper() and _zipf(word.lower(), wordlist) < UNCOMMON_ZIPF and \
+                        not _explained(
+                        word, document, base):
+                    complex_words += 1
+                    findings.append(Finding("uncommon", sentence.context, sentence.text, word,
+                                            _plain(word, terms, base), False))
+    complex_words += sum(1 for f in findings if f.kind == "jargon")
+
+    passive = 0
+    for sentence in sentences:
+        phrases = passive_phrases(sentence.text, base)
+        if phrases is None:
+            break
+        if phrases:
+            passive += 1
+            findings.append(Finding("passive", sentence.context, sentence.text,
+                                    phrases[0], "", False))
+
+    item_limit = targets["words-per-item"] * _unit_scale(measure)
+    items = [t for t in texts if _is_item(t)]
+    for item in items:
+        size = len(sentences_of([item], measure)) and sum(
+            len(s.units) for s in sentences_of([item], measure))
+        if size > item_limit:
+            findings.append(Finding("long-item", item.context, item.value, "",
+                                    f"split it: {size} units, aim for {item_limit:g} or fewer",
+                                    False))
+
+    n_words = max(1, sum(len(s.units) for s in sentences))
+    measures = [
+        Measure("stigma", "stigmatising words", float(sum(f.kind == "stigma" for f in findings)),
+                0.0, False, True, gating=True),
+        Measure("jargon", "unexplained jargon", float(sum(f.kind == "jargon" for f in findings)),
+                0.0, False, True, gating=easy),
+        _measured("complex-words", "complex words, % of words", 100 * complex_words / n_words,
+                  targets["complex-words"], wordlist is not None),
+        _measured("passive-voice", "passive voice, % of sentences",
+                  100 * passive / max(1, len(sentences)), targets["passive-voice"],
+                  passive_phrases("", base) is not None),
+        Measure("long-items", "list items over the length", float(
+            sum(f.kind == "long-item" for f in findings)), 0.0, False, False, gating=False),
+        _measured("lexical-density", "lexical density, % of words",
+                  _density(sentences, wordlist), targets["lexical-density"],
+                  wordlist is not None),
+    ]
+    return LiteracyReport(tuple(measures), tuple(findings))
+
+
+def _measured(key: str, label: str, value: float, target: float, available: bool) -> Measure:
+    """An advisory measure, or "not measured" where the language lacks what it needs."""
+    if not available:
+        return Measure(key, f"{label} (not measured for this language)", float("nan"), target,
+                       False, False, gating=False)
+    return Measure(key, label, value, target, False, False, gating=False)
+
+
+def _inflected(term: Term) -> re.Pattern[str]:
+    """The term, its plural too (addict, addicts; adicto, adictos)."""
+    words_ = r"\s+".join(re.escape(word) for word in term.text.split())
+    return re.compile(rf"(?<!\w){words_}(?:s|es)?(?!\w)", re.I)
+
+
+def _checkable(word: str, index: int, sentence: Sentence) -> bool:
+    """A word the complex-word measures judge: not a number, URL, or a name in a sentence."""
+    if not any(c.isalpha() for c in word) or "/" in word or "." in word or "@" in word:
+        return False
+    if any(c.isdigit() for c in word):
+        return False
+    # A capitalised word inside a sentence is a name (a place, an organisation, a help line).
+    return not (index > 0 and word[:1].isupper() and not word.isupper())
+
+
+def _explained(word: str, document: str, base: str) -> bool:
+    """Whether the document glosses ``word`` (or its singular): in brackets after plain words,
+    with a bracketed explanation after it, or a definition ("X is a …", "X, a …", "In a X,
+    …")."""
+    singular = {word[:-2], word[:-1]} if word.lower().endswith("es") else (
+        {word[:-1]} if word.lower().endswith("s") else set())
+    return any(_glossed(form, document, base) for form in {word, *singular} if len(form) > 2)
+
+
+def _glossed(word: str, document: str, base: str) -> bool:
+    escaped = re.escape(word)
+    if re.search(rf"\([^)]*(?<!\w){escaped}(?!\w)[^)]*\)", document, re.I):
+        return True
+    if re.search(rf"(?<!\w){escaped}(?:s|es)?\s*\(", document, re.I):
+        return True
+    defines = _DEFINES.get(base)
+    if defines and re.search(rf"(?<!\w){escaped}(?:s|es)?\s+{defines}", document, re.I):
+        return True
+    article = {"en": r"(?:a|an)", "es": r"(?:un|una)"}.get(base)
+    if not article:
+        return False
+    # "X, a …" (an apposition) and "In a X, …" (a description of what happens in one)
+    return bool(re.search(rf"(?<!\w){escaped}(?:s|es)?,\s+{article}\s", document, re.I)
+                or re.search(rf"\b(?:in|during|en|durante)\s+{article}\s+{escaped},", document,
+                             re.I))
+
+
+def _plain(word: str, terms: tuple[Term, ...], base: str) -> str:
+    for term in terms:
+        if term.plain and term.lang.split("_")[0] == base and term.text.lower() == word.lower():
+            return term.plain
+    return ""
+
+
+def _is_item(text: Text) -> bool:
+    """A list item or paragraph: a section's point or the summary, not a heading or title."""
+    first = text.context.split(".")[0]
+    return first == "summary" or (text.context.count(".") >= 1 and ".heading" not in
+                                  text.context and first != "title")
+
+
+def _unit_scale(measure: str) -> float:
+    """How many of a measure's units one English word takes (levels.py's sentence targets)."""
+    easy = LEVELS["easy"].targets
+    key = {"syllables": "syllables-per-sentence", "characters": "characters-per-sentence",
+           "phrase-characters": "characters-per-sentence"}.get(measure)
+    return easy[key] / easy["words-per-sentence"] if key else 1.0
+
+
+def _density(sentences: list[Sentence], wordlist: str | None) -> float:
+    if not wordlist:
+        return float("nan")
+    common = _most_frequent(wordlist)
+    units = [u.lower() for s in sentences for u in s.units if any(c.isalpha() for c in u)]
+    return 100 * sum(u not in common for u in units) / max(1, len(units))
+
+
+@cache
+def _most_frequent(wordlist: str) -> frozenset[str]:
+    import wordfreq
+
+    return frozenset(wordfreq.top_n_list(wordlist, FUNCTION_WORDS))
+
+
+@cache
+def _zipf(word: str, wordlist: str) -> float:
+    import wordfreq
+
+    # The word as printed, less a possessive ('s): wordfreq lists "person", not "person's".
+    return float(wordfreq.zipf_frequency(re.sub(r"['’]s$", "", word), wordlist))
+
+
