@@ -90,12 +90,16 @@ _VOWEL_LETTERS = frozenset("aeiou")
 
 
 def vowel_groups(word: str) -> list[tuple[int, int]]:
-    """Start and end of each run of vowel letters; y is a vowel unless it starts the word or
-    comes before a vowel ("yes", "layer")."""
+    """Start and end of each run of vowel letters. y is a consonant at the start of a word and
+    between vowels ("yes", "layer"), a vowel elsewhere ("myopia", "gym"); u after q is part of
+    the consonant ("quazepam")."""
     def vowel(index: int) -> bool:
         char = word[index]
         if char == "y":
-            return index > 0 and word[index + 1:index + 2] not in _VOWEL_LETTERS
+            return index > 0 and not (word[index - 1] in _VOWEL_LETTERS
+                                      and word[index + 1:index + 2] in _VOWEL_LETTERS)
+        if char == "u" and index > 0 and word[index - 1] == "q":
+            return False
         return char in _VOWEL_LETTERS
 
     spans, index = [], 0
@@ -153,8 +157,8 @@ def cmu_table() -> str:
 
 
 #: Two vowel letters usually spoken as one sound in English; any other pair is two syllables.
-_DIGRAPHS = frozenset(("ai", "au", "aw", "ay", "ea", "ee", "ei", "eu", "ew", "ey", "ie", "oa",
-                       "oe", "oi", "oo", "ou", "ow", "oy", "ue", "ui", "uy", "ae"))
+_DIGRAPHS = frozenset(("ai", "au", "ay", "ea", "ee", "ei", "eu", "ey", "ie", "oa", "oe", "oi",
+                       "oo", "ou", "oy", "ue", "ui", "uy", "ae"))
 
 
 def _first_guess(group: str, after: str = "") -> int:
@@ -173,8 +177,11 @@ def _first_guess(group: str, after: str = "") -> int:
 
 #: Rounds of re-alignment; the table stops changing after about four.
 _ROUNDS = 4
-#: Occurrences a context needs before it overrides a shorter one.
-_SUPPORT = 3
+#: Occurrences a context needs before it overrides a shorter one, and the share of them that
+#: must agree: dictionary words with reduced pronunciations ("fam'ly", "choc'late") would
+#: otherwise teach a rare context to drop a vowel that medical words speak.
+_SUPPORT = 5
+_AGREEMENT = 0.6
 
 
 def estimate_table() -> str:
@@ -248,6 +255,8 @@ def estimate_table() -> str:
         for key, seen in sorted(learned[level].items()):
             if seen.total() >= _SUPPORT:
                 parts = max(sorted(seen), key=lambda n: (seen[n], -n))
+                if seen[parts] < _AGREEMENT * seen.total():
+                    continue
                 if parts != (answer(parents[key]) if key in parents else _first_guess(
                         key[1:key.index("]")])):
                     rows[key] = str(parts)
