@@ -221,3 +221,17 @@ def test_cli_help_and_a_wrong_choice() -> None:
                                  "-C", str(ROOT)])
     assert result.exit_code == 2
     assert "unknown handout 'no-such-topic'" in result.output
+
+
+def test_the_page_highlights_plain_language_findings_on_their_sentences(
+        project: Project) -> None:
+    """A stigmatising word in the English text shows on the page, marked in its sentence,
+    with the person-first wording, and fails the level."""
+    path = project.handout_path(HANDOUT)
+    path.write_text(path.read_text().replace(
+        "Kratom is a plant.", "Kratom is a plant. An addict <b>may</b> use it.", 1))
+    preview = LivePreview(project, Choice(HANDOUT, "en", "easy"))
+    preview.refresh()
+    page = render_page(preview)
+    assert '<mark>addict</mark>' in page and "&lt;b&gt;may&lt;/b&gt;" in page
+    assert "person with a substance use disorder" in page and "(fails the level)" in page

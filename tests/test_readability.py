@@ -161,4 +161,5 @@ def test_allow_hard_overrides_and_the_manifest_says_so(project: Project, tmp_pat
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     readability = manifest["outputs"][0]["readability"]
     assert readability["override"] is True and readability["passed"] is False
-    assert {m["key"] for m in readability["measures"]} == {"flesch-kincaid", "smog"}
+    assert {m["key"] for m in readability["measures"] if m["gating"]} == {
+        "flesch-kincaid", "smog", "stigma", "jargon"}

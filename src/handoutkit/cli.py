@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from .builder import Progress
     from .pipeline import DocumentResult
     from .plan import Job
+    from .readability import ReadabilityReport
 from .project import SOURCE_LANGUAGE, Project
 
 EXIT_FAILED = 1
@@ -323,17 +325,24 @@ def check(
     verbose: VerboseOption = False,
     project: ProjectOption = None,
 ) -> None:
-    """Score each handout's printed text for readability against its level's target.
+    """Score each handout's printed text for readability and health literacy at its level.
 
     English is scored with Flesch-Kincaid and SMOG, Spanish with Fernández-Huerta and
     Szigriszt-Pazos (INFLESZ); other languages with sentence length (language-independent).
-    A failing document lists its three hardest sentences and why. Exits 1 if any fails.
+    Every language is checked for stigmatising words and unexplained jargon from the
+    project's glossary (locales/glossary.csv): either fails the easy level, stigma every
+    level. Uncommon words, acronyms, passive voice, long list items and lexical density are
+    advice, each with a target (-v lists every finding on its sentence, with the plain
+    alternative where the glossary has one). A failing document lists what to change.
+    Exits 1 if any fails.
 
     Examples:
 
       handout check
 
-      handout check TOPIC --lang en --level easy --json
+      handout check TOPIC --lang en --level easy -v
+
+      handout check TOPIC --json      # every measure, target and finding, with its msgctxt
 
       handout check --region US-AL
     """
@@ -357,19 +366,39 @@ def check(
     else:
         output = Output(quiet, verbose)
         for job, report in zip(jobs, reports, strict=True):
-            mark = "pass" if report.passed else "FAIL"
-            measures = "; ".join(m.describe() for m in report.measures)
-            where = f" {job.region}" if job.region else ""
-            line = f"{mark}  {job.handout:<22} {job.lang:<8} {job.level:<9}{where} {measures}"
-            # A failure is the result even with -q; -v shows every text's hardest sentences.
-            if report.passed:
-                output.result(line)
-            else:
-                typer.echo(line)
-            for hard in report.hardest if not report.passed or verbose else ():
-                typer.echo(f"      [{hard.context}] {hard.text!r}: {', '.join(hard.reasons)}")
+            _print_report(job, report, output, verbose)
     if not all(report.passed for report in reports):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _print_report(job: Job, report: ReadabilityReport, output: Output, verbose: bool) -> None:
+    """One document's line, then what to change: a failure even with -q, advice with -v."""
+    gate = "; ".join(m.describe() for m in report.measures if m.gating)
+    where = f" {job.region}" if job.region else ""
+    line = (f"{'pass' if report.passed else 'FAIL'}  {job.handout:<22} {job.lang:<8} "
+            f"{job.level:<9}{where} {gate}")
+    if report.passed:
+        output.result(line)
+    else:
+        typer.echo(line)
+    formulas_failed = any(not m.passed for m in report.measures
+                          if m.gating and m.key not in ("stigma", "jargon"))
+    for hard in report.hardest if formulas_failed or verbose else ():
+        typer.echo(f"      [{hard.context}] {hard.text!r}: {', '.join(hard.reasons)}")
+    for finding in (f for f in report.findings if f.blocks):
+        typer.echo(f"      must change [{finding.context}] {finding.sentence!r}: "
+                   f"{finding.describe()}")
+    advice = [f for f in report.findings if not f.blocks]
+    if verbose:
+        typer.echo("      also: " + "; ".join(m.describe() for m in report.measures
+                                              if not m.gating))
+        for finding in advice:
+            typer.echo(f"      consider [{finding.context}] {finding.sentence!r}: "
+                       f"{finding.describe()}")
+    elif advice:
+        kinds = Counter(f.kind for f in advice)
+        output.result("      advice: " + ", ".join(f"{n} {kind}" for kind, n in sorted(
+            kinds.items())) + " (-v lists them)")
 
 
 @app.command()

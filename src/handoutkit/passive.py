@@ -28,6 +28,7 @@ def _set(words: str) -> frozenset[str]:
 _ENGLISH_AUXILIARIES = _set(
     "am is are was were be been being get gets got gotten getting isn't aren't wasn't "
     "weren't")
+_GET_FORMS = _set("get gets got gotten getting")
 _ENGLISH_ADVERBS = _set(
     "not also often still never always usually just only then even already sometimes "
     "quickly easily safely really rarely best well now")
@@ -43,7 +44,7 @@ _ENGLISH_ADJECTIVES = _set(
     "tired worried interested married located scared excited concerned confused pleased "
     "satisfied surprised bored upset depressed stressed embarrassed ashamed supposed "
     "related aged advanced detailed limited skilled qualified experienced prepared "
-    "dedicated determined used alarmed annoyed amazed frightened exhausted disappointed "
+    "dedicated determined alarmed annoyed amazed frightened exhausted disappointed "
     "relaxed involved")
 _SPANISH_AUXILIARIES = _set(
     "es son era eran fue fueron será serán sería serían sea sean fuera fueran fuese fuesen "
@@ -84,8 +85,11 @@ def _phrases(sentence: str, auxiliaries: frozenset[str], adverbs: frozenset[str]
         while follow < len(lowered) and follow - index <= 2 and (
                 lowered[follow] in adverbs or lowered[follow].endswith("ly")):
             follow += 1
-        if follow < len(lowered) and participle(lowered[follow]):
-            found.append(" ".join(tokens[index:follow + 1]))
+        if follow >= len(lowered) or not participle(lowered[follow]):
+            continue
+        if token in _GET_FORMS and lowered[follow] == "used":
+            continue  # "get used to" is an idiom (grow familiar), not a passive
+        found.append(" ".join(tokens[index:follow + 1]))
     return found
 
 

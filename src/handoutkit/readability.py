@@ -51,6 +51,10 @@ class Sentence:
     syllables: tuple[int, ...] = ()
 
 
+#: Measures that count findings (stigmatising words, jargon, long items), not a rate.
+COUNTED = frozenset(("stigma", "jargon", "long-items"))
+
+
 @dataclass(frozen=True)
 class Measure:
     key: str
@@ -77,7 +81,8 @@ class Measure:
             return self.label
         bound = "≥" if self.higher_is_easier else "≤"
         advice = "" if self.gating else ", advice"
-        return f"{self.label} {self.value:.1f} (target {bound} {self.target:g}{advice})"
+        value = f"{self.value:.0f}" if self.key in COUNTED else f"{self.value:.1f}"
+        return f"{self.label} {value} (target {bound} {self.target:g}{advice})"
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, "label": self.label,
@@ -112,6 +117,15 @@ class Finding:
         found = f" {self.words!r}" if self.words else ""
         instead = f" → {self.alternative!r}" if self.alternative else ""
         return f"{what}{found}{instead}"
+
+    def spans(self) -> tuple[tuple[str, bool], ...]:
+        """The sentence in pieces, the found words marked, for a page to highlight them."""
+        at = self.sentence.find(self.words) if self.words else -1
+        if at < 0:
+            return ((self.sentence, False),)
+        end = at + len(self.words)
+        return tuple(piece for piece in ((self.sentence[:at], False), (self.words, True),
+                                         (self.sentence[end:], False)) if piece[0])
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "msgctxt": self.context, "sentence": self.sentence,
