@@ -35,7 +35,15 @@ from .glossary import Term
 from .languages import frequency_list
 from .levels import LEVELS
 from .passive import passive_phrases
-from .readability import Finding, Measure, ReadabilityReport, Sentence, score, sentences_of
+from .readability import (
+    SCORERS,
+    Finding,
+    Measure,
+    ReadabilityReport,
+    Sentence,
+    score,
+    sentences_of,
+)
 from .translate import PrintedHandout, Text
 
 #: Below this Zipf frequency a word is uncommon: about once in three million words. At 3 (once
@@ -221,11 +229,10 @@ def _is_item(text: Text) -> bool:
 
 
 def _unit_scale(measure: str) -> float:
-    """How many of a measure's units one English word takes (levels.py's sentence targets)."""
+    """How many of a measure's units one English word takes, as levels.py's sentence-length
+    targets have it (Chinese characters, Thai characters per phrase, Vietnamese syllables)."""
     easy = LEVELS["easy"].targets
-    key = {"syllables": "syllables-per-sentence", "characters": "characters-per-sentence",
-           "phrase-characters": "characters-per-sentence"}.get(measure)
-    return easy[key] / easy["words-per-sentence"] if key else 1.0
+    return easy[SCORERS[measure].length_key] / easy["words-per-sentence"]
 
 
 def _density(sentences: list[Sentence], wordlist: str | None) -> float:
