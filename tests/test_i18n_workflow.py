@@ -615,8 +615,16 @@ def test_the_glossary_holds_catalogs_to_kept_and_preferred_terms(project: Projec
     assert f"msgctxt {entry.context!r}: glossary term '7-OH' is kept" in check.stderr
     # A preferred translation not used is advice: named, never failing.
     set_msgstr(catalog, str(entry.context), str(entry.string))
-    glossary.write_text(glossary.read_text().replace("7-OH,", "kratom,", 1).replace(
-        "translate,es,", "translate,es,", 1).replace(",no,,,,,,,", ",yes,cratom,,,,,,", 1))
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(glossary.read_text())))
+    rows[0] |= {"term": "kratom", "translate": "yes", "es": "cratom"}  # was 7-OH, kept
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    glossary.write_text(out.getvalue())
     advice = invoke(project, "i18n", "check", "--lang", "es")
     assert advice.exit_code == 0 and "warning:" in advice.stderr and "'cratom'" in advice.stderr
 

@@ -170,7 +170,8 @@ def test_the_watcher_shows_broken_files_with_file_and_line_and_keeps_serving(
 
         # Then the content: broken first, so no state in between builds a PDF.
         good_content = content.read_text()
-        content.write_text(good_content.replace("version: 1.1.0", "version: [1.1.0"))
+        content.write_text(re.sub(r"^version: ", "version: [", good_content, count=1,
+                                  flags=re.MULTILINE))
         catalog.write_text("".join(lines))
         with pytest.raises(InputError) as expected:
             load_handout(content)

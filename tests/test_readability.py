@@ -94,6 +94,11 @@ def test_sentence_splitting_knows_each_script() -> None:
     assert split_sentences("Get help. Call now.", "english") == ["Get help.", "Call now."]
 
 
+#: The formulas' measures (the health-literacy ones are tested in test_literacy.py).
+FORMULAS = {"flesch-kincaid", "smog", "fernandez-huerta", "inflesz", "words-per-sentence",
+            "syllables-per-sentence", "characters-per-sentence", "characters-per-phrase"}
+
+
 def test_every_shipped_document_passes_its_gate() -> None:
     project = Project(ROOT)
     jobs = make_plan(project, [HANDOUT])
@@ -102,7 +107,8 @@ def test_every_shipped_document_passes_its_gate() -> None:
     for job, report in zip(jobs, reports, strict=True):
         assert report.passed, f"{job}: {report.explain()}"
         for measure in report.measures:
-            assert measure.validated == (job.lang in ("en", "es")), measure
+            if measure.key in FORMULAS:
+                assert measure.validated == (job.lang in ("en", "es")), measure
     english = {r.level: r for r in reports if r.lang == "en"}
     fk = {level: next(m for m in r.measures if m.key == "flesch-kincaid").value
           for level, r in english.items()}
