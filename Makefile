@@ -4,7 +4,7 @@
 
 BIN := .venv/bin
 
-.PHONY: build test setup setup-test lint clean
+.PHONY: build test docs setup setup-test lint clean
 
 build: setup
 	$(BIN)/handout build
@@ -12,8 +12,12 @@ build: setup
 test: setup-test lint
 	$(BIN)/pytest -n auto --dist loadgroup --durations=10
 
+# The documentation site from docs/, served while you edit (tests/test_docs.py builds it).
+docs: setup-test
+	$(BIN)/mkdocs serve -a 127.0.0.1:8001
+
 lint: setup-test
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy src
 
 # What `handout` needs.

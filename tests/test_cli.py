@@ -114,8 +114,8 @@ def test_real_process_builds_and_reports_errors(project: Project, tmp_path: Path
     assert "handout.yaml:" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_the_readme_python_snippet_runs_as_written(project: Project) -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_python_snippet_runs_as_written(project: Project) -> None:
+    readme = (ROOT / "docs" / "developers.md").read_text()
     section = readme.split("## Use it from Python", 1)[1]
     snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
     ran = subprocess.run([sys.executable, "-c", snippet], cwd=project.root, capture_output=True,

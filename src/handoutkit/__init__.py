@@ -6,6 +6,7 @@ The build flow, one module per stage:
     plan        → the topic × language × level × region × paper documents to make (``Job``)
     translate   → every printed string through ``locales/<lang>/LC_MESSAGES/*.po``
     readability → score the printed text in its own language against the level's target
+    literacy    → the plain-language checks (stigma, jargon, uncommon words, passive voice)
     render      → Jinja2 HTML, then WeasyPrint PDF through a fetcher that loads only our assets
     verify      → check the PDF (pages, glyphs, PDF/UA) before it may be written
     output      → write atomically and record it in ``build/manifest.json``

@@ -1,0 +1,90 @@
+"""The documentation site: it builds with --strict (offline), its CLI reference lists every
+command and option `--help` shows, and the README stays a short page of links."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from handoutkit.cli import app
+
+from .conftest import ROOT
+
+MKDOCS = Path(sys.executable).with_name("mkdocs")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not MKDOCS.exists():
+        pytest.fail("mkdocs is not installed: run `make setup-test`")
+    out = tmp_path_factory.mktemp("site")
+    built = subprocess.run([str(MKDOCS), "build", "--strict", "-q", "-d", str(out)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=300,
+                           env={"PATH": "/usr/bin:/bin", "NO_MKDOCS_2_WARNING": "1",
+                                "HOME": str(out)})
+    assert built.returncode == 0, built.stderr
+    return out
+
+
+def _text(page: Path) -> str:
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", " ", page.read_text()))
+
+
+def _listed(*path: str) -> list[str]:
+    """The commands a group's --help lists under "Commands:"."""
+    lines = CliRunner().invoke(app, [*path, "--help"], terminal_width=200).output.splitlines()
+    start = lines.index("Commands:") + 1
+    names = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        names.append(line.split()[0])
+    return names
+
+
+def _commands() -> list[list[str]]:
+    commands: list[list[str]] = [[]]
+    for name in _listed():
+        commands.append([name])
+        if name == "i18n":
+            commands += [[name, sub] for sub in _listed(name)]
+    return commands
+
+
+def test_the_cli_reference_lists_every_command_and_option_help_shows(site: Path) -> None:
+    page = _text(site / "reference" / "cli" / "index.html")
+    commands = _commands()
+    assert len(commands) > 15
+    for path in commands:
+        assert " ".join(["handout", *path]) in page, path
+        help_text = CliRunner().invoke(app, [*path, "--help"], terminal_width=200).output
+        for option in set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", help_text)):
+            if option != "--help":
+                assert option in page, (path, option)
+
+
+def test_every_page_is_in_the_site_and_the_references_are_generated(site: Path) -> None:
+    for page in ("install", "clinics", "translators", "authors", "developers"):
+        assert (site / page / "index.html").is_file()
+    formats = _text(site / "reference" / "formats" / "index.html")
+    for field in ("review_by", "online_url", "help_lines", "require_review", "folder_style"):
+        assert field in formats
+    api = _text(site / "reference" / "api" / "index.html")
+    assert "BuildOptions" in api and "render_pdf" in api and "ReadabilityReport" in api
+
+
+def test_the_readme_is_short_and_links_each_reader_to_their_page() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 120
+    for page in ("install", "clinics", "translators", "authors", "developers"):
+        assert f"(docs/{page}.md)" in readme
+        assert (ROOT / "docs" / f"{page}.md").is_file()
+    assert shutil.which("true")  # the site builds with only PATH's basics (no network)
