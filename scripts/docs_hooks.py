@@ -30,8 +30,13 @@ def _commands() -> Iterator[tuple[list[str], Any]]:
     yield from walk(typer.main.get_command(app), ["handout"])
 
 
+def _prose(text: str) -> str:
+    """Help text as Markdown: its <placeholders> shown, not read as HTML tags."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    return _prose(" ".join(text.split())).replace("|", "\\|")
 
 
 def cli_reference() -> str:
@@ -41,15 +46,15 @@ def cli_reference() -> str:
         out.append(f"## `{' '.join(path)}`\n")
         help_text = inspect.cleandoc(command.help or "").replace("\b\n", "")
         summary, _, rest = help_text.partition("\n\n")
-        out.append(summary + "\n")
+        out.append(_prose(summary) + "\n")
         if "Examples:" in rest:
             prose, _, examples = rest.partition("Examples:")
             if prose.strip():
-                out.append(prose.strip() + "\n")
+                out.append(_prose(prose.strip()) + "\n")
             lines = [line.strip() for line in examples.splitlines() if line.strip()]
             out.append("```text\n" + "\n".join(lines) + "\n```\n")
         elif rest.strip():
-            out.append(rest.strip() + "\n")
+            out.append(_prose(rest.strip()) + "\n")
         params = [p for p in command.params
                   if p.param_type_name == "option" and not getattr(p, "hidden", False)]
         arguments = [p for p in command.params if p.param_type_name == "argument"]
