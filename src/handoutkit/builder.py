@@ -27,6 +27,7 @@ import json
 import multiprocessing
 import os
 import posixpath
+import re
 import signal
 import threading
 import time
@@ -40,9 +41,11 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .catalog import TranslationRecord, translation_record
-from .errors import InputError, UnknownReference
+from .errors import InputError, Problem, UnknownReference
 from .fonts import fontconfig_stamp
 from .output import (
+    MANIFEST_FORMAT,
+    MANIFEST_NAME,
     BuildLock,
     Manifest,
     ManifestEntry,
@@ -226,11 +229,17 @@ def build_documents(project: Project, jobs: list[Job], options: BuildOptions,
                     progress: Progress | None = None) -> BuildReport:
     """Build ``jobs`` into ``options.out_dir``; one build at a time per folder."""
     check_writable(options.out_dir)
+    if options.shard is not None:
+        jobs = options.shard.select(jobs)
     names = [str(job.output) for job in jobs]
     with BuildLock(options.out_dir, options.lock_timeout) as lock:
         remove_leftovers(options.out_dir, {options.out_dir / folder for folder in
                                            {posixpath.dirname(name) for name in names}})
-        manifest = Manifest.read(options.out_dir, __version__)
+        manifest = Manifest.read(options.out_dir, __version__,
+                                 options.shard.manifest_name if options.shard else MANIFEST_NAME)
+        # A share's part is written even when it holds nothing: the merge counts every part.
+        manifest.changed |= options.shard is not None and not (
+            options.out_dir / manifest.name).exists()
         try:
             report = _build_locked(project, jobs, names, options, manifest, progress, lock.fd)
         except OSError:
@@ -329,7 +338,8 @@ def _report(results: list[DocumentResult | None], jobs: list[Job],
     final = [r or DocumentResult(job, options.out_dir / str(job.output), ok=False,
                                  status="not built", problems=("not built: --fail-fast",))
              for r, job in zip(results, jobs, strict=True)]
-    return BuildReport(tuple(final), options.out_dir / "manifest.json")
+    name = options.shard.manifest_name if options.shard else MANIFEST_NAME
+    return BuildReport(tuple(final), options.out_dir / name)
 
 
 def _skipped(project: Project, job: Job, target: Path, entry: ManifestEntry,
@@ -467,3 +477,87 @@ build = build_documents
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
+
+
+_PART = re.compile(r"manifest\.(\d+)-of-(\d+)\.json")
+
+
+@dataclass(frozen=True)
+class MergedManifest:
+    """What ``handout manifest merge`` joined: the parts, and the documents they list."""
+
+    path: Path
+    parts: tuple[str, ...]
+    documents: int
+
+
+def merge_manifests(build_dir: Path, lock_timeout: float = 600.0) -> MergedManifest:
+    """Join the manifest parts of a sharded build (``--shard K/N``, their PDFs copied into
+    ``build_dir``) into the one ``manifest.json`` the desk and later builds read.
+
+    Refuses, naming them, parts that are missing or of another shard count, of another tool
+    version or manifest format, or built with other fonts (one image for every shard), and
+    PDFs that are missing or not the bytes their part records.
+    """
+    parts = sorted(((int(m.group(1)), int(m.group(2)), path) for path in build_dir.iterdir()
+                    if (m := _PART.fullmatch(path.name))), key=lambda part: part[:2])
+    if not parts:
+        raise InputError.at("no manifest parts (manifest.K-of-N.json) in the build folder",
+                            build_dir, hint="build each share with `handout build --shard K/N` "
+                                            "into this folder (or copy its folder here) first")
+    problems = []
+    counts = {count for _, count, _ in parts}
+    if len(counts) > 1:
+        problems.append(Problem(f"parts of different shard counts: {sorted(counts)}; merge "
+                                "the parts of one build", build_dir))
+    count = max(counts)
+    missing = sorted(set(range(1, count + 1)) - {index for index, _, _ in parts})
+    if missing:
+        problems.append(Problem("missing part(s): " + ", ".join(
+            f"manifest.{k}-of-{count}.json" for k in missing), build_dir,
+            hint="copy in the build folder of each share before merging"))
+    entries: dict[str, ManifestEntry] = {}
+    versions: dict[str, str] = {}  # part → the handoutkit version that wrote it
+    fonts: dict[str, tuple[str, str]] = {}
+    for _, _, path in parts:
+        try:
+            raw = json.loads(path.read_bytes())
+            part_entries = [ManifestEntry(**e) for e in raw["outputs"]]
+            version, form = str(raw["tool_version"]), raw["format"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            problems.append(Problem(f"not a manifest part: {exc}", path))
+            continue
+        if form != MANIFEST_FORMAT:
+            problems.append(Problem(f"manifest format {form}, not {MANIFEST_FORMAT}", path))
+        versions[path.name] = version
+        for entry in part_entries:
+            for label, stamp in entry.inputs.items():
+                if label.startswith(FONT_PREFIX):
+                    first = fonts.setdefault(label, (stamp, path.name))
+                    if first[0] != stamp:
+                        problems.append(Problem(
+                            f"built with another copy of {label.removeprefix(FONT_PREFIX)} "
+                            f"than {first[1]}", path,
+                            hint="build every share on one image"))
+            earlier = entries.get(entry.path)
+            if earlier is not None and earlier.sha256 != entry.sha256:
+                problems.append(Problem(f"{entry.path} is in two parts with different bytes",
+                                        path))
+            entries[entry.path] = entry
+    if len(set(versions.values())) > 1:
+        problems.append(Problem("parts made by different handoutkit versions: " + ", ".join(
+            f"{name} {version}" for name, version in sorted(versions.items())), build_dir))
+    for entry in entries.values():
+        target = build_dir / entry.path
+        if not target.is_file() or file_sha256(target) != entry.sha256:
+            problems.append(Problem(f"{entry.path}: missing, or not the PDF its part records",
+                                    build_dir, hint="copy in every share's PDFs as built"))
+    problems = list(dict.fromkeys(problems))
+    if problems:
+        raise InputError(problems)
+    with BuildLock(build_dir, lock_timeout):
+        manifest = Manifest(__version__, {path: replace(entry, stamp=file_stamp(
+            build_dir / path)) for path, entry in entries.items()}, changed=True)
+        manifest.write(build_dir)
+    return MergedManifest(build_dir / MANIFEST_NAME, tuple(p.name for _, _, p in parts),
+                          len(entries))

@@ -213,6 +213,12 @@ def build(
         help="Write a PDF even if its text is too hard for its reading level; the manifest "
              "records the override (default: [build] allow_hard in handout.toml, else off).",
         show_default=False)] = None,
+    shard: Annotated[str | None, typer.Option(
+        "--shard", metavar="K/N",
+        help="Build only the K-th of N equal shares of the documents (every machine building "
+             "the same plan picks the same share), with its own manifest.K-of-N.json; join "
+             "the shares' build folders with `handout manifest merge`.",
+        show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -244,34 +250,39 @@ def build(
       handout build --lang es --require-review
 
       handout build --lang th --preview
+
+      handout build --shard 2/3      # one machine of three; then handout manifest merge
     """
     from .builder import build_documents, default_jobs
     from .clinic import load_clinic
     from .output import BuildBusy
     from .pipeline import BuildOptions
-    from .plan import PlanRequest, plan_jobs, read_settings
+    from .plan import PlanRequest, Shard, plan_jobs, read_settings
 
     with user_errors(as_json):
         proj = _project(project)
         settings = read_settings(proj)
+        share = Shard.parse(shard) if shard else None
         request = PlanRequest(handouts or [], lang or [], level or [],
                               [p.value for p in paper or []], region or [], large_print, also,
                               clinic)
         if request == PlanRequest():
             request = settings.plan or request
         jobs = plan_jobs(proj, replace(request, preview=preview))
+        mine = share.select(jobs) if share else jobs  # build_documents deals the share out
         # Relative to the project, wherever the command runs: no stray build/ in a subfolder.
         out_dir = proj.root / (out or "build")
         policy = settings.policy.overridden(strict=strict, allow_hard=allow_hard,
                                             require_review=require_review)
         options = BuildOptions.under(
             policy, out_dir=out_dir, jobs=workers or default_jobs(), force=force,
-            fail_fast=fail_fast, clinic=load_clinic(request.clinic) if request.clinic else None)
+            fail_fast=fail_fast, clinic=load_clinic(request.clinic) if request.clinic else None,
+            shard=share)
         output = Output(quiet or as_json, verbose)
-        _warn_about_catalogs(proj, sorted({job.lang for job in jobs}), output)
-        output.detail(f"{len(jobs)} document(s) into {_shown(out_dir)}")
+        _warn_about_catalogs(proj, sorted({job.lang for job in mine}), output)
+        output.detail(f"{len(mine)} document(s) into {_shown(out_dir)}")
         try:
-            with _ended_by_signals(), _progress(len(jobs), output) as progress:
+            with _ended_by_signals(), _progress(len(mine), output) as progress:
                 report = build_documents(proj, jobs, options, progress)
         except BuildBusy as exc:
             typer.echo(f"error: {exc}", err=True)
@@ -666,6 +677,50 @@ i18n_app = typer.Typer(
            "  handout i18n check            broken placeholders, plural forms, markup",
     no_args_is_help=True)
 app.add_typer(i18n_app, name="i18n")
+
+manifest_app = typer.Typer(
+    help="The build folder's manifest: join the parts of a build split across machines.",
+    no_args_is_help=True)
+app.add_typer(manifest_app, name="manifest")
+
+
+@manifest_app.command("merge")
+def manifest_merge(
+    folder: Annotated[Path | None, typer.Argument(
+        help="The build folder holding every share's PDFs and manifest.K-of-N.json "
+             "(default: the project's build/).", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    quiet: QuietOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """Join the manifest parts of a sharded build into the one manifest.json.
+
+    Each share (`handout build --shard K/N`, one machine or CI job each, all on one image)
+    writes its PDFs and manifest.K-of-N.json; copy every share's build folder into one, as
+    CI artifacts are downloaded, then merge. Parts that are missing, of another tool
+    version, built with other fonts, or whose PDFs are not the bytes recorded are refused,
+    each named (exit 2).
+
+    Examples:
+
+      handout manifest merge
+
+      handout manifest merge dist/handouts --json
+    """
+    from .builder import merge_manifests
+
+    with user_errors(as_json):
+        build_dir = folder if folder is not None else _project(project).root / "build"
+        merged = merge_manifests(build_dir)
+    if as_json:
+        from . import report as shapes
+
+        typer.echo(shapes.dumps({"format": "handoutkit.manifest-merge/1",
+                                 "manifest": str(merged.path), "parts": list(merged.parts),
+                                 "documents": merged.documents}))
+    else:
+        Output(quiet).result(f"{merged.documents} document(s) from {len(merged.parts)} "
+                             f"part(s) into {_shown(merged.path)}")
 
 LangOption = Annotated[list[str] | None, typer.Option(
     "--lang", help="Only this language (repeatable; default: all).", show_default=False,

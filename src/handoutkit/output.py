@@ -241,15 +241,17 @@ class Manifest:
     entries: dict[str, ManifestEntry] = field(default_factory=dict)
     #: Whether an entry was added or changed since it was read: only then is it written.
     changed: bool = False
+    #: Its file in the build folder: ``manifest.json``, or a shard's part.
+    name: str = MANIFEST_NAME
 
     @classmethod
-    def read(cls, build_dir: Path, tool_version: str) -> Manifest:
+    def read(cls, build_dir: Path, tool_version: str, name: str = MANIFEST_NAME) -> Manifest:
         """The manifest of an earlier build, or an empty one if there is none we can use."""
-        path = build_dir / MANIFEST_NAME
+        path = build_dir / name
         try:
             raw = json.loads(path.read_bytes())
             if raw.get("format") not in READABLE_FORMATS:
-                return cls(tool_version)
+                return cls(tool_version, name=name)
             entries = {e["path"]: ManifestEntry(**e) for e in raw["outputs"]}
             for entry in entries.values():  # what a no-op reads without parsing anything
                 for what, on, file in entry.due:
@@ -259,8 +261,8 @@ class Manifest:
         # A manifest we cannot use (edited, damaged, of another tool) is no record at all:
         # every document is checked the slow way and the manifest written afresh.
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return cls(tool_version)
-        return cls(tool_version, entries, raw["format"] != MANIFEST_FORMAT)
+            return cls(tool_version, name=name)
+        return cls(tool_version, entries, raw["format"] != MANIFEST_FORMAT, name)
 
     def put(self, entry: ManifestEntry) -> None:
         self.entries[entry.path] = entry
@@ -289,7 +291,7 @@ class Manifest:
         outputs = [vars(self.entries[key]) for key in sorted(self.entries)]  # JSON values
         text = json.dumps({"format": MANIFEST_FORMAT, "tool_version": self.tool_version,
                            "outputs": outputs}, indent=2, ensure_ascii=False)
-        path = build_dir / MANIFEST_NAME
+        path = build_dir / self.name
         if path.is_dir() and not path.is_symlink():
             raise InputError.at("the manifest's place is taken by a folder", path,
                                 hint="remove or rename the folder; handoutkit writes a file "

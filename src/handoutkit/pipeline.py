@@ -21,7 +21,7 @@ from .content import load_each
 from .content import load_handouts as load_handouts  # where the desk and tests load them
 from .errors import HandoutkitError, InputError, UnknownReference
 from .glossary import GLOSSARY_FILE, load_glossary
-from .plan import Job, Policy, read_settings
+from .plan import Job, Policy, Shard, read_settings
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
 from .regions import (
     FACTS_FILE,
@@ -70,6 +70,8 @@ class BuildOptions:
     fail_fast: bool = False
     #: Seconds to wait for another build into the same folder to finish.
     lock_timeout: float = 600.0
+    #: Build only this share of the documents asked, into its own manifest part.
+    shard: Shard | None = None
 
     @classmethod
     def under(cls, policy: Policy, **options: Any) -> BuildOptions:

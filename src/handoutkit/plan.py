@@ -6,6 +6,7 @@ line names nothing: ``[plan]`` lists handouts, languages, levels, regions, paper
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 import unicodedata
@@ -207,6 +208,43 @@ def _choose(field_name: str, what: str, asked: list[str] | None, available: list
                                 f"{', '.join(available) or 'none'}",
                                 f"`{command}` shows what there is")
     return list(dict.fromkeys(asked))
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One of ``count`` shares of a plan (``--shard K/N``). The plan's documents are ordered by
+    a hash of their output names and dealt out in turn, so every machine that builds the same
+    plan picks the same share, and shares differ by at most one document."""
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.index <= self.count <= 1000:
+            raise InputError.at(f"shard {self.index}/{self.count}: K/N needs 1 ≤ K ≤ N ≤ 1000",
+                                hint="e.g. --shard 2/3 builds the second of three shares")
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        match = re.fullmatch(r"\s*(\d{1,4})\s*/\s*(\d{1,4})\s*", text)
+        if not match:
+            raise InputError.at(f"shard {text[:20]!r} is not K/N",
+                                hint="e.g. --shard 2/3 builds the second of three shares")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def select(self, jobs: list[Job]) -> list[Job]:
+        """This share of the whole plan ``jobs``, in the plan's order."""
+        def rank(job: Job) -> bytes:
+            return hashlib.sha256(str(job.output).encode("utf-8")).digest()
+
+        dealt = sorted(range(len(jobs)), key=lambda i: (rank(jobs[i]), i))
+        mine = set(dealt[self.index - 1::self.count])
+        return [job for i, job in enumerate(jobs) if i in mine]
+
+    @property
+    def manifest_name(self) -> str:
+        """The manifest part this share writes (``handout manifest merge`` joins them)."""
+        return f"manifest.{self.index}-of-{self.count}.json"
 
 
 class _Table(BaseModel):
