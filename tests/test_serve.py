@@ -45,13 +45,19 @@ NAME = f"Zeb {uuid.uuid4().hex[:12]}"
 GUARD_SECONDS = 120
 
 
+#: The repository's own build/ may hold PDFs from `make build`: desks on it that count renders
+#: look in a build folder that has none.
+NO_BUILD = Path("/nonexistent/handoutkit-build")
+
+
 def text_of(data: bytes) -> str:
     return "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    app = create_app(Project(ROOT), limits=Limits(workers=1), allowed_hosts=["testserver"])
+    app = create_app(Project(ROOT), build_dir=NO_BUILD,
+                     limits=Limits(workers=1), allowed_hosts=["testserver"])
     with TestClient(app) as test_client:
         yield test_client
 
@@ -323,7 +329,8 @@ def test_page_and_api_name_the_same_file(client: TestClient) -> None:
 def test_a_killed_worker_is_replaced(tmp_path: Path) -> None:
     import signal
 
-    app = create_app(Project(ROOT), limits=Limits(workers=1), allowed_hosts=["testserver"])
+    app = create_app(Project(ROOT), build_dir=NO_BUILD,
+                     limits=Limits(workers=1), allowed_hosts=["testserver"])
     params = {"handout": HANDOUT, "lang": "en", "level": "easy"}
     with TestClient(app) as desk:
         assert desk.get("/api/render", params=params).status_code == 200
@@ -345,7 +352,8 @@ def test_a_name_with_bidi_controls_is_refused_and_never_echoed(client: TestClien
 
 
 def test_rate_limit(spec: dict[str, Any]) -> None:
-    app = create_app(Project(ROOT), limits=Limits(workers=1, rate_per_second=0.001, burst=3),
+    app = create_app(Project(ROOT), build_dir=NO_BUILD,
+                     limits=Limits(workers=1, rate_per_second=0.001, burst=3),
                      allowed_hosts=["testserver"])
     with TestClient(app) as limited:
         responses = [limited.get("/healthz") for _ in range(5)]
@@ -363,11 +371,13 @@ def test_forwarded_addresses_count_only_from_a_trusted_proxy() -> None:
     """A client that forges X-Forwarded-For is still one client; behind a trusted proxy,
     each forwarded address has its own bucket."""
     limits = Limits(workers=1, rate_per_second=0.001, burst=3)
-    untrusted = create_app(Project(ROOT), limits=limits, allowed_hosts=["testserver"])
+    untrusted = create_app(Project(ROOT), build_dir=NO_BUILD,
+                           limits=limits, allowed_hosts=["testserver"])
     with TestClient(untrusted) as desk:
         assert forged(desk, 6) == [200, 200, 200, 429, 429, 429]
     # The test client connects as "testclient": here it plays the configured proxy.
-    behind = create_app(Project(ROOT), limits=limits, allowed_hosts=["testserver"],
+    behind = create_app(Project(ROOT), build_dir=NO_BUILD,
+                        limits=limits, allowed_hosts=["testserver"],
                         trusted_proxies=["testclient"])
     with TestClient(behind) as desk:
         assert forged(desk, 6) == [200] * 6
@@ -380,7 +390,8 @@ def test_the_served_desk_trusts_no_forwarded_header_from_loopback() -> None:
     """Under uvicorn as ``handout serve`` runs it, a client on loopback (where a reverse
     proxy also sits) cannot escape the rate limit by rotating forged addresses; the desk
     lives under --root-path with relative links."""
-    app = create_app(Project(ROOT), limits=Limits(workers=1, rate_per_second=0.001, burst=5))
+    app = create_app(Project(ROOT), build_dir=NO_BUILD,
+                     limits=Limits(workers=1, rate_per_second=0.001, burst=5))
     with running(app, root_path="/desk") as base, httpx.Client(base_url=base) as http:
         spec = http.get("/openapi.json").json()
         page = http.get("/")
@@ -481,7 +492,7 @@ def test_desks_share_a_cache_folder_and_bound_their_memory(tmp_path: Path) -> No
     """A second desk serves what the first rendered, from the shared folder, rendering
     nothing; the memory cache keeps to its byte limit."""
     params = {"handout": HANDOUT, "lang": "ms", "level": "easy"}
-    first = create_app(Project(ROOT), limits=Limits(workers=1, cache_bytes=1),
+    first = create_app(Project(ROOT), build_dir=NO_BUILD, limits=Limits(workers=1, cache_bytes=1),
                        allowed_hosts=["testserver"], cache_dir=tmp_path)
     with TestClient(first) as desk:
         pdf = desk.get("/api/render", params=params)
@@ -492,14 +503,13 @@ def test_desks_share_a_cache_folder_and_bound_their_memory(tmp_path: Path) -> No
     names = sorted(p.name for p in tmp_path.iterdir())
     assert [Path(n).suffix for n in names] == [".pdf", ".png"]
     assert all(re.fullmatch(r"[0-9a-f]{64}\.(pdf|png)", n) for n in names)  # no leftovers
-    second = create_app(Project(ROOT), limits=Limits(workers=1),
+    second = create_app(Project(ROOT), build_dir=NO_BUILD, limits=Limits(workers=1),
                         allowed_hosts=["testserver"], cache_dir=tmp_path)
     with TestClient(second) as desk:
         assert desk.get("/api/render", params=params).content == pdf.content
         assert desk.get("/api/preview", params=params).content == png.content
         health = desk.get("/healthz").json()
     assert health["renders"] == 0 and health["shared_hits"] == 2
-    assert second.state.service.pools == []  # no worker was even started
 
 
 def test_a_cache_hit_parses_and_renders_nothing(project: Project) -> None:
@@ -637,7 +647,7 @@ def test_a_shared_cache_folder_cannot_lie(tmp_path: Path, attack: str) -> None:
     other = {"handout": HANDOUT, "lang": "en", "level": "standard"}
 
     def desk() -> TestClient:
-        return TestClient(create_app(Project(ROOT), limits=Limits(workers=1),
+        return TestClient(create_app(Project(ROOT), build_dir=NO_BUILD, limits=Limits(workers=1),
                                      allowed_hosts=["testserver"], cache_dir=cache))
 
     with desk() as client:
@@ -755,3 +765,34 @@ def test_a_desk_whose_clock_is_behind_the_files_parses_once(project: Project) ->
         os.utime(catalog, ns=(info.st_atime_ns, info.st_mtime_ns))
         assert desk.get("/api/render", params=params).status_code == 200
         assert desk.get("/healthz").json()["parsed"] == parsed + 1
+
+
+def test_the_desk_answers_with_what_the_build_made(project: Project) -> None:
+    """A plan document built by `handout build` is served from build/ without a render, when
+    its key matches and the file is the one recorded; a PDF changed since is rendered."""
+    from typer.testing import CliRunner
+
+    from handoutkit.cli import app as cli
+
+    built = CliRunner().invoke(cli, ["build", HANDOUT, "--lang", "en", "-q", "--paper", "a4",
+                                     "--project", str(project.root)])
+    assert built.exit_code == 0, built.output
+    easy = project.root / "build" / HANDOUT / "en" / f"{HANDOUT}.en.easy.a4.pdf"
+    standard = easy.with_name(f"{HANDOUT}.en.standard.a4.pdf")
+    standard.write_bytes(standard.read_bytes() + b"\n%changed")  # no longer what was recorded
+    app = create_app(project, limits=Limits(workers=1), allowed_hosts=["testserver"])
+    with TestClient(app) as desk:
+        deadline = time.monotonic() + 120  # a hang guard: workers warm up at launch
+        while not desk.get("/healthz").json()["ready"]:
+            assert time.monotonic() < deadline, "the desk's workers never got ready"
+            time.sleep(0.05)
+        served = desk.get("/api/render", params={"handout": HANDOUT, "lang": "en",
+                                                  "level": "easy", "paper": "a4"})
+        assert served.status_code == 200 and served.content == easy.read_bytes()
+        health = desk.get("/healthz").json()
+        assert health["renders"] == 0 and health["build_hits"] == 1
+        rendered = desk.get("/api/render", params={"handout": HANDOUT, "lang": "en",
+                                                    "level": "standard", "paper": "a4"})
+        assert rendered.status_code == 200 and b"%changed" not in rendered.content
+        health = desk.get("/healthz").json()
+        assert health["renders"] == 1 and health["build_hits"] == 1

@@ -601,6 +601,10 @@ def serve_command(
         "--cache-dir", help="Keep rendered documents in this folder too, named by their "
         "build key; desks sharing it reuse each other's renders.",
         show_default=False)] = None,
+    build_dir: Annotated[Path | None, typer.Option(
+        "--build-dir", help="Where `handout build` wrote the plan: a request for a document "
+        "built there from the same inputs and policy is served as built, not rendered "
+        "(default: the project's build/).", show_default=False)] = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
     project: ProjectOption = None,
@@ -622,7 +626,7 @@ def serve_command(
         proj = _project(project)
         # -v logs every request (the "prepared for" name is scrubbed); -q only problems.
         serve(proj, host, port, clinic, workers, allow_host, root_path, trusted_proxy,
-              cache_dir, echo=Output(quiet, verbose).result,
+              cache_dir, build_dir, echo=Output(quiet, verbose).result,
               log_level="error" if quiet else "info" if verbose else "warning")
 
 

@@ -22,7 +22,7 @@ import stat
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
@@ -38,8 +38,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from . import __version__
 from .clinic import Clinic, load_clinic
 from .errors import InputError
+from .files import read_limited
 from .languages import PAPERS
 from .levels import LEVEL_NAMES, LEVELS
+from .output import MANIFEST_NAME, Manifest, file_stamp
 from .pipeline import DocumentRefused
 from .plan import NAME_PATTERN, InvalidChoice, Job, printed_name
 from .plan import choose_job as make_job
@@ -432,16 +434,44 @@ def _render_pdf(root: str, job: Job, clinic_path: str | None, prepared_for: str 
         data, _ = render_pdf(project, job, clinic, prepared_for, options)
     except DocumentRefused as exc:
         return None, exc.problems
-    if as_png:
-        import pypdfium2
+    return (first_page_png(data) if as_png else data), ()
 
-        document = pypdfium2.PdfDocument(data)
+
+def first_page_png(pdf: bytes) -> bytes:
+    """Page 1 of a PDF as a PNG, for the desk's preview."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
         image = document[0].render(scale=1.5).to_pil()
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
+    finally:
         document.close()
-        data = buffer.getvalue()
-    return data, ()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _warm_worker() -> bool:
+    """Run in each new worker at launch: the imports and first-use work a render needs, so the
+    first request does not pay for them."""
+    from .pipeline import render_pdf  # noqa: F401  (imports WeasyPrint, Jinja2, the theme)
+
+    return True
+
+
+def from_build(build_dir: Path, manifest: Manifest, job: Job, key: str) -> bytes | None:
+    """The PDF ``handout build`` made for ``job``, if it was made from what the desk would use
+    (the same document key: inputs, fonts, policy) and the file is the one it recorded."""
+    entry = manifest.entries.get(str(job.output))
+    target = build_dir / str(job.output)
+    if entry is None or entry.key != key or entry.retry or not manifest.intact(entry, target):
+        return None
+    try:
+        data = read_limited(target, MAX_CACHE_ENTRY, "built PDF")
+    except InputError:
+        return None
+    # The file may have changed since it was checked: what is served is what was recorded.
+    return data if hashlib.sha256(data).hexdigest() == entry.sha256 else None
 
 
 # --- the service: cache, shared renders, worker pool, limits, counters ---------------------
@@ -463,6 +493,8 @@ class Stats:
     renders: int = 0
     pools_replaced: int = 0
     cache_hits: int = 0
+    #: Requests answered with the PDF `handout build` made (its key matched), not rendered.
+    build_hits: int = 0
     #: Of the hits, those read from the shared cache folder (another desk may have made them).
     shared_hits: int = 0
     #: Times inputs were parsed: a request new to the desk or whose files changed, the catalog.
@@ -496,7 +528,7 @@ class RenderService:
     counters. Nothing slow runs on the event loop, and a repeated request parses nothing."""
 
     def __init__(self, project: Project, clinic_path: Path | None, limits: Limits,
-                 cache_dir: Path | None = None):
+                 cache_dir: Path | None = None, build_dir: Path | None = None):
         self.project, self.clinic_path, self.limits = project, clinic_path, limits
         self.cache_dir = cache_dir
         self.clinic: Clinic | None = load_clinic(clinic_path) if clinic_path else None
@@ -512,6 +544,30 @@ class RenderService:
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._in_flight: dict[str, asyncio.Future[bytes]] = {}
         self._parsing: dict[Choices, asyncio.Future[Fresh[Document]]] = {}
+        self.build_dir = build_dir or project.root / "build"
+        self._built: tuple[list[int], Manifest] | None = None
+        self._warming: list[Future[bool]] = []
+
+    def warm(self) -> None:
+        """Start the workers now, each importing what a render needs."""
+        pool = self._executor()
+        self._warming = [pool.submit(_warm_worker) for _ in range(self.limits.workers)]
+
+    @property
+    def ready(self) -> bool:
+        """Whether the workers started at launch have finished warming up."""
+        return all(future.done() for future in self._warming)
+
+    def _build_manifest(self) -> Manifest:
+        """The build folder's manifest, read again only when the file changed."""
+        path = self.build_dir / MANIFEST_NAME
+        try:
+            stamp = file_stamp(path)
+        except OSError:
+            return Manifest(__version__)
+        if self._built is None or self._built[0] != stamp:
+            self._built = (stamp, Manifest.read(self.build_dir, __version__))
+        return self._built[1]
 
     @property
     def cached(self) -> int:
@@ -600,8 +656,13 @@ class RenderService:
             self._cache_size -= len(self._cache.popitem(last=False)[1])
 
     async def _produce(self, key: str, document: Document, as_png: bool) -> bytes:
-        """From the shared cache folder if another desk (or this one) made it, else rendered
-        and left there for the others."""
+        """From the build folder if `handout build` made it, from the shared cache folder if
+        another desk (or this one) did, else rendered and left there for the others."""
+        built = await asyncio.to_thread(lambda: from_build(
+            self.build_dir, self._build_manifest(), document.job, document.key))
+        if built is not None:
+            self.stats.build_hits += 1
+            return await asyncio.to_thread(first_page_png, built) if as_png else built
         shared = self.cache_dir / key if self.cache_dir else None
         if shared is not None:
             data = await asyncio.to_thread(read_shared, shared, key)
@@ -717,15 +778,18 @@ def write_shared(path: Path, key: str, data: bytes) -> None:
 def create_app(project: Project, clinic_path: Path | None = None,
                limits: Limits | None = None, allowed_hosts: list[str] | None = None,
                trusted_proxies: list[str] | None = None,
-               cache_dir: Path | None = None) -> FastAPI:
-    """The desk's routes. ``X-Forwarded-For`` is believed only from ``trusted_proxies``."""
+               cache_dir: Path | None = None, build_dir: Path | None = None) -> FastAPI:
+    """The desk's routes. ``X-Forwarded-For`` is believed only from ``trusted_proxies``;
+    ``build_dir`` (default: the project's ``build/``) is where `handout build` left PDFs the
+    desk may serve as they are."""
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-    service = RenderService(project, clinic_path, limits or Limits(), cache_dir)
+    service = RenderService(project, clinic_path, limits or Limits(), cache_dir, build_dir)
     values = choice_values(project)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service.warm()
         yield
         service.shutdown()
 
@@ -805,9 +869,9 @@ def create_app(project: Project, clinic_path: Path | None = None,
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
-        """Liveness, with render and cache counters."""
-        return {"status": "ok", "version": __version__, "cached": service.cached,
-                **asdict(service.stats)}
+        """Liveness, whether the render workers are warm (`ready`), render and cache counters."""
+        return {"status": "ok", "ready": service.ready, "version": __version__,
+                "cached": service.cached, **asdict(service.stats)}
 
     @app.get("/api/handouts")
     async def handouts() -> dict[str, Any]:
@@ -1050,7 +1114,8 @@ def server_config(app: FastAPI, host: str, port: int, root_path: str = "",
 def serve(project: Project, host: str, port: int, clinic_path: Path | None,
           workers: int, allowed_hosts: list[str] | None = None, root_path: str = "",
           trusted_proxies: list[str] | None = None, cache_dir: Path | None = None,
-          echo: Callable[[str], None] = print, log_level: str = "warning") -> None:
+          build_dir: Path | None = None, echo: Callable[[str], None] = print,
+          log_level: str = "warning") -> None:
     import uvicorn
 
     if host not in LOOPBACK_HOSTS and not allowed_hosts:
@@ -1069,6 +1134,7 @@ def serve(project: Project, host: str, port: int, clinic_path: Path | None,
         if not os.access(cache_dir, os.W_OK | os.X_OK):
             raise InputError.at("the cache folder is not writable", cache_dir)
     app = create_app(project, clinic_path, Limits(workers=workers), allowed_hosts,
-                     trusted_addresses(trusted_proxies or []), cache_dir)
+                     trusted_addresses(trusted_proxies or []), cache_dir,
+                     project.root / build_dir if build_dir else None)
     echo(f"handoutkit print desk: http://{host}:{port}/  (Ctrl+C to stop)")
     uvicorn.Server(server_config(app, host, port, root_path, log_level)).run()
