@@ -120,6 +120,7 @@ def document_key(inputs: Inputs, job: Job, options: BuildOptions) -> tuple[str, 
     url_template = clinic.profile.handout_url if clinic else None
     for lang in filter(None, (job.lang, job.also)):
         printed = inputs.printed(replace(job, lang=lang, also=None), url_template)
+        digest.update(f"online={printed.online_url}\n".encode())  # the QR code's address
         catalogs = inputs.catalogs(lang, job.handout)
         record = translation_record(lang, printed.lookups, catalogs, lang == SOURCE_LANGUAGE)
         used = sorted((lk.id, lk.msgid, repr(lk.translation)) for lk in printed.lookups)

@@ -682,6 +682,83 @@ i18n_app = typer.Typer(
     no_args_is_help=True)
 app.add_typer(i18n_app, name="i18n")
 
+@app.command("site")
+def site_command(
+    handouts: Annotated[list[str] | None, typer.Argument(
+        help="Handout ids (default: the plan in handout.toml).", show_default=False,
+        autocompletion=complete_handouts)] = None,
+    lang: Annotated[list[str] | None, typer.Option(
+        "--lang", help="Language code (repeatable; default: the plan's).",
+        show_default=False, autocompletion=complete_languages)] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="The site folder (default: [site] out in handout.toml, else "
+        "build/site).", show_default=False)] = None,
+    build_dir: Annotated[Path | None, typer.Option(
+        "--build-dir", help="Where `handout build` wrote the PDFs the pages link (default: "
+        "build/).", show_default=False)] = None,
+    strict: Annotated[bool | None, typer.Option(
+        "--strict/--no-strict", help="As for `handout build`.", show_default=False)] = None,
+    require_review: Annotated[bool | None, typer.Option(
+        "--require-review/--allow-drafts", help="As for `handout build`: publish only "
+        "translations a reviewer signed off.", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """Write the online version: an accessible static site of the plan's documents.
+
+    One page per topic, language, level and region, made from the same text and gates as the
+    PDFs (a document the policy refuses is not published; a draft carries the draft mark),
+    each linking the same page in its other languages and the PDFs the build made. Every
+    link is relative: copy the folder to any static host, or let `handout serve` show it at
+    /site/. Run `handout build` first so the pages can link their PDFs; a second run
+    rewrites only what changed.
+
+    Examples:
+
+      handout build && handout site
+
+      handout site kratom-chronic-pain --lang es -o public
+    """
+    from .pipeline import BuildOptions
+    from .plan import PlanRequest, plan_jobs, read_settings
+    from .site import build_site
+
+    with user_errors(as_json):
+        proj = _project(project)
+        settings = read_settings(proj)
+        request = PlanRequest(handouts or [], lang or [])
+        if request == PlanRequest():
+            request = settings.plan or request
+        jobs = plan_jobs(proj, request)
+        policy = settings.policy.overridden(strict=strict, require_review=require_review)
+        builds = proj.root / (build_dir or "build")
+        options = BuildOptions.under(policy, out_dir=builds)
+        target = proj.root / (out or settings.site.out)
+        report = build_site(proj, jobs, options, target, builds, settings.site.base)
+    for job, problems in report.refused:
+        for problem in problems:
+            typer.echo(f"error: {job}: not published: {problem}", err=True)
+    if as_json:
+        from . import report as shapes
+
+        typer.echo(shapes.dumps({
+            "format": "handoutkit.site/1", "ok": not report.refused,
+            "folder": str(report.out_dir), "pages": list(report.pages),
+            "written": list(report.written),
+            "refused": [{**shapes.job_fields(job), "problems": list(problems)}
+                        for job, problems in report.refused]}))
+    else:
+        output = Output(quiet, verbose)
+        for name in report.written:
+            output.detail(f"wrote {name}")
+        output.result(f"{len(report.pages)} page(s), {len(report.written)} file(s) written, "
+                      f"{len(report.refused)} refused, into {_shown(report.out_dir)}")
+    if report.refused:
+        raise typer.Exit(EXIT_FAILED)
+
+
 manifest_app = typer.Typer(
     help="The build folder's manifest: join the parts of a build split across machines.",
     no_args_is_help=True)
@@ -695,6 +772,7 @@ def manifest_merge(
              "(default: the project's build/).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     quiet: QuietOption = False,
+    verbose: VerboseOption = False,
     project: ProjectOption = None,
 ) -> None:
     """Join the manifest parts of a sharded build into the one manifest.json.
@@ -723,8 +801,11 @@ def manifest_merge(
                                  "manifest": str(merged.path), "parts": list(merged.parts),
                                  "documents": merged.documents}))
     else:
-        Output(quiet).result(f"{merged.documents} document(s) from {len(merged.parts)} "
-                             f"part(s) into {_shown(merged.path)}")
+        output = Output(quiet, verbose)
+        for part in merged.parts:
+            output.detail(f"joined {part}")
+        output.result(f"{merged.documents} document(s) from {len(merged.parts)} "
+                      f"part(s) into {_shown(merged.path)}")
 
 LangOption = Annotated[list[str] | None, typer.Option(
     "--lang", help="Only this language (repeatable; default: all).", show_default=False,

@@ -21,7 +21,7 @@ from .content import load_each
 from .content import load_handouts as load_handouts  # where the desk and tests load them
 from .errors import HandoutkitError, InputError, UnknownReference
 from .glossary import GLOSSARY_FILE, load_glossary
-from .plan import Job, Policy, Shard, read_settings
+from .plan import PLAN_FILE, Job, Policy, Shard, read_settings
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
 from .regions import (
     FACTS_FILE,
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .clinic import Clinic
     from .pdf import RenderedPdf
     from .readability import ReadabilityReport
-    from .render import RenderedHtml
+    from .render import RenderedHtml, WebPage
     from .translate import PrintedHandout
 
 DOMAINS = [TEMPLATE_DOMAIN, REGIONS_DOMAIN]
@@ -125,7 +125,9 @@ class Inputs:
                 self.broken[f"region:{code}"] = exc
         self._printed: dict[tuple[Job, str | None], PrintedHandout] = {}
         self._files: dict[Path | None, InputFiles] = {}
-        self.publisher = read_settings(project).project.publisher
+        settings = read_settings(project)
+        self.publisher = settings.project.publisher
+        self.site_base = settings.site.base
         # Its stigma and jargon rows hold every document's text: a bad row stops the build.
         self.glossary = load_glossary(project.locales_dir / GLOSSARY_FILE)
 
@@ -172,7 +174,8 @@ class Inputs:
         if key not in self._printed:
             self._printed[key] = translate(self.sources[job.handout], job,
                                            self.catalogs(job.lang, job.handout),
-                                           self.region(job), url_template, self.publisher)
+                                           self.region(job), url_template, self.publisher,
+                                           self.site_base)
         return self._printed[key]
 
     def stale(self, job: Job, today: dt.date) -> list[StaleItem]:
@@ -201,8 +204,10 @@ class InputFiles:
         # catalogs count as the catalogs of the languages that read them).
         self.theme = project.theme.page_files()
         self.clinic = _existing([clinic.path, clinic.logo_path] if clinic else [])
-        # Its words to avoid decide whether a document passes its gate.
-        self.glossary = _existing([project.locales_dir / GLOSSARY_FILE])
+        # The glossary's words to avoid decide whether a document passes its gate; the
+        # plan file's [site] base_url, where its QR code points.
+        self.glossary = _existing([project.locales_dir / GLOSSARY_FILE,
+                                   project.root / PLAN_FILE])
         self._found: dict[tuple[str, ...], tuple[Path, ...]] = {}
 
     def parts(self, job: Job) -> list[tuple[Path, ...]]:
@@ -301,8 +306,16 @@ def assess(inputs: Inputs, job: Job, options: BuildOptions) -> DocumentResult:
     return _prepare(inputs, job, options, None)[0]
 
 
-def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str | None
-             ) -> tuple[DocumentResult, _Prepared | None]:
+def render_web_page(inputs: Inputs, job: Job, options: BuildOptions, web: WebPage
+                    ) -> tuple[DocumentResult, str | None]:
+    """The document's page of the online version, through the same gates as its PDF: the
+    same printed text and template, laid out for a screen (``None`` when refused)."""
+    result, prepared = _prepare(inputs, job, options, None, web)
+    return result, prepared.html.html if prepared else None
+
+
+def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str | None,
+             web: WebPage | None = None) -> tuple[DocumentResult, _Prepared | None]:
     from .literacy import score_document
 
     inputs.require(job)
@@ -314,7 +327,8 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
         job.also) else None
     region = inputs.region(job)
     emergency = region.emergency if region else (clinic.profile.emergency if clinic else None)
-    html, record = _translated_html(inputs, printed, options, second, prepared_for, emergency)
+    html, record = _translated_html(inputs, printed, options, second, prepared_for, emergency,
+                                    web=web)
     readability = score_document(printed, inputs.glossary)
     result = DocumentResult(job, target, ok=False, fallbacks=record.fallbacks,
                             readability=readability, translation=record)
@@ -379,8 +393,8 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
 
 def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOptions,
                      second: PrintedHandout | None, prepared_for: str | None,
-                     emergency: str | None, compact: bool = False
-                     ) -> tuple[RenderedHtml, TranslationRecord]:
+                     emergency: str | None, compact: bool = False,
+                     web: WebPage | None = None) -> tuple[RenderedHtml, TranslationRecord]:
     """The page's HTML and the record of every string it prints, template words included.
 
     The record decides what the page says about its translation (a draft mark, or the
@@ -397,7 +411,7 @@ def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOpti
         html = render_html(printed, catalogs, inputs.project.theme, record,
                            preview=job.preview, second=second, clinic=options.clinic,
                            prepared_for=prepared_for, emergency_number=emergency,
-                           compact=compact)
+                           compact=compact, web=web)
         lookups = printed.lookups + html.lookups
         return html, translation_record(job.lang, lookups, catalogs, source)
 

@@ -303,11 +303,34 @@ class ProjectTable(_Table):
     publisher: str | None = Field(None, max_length=120, pattern=r"^[^\x00-\x1f\x7f]*$")
 
 
+class SiteSettings(_Table):
+    """The online version (``[site]`` in handout.toml), written by ``handout site``."""
+
+    #: Where the site is published, e.g. ``https://handouts.example.org/``: with it, a
+    #: document with no clinic or topic URL prints a QR code to its own page, and the site
+    #: gets a sitemap. Without it the site still works from any folder.
+    base_url: str | None = Field(None, pattern=r"^https://[^\s?#]+$", max_length=200)
+    #: The folder ``handout site`` writes, relative to the project.
+    out: str = Field("build/site", pattern=r"^[^\x00-\x1f\x7f]+$", max_length=200)
+
+    @property
+    def base(self) -> str | None:
+        """``base_url`` ending in one slash, for joining page paths to it."""
+        return self.base_url.rstrip("/") + "/" if self.base_url else None
+
+
+def site_page(job: Job) -> str:
+    """The path of ``job``'s page in the site: one per topic, language, level and region."""
+    region = f".{job.region}" if job.region else ""
+    return f"{job.lang}/{job.handout}/{job.level}{region}.html"
+
+
 class _PlanFile(_Table):
     project: ProjectTable = ProjectTable()
     plan: PlanTable | None = None
     build: Policy = Policy()
     i18n: I18nSettings = I18nSettings()
+    site: SiteSettings = SiteSettings()
 
 
 @dataclass(frozen=True)
@@ -318,6 +341,7 @@ class ProjectSettings:
     policy: Policy
     i18n: I18nSettings
     project: ProjectTable = field(default_factory=ProjectTable)
+    site: SiteSettings = field(default_factory=SiteSettings)
 
 
 def read_settings(project: Project) -> ProjectSettings:
@@ -331,7 +355,8 @@ def read_settings(project: Project) -> ProjectSettings:
         handouts=plan.handouts, langs=plan.languages, levels=plan.levels, papers=plan.papers,
         regions=plan.regions, large_print=plan.large_print, also=plan.also,
         clinic=(path.parent / plan.clinic) if plan.clinic else None) if plan else None
-    return ProjectSettings(request, settings.build, settings.i18n, settings.project)
+    return ProjectSettings(request, settings.build, settings.i18n, settings.project,
+                           settings.site)
 
 
 def validate_toml(model: type[_M], data: dict[str, Any], path: Path) -> _M:

@@ -153,11 +153,45 @@ class RenderedHtml:
     lookups: tuple[Lookup, ...]
 
 
+@dataclass(frozen=True)
+class WebLink:
+    """The same document in another language (or this one), for a page's language list."""
+
+    href: str
+    name: str
+    hreflang: str
+    direction: str = "ltr"
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class WebDownload:
+    href: str
+    label: str
+    size: str
+
+
+@dataclass(frozen=True)
+class WebPage:
+    """What a page of the online version adds to the printed handout: the way from the page
+    to the site's root, its languages, and the PDFs the build made of it."""
+
+    root: str
+    languages: tuple[WebLink, ...] = ()
+    pdfs: tuple[WebDownload, ...] = ()
+
+
+def web_link(address: str) -> Markup:
+    """A URL as a link on a web page (on paper it is printed with break points instead)."""
+    return Markup('<a href="{0}">{0}</a>').format(address)
+
+
 def render_html(doc: PrintedHandout, catalogs: dict[str, MessageCatalog], theme: Theme,
                 translation: TranslationRecord, preview: bool = False,
                 second: PrintedHandout | None = None, clinic: Clinic | None = None,
                 prepared_for: str | None = None,
-                emergency_number: str | None = None, compact: bool = False) -> RenderedHtml:
+                emergency_number: str | None = None, compact: bool = False,
+                web: WebPage | None = None) -> RenderedHtml:
     env = environment(theme)
     translator = Translator(doc.language.code, catalogs, source=translation.status == "source")
 
@@ -184,7 +218,8 @@ def render_html(doc: PrintedHandout, catalogs: dict[str, MessageCatalog], theme:
         doc=doc, text=text, preview=preview, version=__version__, second=second,
         created=creation_date(doc), prepared_for=prepared_for,
         second_text=second_text, clinic=clinic, translation=translation,
-        emergency_number=emergency_number, url=print_url, compact=compact,
+        emergency_number=emergency_number, url=web_link if web else print_url,
+        compact=compact, web=web,
         qr_code=qr_code_data_url(doc.online_url) if doc.online_url else None,
         page_size=PAPERS[doc.job.paper], font_stack=Markup(doc.language.fonts),
         page_number_parts=page_number_parts,

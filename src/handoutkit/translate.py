@@ -16,7 +16,7 @@ from .content import HandoutSource, Source
 from .errors import InputError
 from .languages import Language, language
 from .messages import text_context
-from .plan import Job
+from .plan import Job, site_page
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, Project
 from .regions import Region, help_line_context, region_context
 
@@ -138,8 +138,10 @@ def catalogs_for(project: Project, lang: str, domains: list[str]) -> dict[str, M
 
 def translate(source: HandoutSource, job: Job, catalogs: dict[str, MessageCatalog],
               region: Region | None = None, url_template: str | None = None,
-              publisher: str | None = None) -> PrintedHandout:
-    """The handout's printed text in ``job``'s language and level, with every lookup made."""
+              publisher: str | None = None, site_base: str | None = None) -> PrintedHandout:
+    """The handout's printed text in ``job``'s language and level, with every lookup made.
+    Its online URL (for the QR code): a clinic's template, else the topic's, else its page
+    in the project's site when the site has a ``base_url``."""
     handout = source.handout
     domain = handout.id
     translator = Translator(job.lang, catalogs, source=job.lang == SOURCE_LANGUAGE)
@@ -161,8 +163,9 @@ def translate(source: HandoutSource, job: Job, catalogs: dict[str, MessageCatalo
                 for line in region.help_lines_for(job.lang)))
         legal = _legal_fact(source, region, text)
     template = url_template or handout.online_url
-    online_url = fill_url(template, handout=handout.id, lang=job.lang,
-                          level=job.level) if template else None
+    online_url = fill_url(template, handout=handout.id, lang=job.lang, level=job.level,
+                          region=job.region or "") if template else (
+        site_base + site_page(job) if site_base else None)
 
     sections = tuple(
         PrintedSection(
@@ -186,7 +189,8 @@ _URL_FIELD = re.compile(r"\{(\w*)\}")
 
 
 def fill_url(template: str, **values: str) -> str:
-    """``template`` with ``{handout}``, ``{lang}`` and ``{level}`` replaced, as plain text.
+    """``template`` with ``{handout}``, ``{lang}``, ``{level}`` and ``{region}`` (empty for
+    a leaflet of no region) replaced, as plain text.
 
     Never ``str.format``: a profile's URL is user input, and format would evaluate
     ``{handout.__class__}`` and friends. Any other ``{name}`` is left as written.
