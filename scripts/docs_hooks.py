@@ -126,7 +126,7 @@ def formats_reference() -> str:
          [regions.RegionProfile, regions.EmergencyNumber, regions.HelpLine]),
         ("clinic profiles (`--clinic FILE`)", [clinic.ClinicProfile]),
         ("`handout.toml`", [plan.ProjectTable, plan.PlanTable, plan.Policy,
-                            plan.I18nSettings]),
+                            plan.I18nSettings, plan.SiteSettings]),
     ]
     out = []
     for title, models in files:

@@ -48,7 +48,8 @@ poppler (pdftotext, pdftoppm)|have_cmd pdftoppm|poppler-utils|poppler-utils|popp
 GNU gettext (msgcat, msgmerge)|have_cmd msgmerge|gettext|gettext|gettext|test
 tini (the container's PID 1)|have_cmd tini|tini|tini|tini|test
 Chromium|have_cmd chromium|chromium|chromium|--cask chromium|browser
-ChromeDriver|have_cmd chromedriver|chromium-driver|chromedriver|--cask chromedriver|browser"
+ChromeDriver|have_cmd chromedriver|chromium-driver|chromedriver|--cask chromedriver|browser
+npm (installs axe-core, the accessibility checker the site's tests run)|have_cmd npm|npm|npm|node|test"
 
 missing() { # the lines whose probe fails, for the wanted purposes
     echo "$CHECKS" | while IFS='|' read -r what probe deb rpm brew need; do
@@ -105,6 +106,16 @@ if ! fresh "$stamp" && ! fresh "$VENV/.installed[test]"; then
     }
     "$VENV/bin/pip" install -q --disable-pip-version-check -e ".$extras"
     touch "$stamp"
+fi
+# axe-core for the online version's accessibility tests, from npm into the virtualenv.
+AXE_VERSION=4.14.1
+if [ "$TEST" = yes ] && [ ! -f "$VENV/axe/node_modules/axe-core/axe.min.js" ]; then
+    if have_cmd npm; then
+        npm install --silent --no-audit --no-fund --prefix "$VENV/axe" "axe-core@$AXE_VERSION" \
+            >/dev/null 2>&1 || say "could not install axe-core $AXE_VERSION from npm: the site's accessibility test will fail"
+    else
+        say "npm is missing: the site's accessibility test needs axe-core (apt-get install npm)"
+    fi
 fi
 if ! "$VENV/bin/python" -c 'import weasyprint' 2>/dev/null; then
     say "WeasyPrint cannot load Pango: install it (see above) and run this again"

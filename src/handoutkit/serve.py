@@ -799,6 +799,14 @@ def create_app(project: Project, clinic_path: Path | None = None,
                   description="Render plain-language patient handouts as PDF on demand.",
                   responses=COMMON_RESPONSES, docs_url=None, redoc_url=None)
     app.state.service = service
+    # The online version (`handout site`), so a clinic intranet needs nothing else; the
+    # folder may be written after the desk starts.
+    from fastapi.staticfiles import StaticFiles
+
+    from .plan import read_settings
+
+    site_dir = project.root / read_settings(project).site.out
+    app.mount("/site", StaticFiles(directory=site_dir, html=True, check_dir=False), name="site")
     logging.getLogger("uvicorn.access").addFilter(_ScrubPreparedFor())
     hosts = {*LOOPBACK_HOSTS, *(allowed_hosts or [])}
 

@@ -1,0 +1,197 @@
+"""The online version (`handout site`): its pages, their links and languages, the same words as
+the PDFs, rewriting nothing when nothing changed, the QR code leading to a page, the desk
+serving it, and axe-core finding no accessibility violation."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import sys
+import unicodedata
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from handoutkit.cli import app
+from handoutkit.project import Project
+
+from .conftest import HANDOUT, ROOT, pdf_text
+
+runner = CliRunner()
+BASE = "https://handouts.example.org/clinic/"
+LANGS = ("en", "es", "ar")
+AXE = Path(sys.executable).parent.parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def _invoke(project: Project, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, [*args, "--project", str(project.root)])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Path]:
+    """The kratom topic's easy documents in three scripts, built with a [site] base_url, and
+    their site."""
+    root = tmp_path_factory.mktemp("site-project")
+    for name in ("handouts", "locales"):
+        shutil.copytree(ROOT / name, root / name)
+    (root / "handout.toml").write_text(
+        f'[plan]\nhandouts = ["{HANDOUT}"]\nlanguages = {json.dumps(list(LANGS))}\n'
+        f'levels = ["easy"]\npapers = ["a4", "letter"]\n\n[site]\nbase_url = "{BASE}"\n')
+    project = Project(root)
+    built = _invoke(project, "build", "-q")
+    assert built.exit_code == 0, built.output  # a base_url refuses no document
+    made = _invoke(project, "site", "--json")
+    assert made.exit_code == 0, made.output
+    return project, root / "build" / "site"
+
+
+def _pages(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.html"))
+
+
+def test_a_page_per_document_each_linking_its_languages_and_pdfs(
+        site: tuple[Project, Path]) -> None:
+    _, folder = site
+    pages = {p.relative_to(folder).as_posix() for p in _pages(folder)}
+    assert {f"{lang}/{HANDOUT}/easy.html" for lang in LANGS} <= pages
+    assert {"index.html", *(f"{lang}/index.html" for lang in LANGS)} <= pages
+    for lang in LANGS:
+        text = (folder / lang / HANDOUT / "easy.html").read_text()
+        assert re.search(rf'<html lang="{"ar" if lang == "ar" else lang}[^"]*" dir="'
+                         rf'{"rtl" if lang == "ar" else "ltr"}"', text), lang
+        alternates = re.findall(r'<link rel="alternate" hreflang="([^"]+)"', text)
+        assert sorted(alternates) == sorted(["en", "es", "ar"])
+        pdfs = re.findall(r'href="([^"]+\.pdf)"', text)
+        assert len(pdfs) == 2  # A4 and Letter, copied beside the page
+        for pdf in pdfs:
+            built = site[0].root / "build" / HANDOUT / lang / pdf
+            assert (folder / lang / HANDOUT / pdf).read_bytes() == built.read_bytes()
+    assert (folder / "sitemap.xml").read_text().count(BASE) == len(pages)
+
+
+def test_every_link_resolves_under_any_prefix(site: tuple[Project, Path]) -> None:
+    """Relative links only: served under /a/b/ (or from a disk), every one finds its file."""
+    _, folder = site
+    for page in _pages(folder):
+        where = "/a/b/" + page.relative_to(folder).as_posix()
+        for link in re.findall(r'(?:href|src)="([^"#]+)', page.read_text()):
+            if link.startswith(("http://", "https://", "mailto:", "tel:", "data:")):
+                continue
+            target = urljoin(where, html.unescape(link))
+            assert target.startswith("/a/b/"), (page, link)
+            assert (folder / target.removeprefix("/a/b/")).is_file(), (page, link)
+
+
+def test_pages_say_what_the_pdfs_say(site: tuple[Project, Path]) -> None:
+    """Every point of a page is in its PDF: in the same order where the PDF's text reads in
+    order; word by word on a right-to-left page, whose text comes out of a PDF less exactly
+    (line order, marks, a hamza seat lost in the glyph-to-text map)."""
+    project, folder = site
+
+    def squashed(text: str) -> str:
+        return re.sub(r"[\s\u00ad-]+", "", text)
+
+    for lang in LANGS:
+        page = (folder / lang / HANDOUT / "easy.html").read_text()
+        printed = pdf_text(project.root / "build" / HANDOUT / lang /
+                           f"{HANDOUT}.{lang}.easy.a4.pdf")
+        body = page.split("<main>", 1)[1].split('<section class="downloads"', 1)[0]
+        items = [html.unescape(re.sub(r"<[^>]+>", "", item))
+                 for item in re.findall(r"<li>(.*?)</li>", body, re.S)]
+        assert len(items) > 10
+        if lang == "ar":
+            def bare(text: str) -> set[str]:  # marks may come out in another order
+                return set(re.findall(r"\w+", "".join(
+                    c for c in text if unicodedata.category(c) != "Mn")))
+
+            words = bare(printed)
+            for item in items:  # a word whose hamza the PDF's text map drops may not match
+                assert len(bare(item) & words) >= 0.8 * len(bare(item)), item
+            continue
+        pdf, at = squashed(printed), 0
+        for item in items:  # every point, in the same order
+            found = pdf.find(squashed(item), at)
+            assert found >= 0, (lang, item)
+            at = found
+
+
+def test_a_second_run_rewrites_nothing_and_two_runs_agree(site: tuple[Project, Path],
+                                                          tmp_path: Path) -> None:
+    project, folder = site
+    again = _invoke(project, "site", "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["written"] == []
+    other = _invoke(project, "site", "-o", str(tmp_path / "copy"), "--json")
+    assert other.exit_code == 0
+    ours = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    theirs = {p.relative_to(tmp_path / "copy"): p.read_bytes()
+              for p in (tmp_path / "copy").rglob("*") if p.is_file()}
+    assert ours == theirs
+
+
+def test_the_qr_code_leads_to_the_documents_page(site: tuple[Project, Path]) -> None:
+    import pypdfium2
+    import zxingcpp
+
+    project, folder = site
+    pdf = pypdfium2.PdfDocument(
+        project.root / "build" / HANDOUT / "es" / f"{HANDOUT}.es.easy.a4.pdf")
+    found = []
+    for page in pdf:
+        found += [code.text for code in zxingcpp.read_barcodes(page.render(scale=3).to_pil())]
+    pdf.close()
+    assert found == [f"{BASE}es/{HANDOUT}/easy.html"]
+    assert (folder / found[0].removeprefix(BASE)).is_file()
+
+
+def test_the_desk_serves_the_site(site: tuple[Project, Path]) -> None:
+    from handoutkit.serve import Limits, create_app
+
+    project, _ = site
+    desk = create_app(project, limits=Limits(workers=1), allowed_hosts=["testserver"])
+    with TestClient(desk) as client:
+        page = client.get(f"/site/es/{HANDOUT}/easy.html")
+        assert page.status_code == 200 and 'lang="es"' in page.text
+        assert client.get("/site/").status_code == 200
+        assert client.get("/site/../handout.toml").status_code == 404
+
+
+@pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+                    reason="Debian's chromium and chromium-driver are not installed "
+                           "(`make test` installs them)")
+def test_axe_core_finds_no_violation_on_any_page(site: tuple[Project, Path],
+                                                 tmp_path: Path) -> None:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    assert AXE.is_file(), "axe-core is not installed: run `make setup-test`"
+    _, folder = site
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", f"--user-data-dir={tmp_path / 'p'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_script_timeout(60)  # a hang guard
+    axe = AXE.read_text()
+    try:
+        for width in (390, 1280):  # a phone and a desktop
+            driver.set_window_size(width, 900)
+            for page in _pages(folder):
+                driver.get(page.as_uri())
+                driver.execute_script(axe)
+                violations = driver.execute_async_script(
+                    "const done = arguments[arguments.length - 1];"
+                    "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa',"
+                    " 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"
+                    ".then(r => done(r.violations.map(v => [v.id, v.nodes.length])))"
+                    ".catch(e => done([['axe failed', String(e)]]));")
+                assert violations == [], (page.relative_to(folder), width, violations)
+    finally:
+        driver.quit()
