@@ -79,6 +79,24 @@ class Source(_Strict):
     accessed: dt.date | None = None
 
 
+class Code(_Strict):
+    """A clinical code the topic answers to, for a record system's infobutton request."""
+
+    system: Literal["ICD-10-CM", "SNOMED CT", "RxNorm", "LOINC"]
+    code: str = Field(max_length=20)
+    #: The code's name in its system, as its browser shows it.
+    display: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Code:
+        from .codes import code_problem
+
+        problem = code_problem(self.system, self.code)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
 class Handout(_Strict):
     id: Id
     version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
@@ -94,6 +112,9 @@ class Handout(_Strict):
     sources: list[Source] = Field(min_length=1)
     #: Where the handout is online, for the QR code; ``{lang}`` and ``{level}`` are filled in.
     online_url: str | None = Field(None, pattern=r"^https://\S+$")
+    #: The problems, medicines and lab tests the topic is about (ICD-10-CM, SNOMED CT, RxNorm,
+    #: LOINC), for record systems that ask the desk's /infobutton.
+    codes: list[Code] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
     def _review_order(self) -> Handout:

@@ -51,6 +51,7 @@ from .regions import load_region, region_codes
 if TYPE_CHECKING:
     import uvicorn
 
+    from .infobutton import InfoRequest
     from .readability import ReadabilityReport
 
 MAX_PREPARED_FOR = 80
@@ -558,6 +559,21 @@ class RenderService:
         """Whether the workers started at launch have finished warming up."""
         return all(future.done() for future in self._warming)
 
+    def infobutton(self, request: InfoRequest) -> list[dict[str, Any]]:
+        """The entries for an infobutton request, judged under the project's policy (runs on
+        the parsing thread: it reads the project's files)."""
+        from .content import load_each
+        from .infobutton import answer
+        from .pipeline import BuildOptions
+        from .plan import read_settings
+
+        settings = read_settings(self.project)
+        sources, _ = load_each(self.project, self.project.handout_ids())
+        options = BuildOptions.under(settings.policy, out_dir=self.build_dir,
+                                     clinic=self.clinic)
+        site = self.project.root / settings.site.out
+        return answer(self.project, sources, request, options, site if site.is_dir() else None)
+
     def _build_manifest(self) -> Manifest:
         """The build folder's manifest, read again only when the file changed."""
         path = self.build_dir / MANIFEST_NAME
@@ -880,6 +896,34 @@ def create_app(project: Project, clinic_path: Path | None = None,
         """Liveness, whether the render workers are warm (`ready`), render and cache counters."""
         return {"status": "ok", "ready": service.ready, "version": __version__,
                 "cached": service.cached, **asdict(service.stats)}
+
+    @app.get("/infobutton", responses={200: {"content": {
+        "text/xml": {}, "application/json": {}}, "description": "The entries, as asked"},
+        303: {"description": "knowledgeResponseType=text/html: the desk with the topic"}})
+    async def infobutton(request: Request) -> Response:
+        """A record system's infobutton request (HL7 URL-based implementation guide): the
+        handouts whose codes match, in the patient's language where the project has it and
+        the release policy allows, else English (said in the entry). Example:
+        `/infobutton?mainSearchCriteria.v.c=F11.20&mainSearchCriteria.v.cs=2.16.840.1.113883.6.90&informationRecipient.languageCode.c=sp&knowledgeResponseType=application/json`."""
+        from .infobutton import atom_feed, json_feed, parse_request
+
+        params: dict[str, list[str]] = {}
+        for key, value in request.query_params.multi_items():
+            params.setdefault(key, []).append(value)
+        asked = parse_request(params)
+        base = str(request.base_url)
+        loop = asyncio.get_running_loop()
+        entries = await loop.run_in_executor(service._parser, service.infobutton, asked)
+        if asked.response_type == "text/html":
+            if not entries:
+                return errors(404, [{"field": "mainSearchCriteria.v.c", "value": "",
+                                     "allowed": [], "message": "no handout has this code"}])
+            first = entries[0]
+            return Response(status_code=303, headers={"Location": str(request.url_for(
+                "page").include_query_params(handout=first["topic"], lang=first["language"]))})
+        if asked.response_type == "application/json":
+            return Response(json_feed(entries, asked, base), media_type="application/json")
+        return Response(atom_feed(entries, asked, base), media_type="text/xml")
 
     @app.get("/api/handouts")
     async def handouts() -> dict[str, Any]:
