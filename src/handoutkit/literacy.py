@@ -42,7 +42,7 @@ from .readability import (
     ReadabilityReport,
     Sentence,
     score,
-    sentences_of,
+    split_sentences,
 )
 from .translate import PrintedHandout, Text
 
@@ -84,13 +84,15 @@ def check(texts: list[Text], measure: str, lang: str, level: str,
     targets = LEVELS[level].targets
     base = lang.split("_")[0]
     terms = tuple(glossary)
-    sentences = sentences_of(texts, measure)
+    sentences = _sentences(texts, measure)
     document = " ".join(t.value for t in texts)
     findings: list[Finding] = []
     easy = level == "easy"
 
     for term in (t for t in terms if t.avoid and t.lang.split("_")[0] == base):
         pattern = _inflected(term)
+        if not pattern.search(document):
+            continue  # most terms are in no sentence: one search of the whole text says so
         for sentence in sentences:
             for match in pattern.finditer(sentence.text):
                 if term.avoid == "jargon" and _explained(match.group(0), document, base):
@@ -100,6 +102,13 @@ def check(texts: list[Text], measure: str, lang: str, level: str,
                                         term.avoid == "stigma" or easy))
 
     wordlist = frequency_list(lang)
+    glossed: dict[str, bool] = {}
+
+    def explained(word: str) -> bool:
+        if word.lower() not in glossed:
+            glossed[word.lower()] = _explained(word, document, base)
+        return glossed[word.lower()]
+
     flagged = {f.words.lower() for f in findings}
     kept = {t.text.lower() for t in terms if t.keep or t.preferred}
     complex_words = 0
@@ -111,7 +120,7 @@ def check(texts: list[Text], measure: str, lang: str, level: str,
                     continue
                 word = re.sub(r"['’]s$", "", word)  # "Kratom's" is kratom
                 if word.isupper() and len(word) > 2:  # FDA; "US" and "UK" read as words
-                    if not _explained(word, document, base):
+                    if not explained(word):
                         complex_words += 1
                         findings.append(Finding("acronym", sentence.context, sentence.text,
                                                 word, "", False))
@@ -136,8 +145,7 @@ def check(texts: list[Text], measure: str, lang: str, level: str,
     item_limit = targets["words-per-item"] * _unit_scale(measure)
     items = [t for t in texts if _is_item(t)]
     for item in items:
-        size = len(sentences_of([item], measure)) and sum(
-            len(s.units) for s in sentences_of([item], measure))
+        size = sum(len(s.units) for s in _sentences([item], measure))
         if size > item_limit:
             findings.append(Finding("long-item", item.context, item.value, "",
                                     f"split it: {size} units, aim for {item_limit:g} or fewer",
@@ -161,6 +169,14 @@ def check(texts: list[Text], measure: str, lang: str, level: str,
                   wordlist is not None),
     ]
     return LiteracyReport(tuple(measures), tuple(findings))
+
+
+def _sentences(texts: list[Text], measure: str) -> list[Sentence]:
+    """The texts' sentences and their units, without the syllable counts the formulas need
+    (counting them is most of the formulas' cost)."""
+    units = SCORERS[measure].units
+    return [Sentence(sentence, text.context, tuple(units(sentence)))
+            for text in texts for sentence in split_sentences(text.value, measure)]
 
 
 def _measured(key: str, label: str, value: float, target: float, available: bool) -> Measure:
