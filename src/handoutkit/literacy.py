@@ -82,93 +82,114 @@ def check(texts: list[Text], measure: str, lang: str, level: str,
           glossary: Iterable[Term]) -> LiteracyReport:
     """The health-literacy measures and findings of one document's printed text."""
     targets = LEVELS[level].targets
-    base = lang.split("_")[0]
-    terms = tuple(glossary)
-    sentences = _sentences(texts, measure)
-    document = " ".join(t.value for t in texts)
-    findings: list[Finding] = []
-    easy = level == "easy"
-
-    for term in (t for t in terms if t.avoid and t.lang.split("_")[0] == base):
-        pattern = _inflected(term)
-        if not pattern.search(document):
-            continue  # most terms are in no sentence: one search of the whole text says so
-        for sentence in sentences:
-            for match in pattern.finditer(sentence.text):
-                if term.avoid == "jargon" and _explained(match.group(0), document, base):
-                    continue
-                findings.append(Finding(term.avoid, sentence.context, sentence.text,
-                                        match.group(0), term.plain,
-                                        term.avoid == "stigma" or easy))
-
+    text = _Text(texts, measure, lang.split("_")[0], tuple(glossary), level == "easy")
     wordlist = frequency_list(lang)
-    glossed: dict[str, bool] = {}
+    findings = text.glossary_findings()
+    findings += text.complex_findings(wordlist, {f.words.lower() for f in findings})
+    passive = text.passive_findings()
+    findings += passive or []
+    findings += text.long_items(targets["words-per-item"] * _unit_scale(measure))
 
-    def explained(word: str) -> bool:
-        if word.lower() not in glossed:
-            glossed[word.lower()] = _explained(word, document, base)
-        return glossed[word.lower()]
+    def count(*kinds: str) -> float:
+        return float(sum(f.kind in kinds for f in findings))
 
-    flagged = {f.words.lower() for f in findings}
-    kept = {t.text.lower() for t in terms if t.keep or t.preferred}
-    complex_words = 0
-    if wordlist:
-        for sentence in sentences:
+    n_words = max(1, sum(len(s.units) for s in text.sentences))
+    measures = (
+        Measure("stigma", "stigmatising words", count("stigma"), 0.0, False, True, gating=True),
+        Measure("jargon", "unexplained jargon", count("jargon"), 0.0, False, True,
+                gating=text.easy),
+        _measured("complex-words", "complex words, % of words",
+                  100 * count("jargon", "acronym", "uncommon") / n_words,
+                  targets["complex-words"], wordlist is not None),
+        _measured("passive-voice", "passive voice, % of sentences",
+                  100 * count("passive") / max(1, len(text.sentences)),
+                  targets["passive-voice"], passive is not None),
+        Measure("long-items", "list items over the length", count("long-item"), 0.0, False,
+                False, gating=False),
+        _measured("lexical-density", "lexical density, % of words",
+                  _density(text.sentences, wordlist), targets["lexical-density"],
+                  wordlist is not None),
+    )
+    return LiteracyReport(measures, tuple(findings))
+
+
+class _Text:
+    """One document's printed text, as the checks read it: sentences, the whole text (for
+    explanations anywhere in it), the language and the glossary."""
+
+    def __init__(self, texts: list[Text], measure: str, base: str, terms: tuple[Term, ...],
+                 easy: bool):
+        self.texts, self.measure, self.base, self.terms, self.easy = (
+            texts, measure, base, terms, easy)
+        self.sentences = _sentences(texts, measure)
+        self.whole = " ".join(t.value for t in texts)
+        self._explained: dict[str, bool] = {}
+
+    def explained(self, word: str) -> bool:
+        key = word.lower()
+        if key not in self._explained:
+            self._explained[key] = _explained(word, self.whole, self.base)
+        return self._explained[key]
+
+    def glossary_findings(self) -> list[Finding]:
+        """The glossary's words to avoid in this language: stigma anywhere, jargon unless
+        explained (failing the easy level)."""
+        found = []
+        for term in (t for t in self.terms if t.avoid and t.lang.split("_")[0] == self.base):
+            pattern = _inflected(term)
+            if not pattern.search(self.whole):
+                continue  # most terms are in no sentence: one search of the whole text says so
+            for sentence in self.sentences:
+                for match in pattern.finditer(sentence.text):
+                    if term.avoid == "jargon" and self.explained(match.group(0)):
+                        continue
+                    found.append(Finding(term.avoid, sentence.context, sentence.text,
+                                         match.group(0), term.plain,
+                                         term.avoid == "stigma" or self.easy))
+        return found
+
+    def complex_findings(self, wordlist: str | None, flagged: set[str]) -> list[Finding]:
+        """Unexplained acronyms and uncommon words (none where there is no word list)."""
+        if not wordlist:
+            return []
+        kept = {t.text.lower() for t in self.terms if t.keep or t.preferred}
+        found = []
+        for sentence in self.sentences:
             for index, word in enumerate(sentence.units):
                 if word.lower() in flagged or word.lower() in kept or not _checkable(
                         word, index, sentence):
                     continue
                 word = re.sub(r"['’]s$", "", word)  # "Kratom's" is kratom
-                if word.isupper() and len(word) > 2:  # FDA; "US" and "UK" read as words
-                    if not explained(word):
-                        complex_words += 1
-                        findings.append(Finding("acronym", sentence.context, sentence.text,
-                                                word, "", False))
-                elif not word.isupper() and _zipf(word.lower(), wordlist) < UNCOMMON_ZIPF and \
-                        not _explained(
-                        word, document, base):
-                    complex_words += 1
-                    findings.append(Finding("uncommon", sentence.context, sentence.text, word,
-                                            _plain(word, terms, base), False))
-    complex_words += sum(1 for f in findings if f.kind == "jargon")
+                if word.isupper():
+                    if len(word) > 2 and not self.explained(word):  # FDA; "US" reads as a word
+                        found.append(Finding("acronym", sentence.context, sentence.text, word,
+                                             "", False))
+                elif _zipf(word.lower(), wordlist) < UNCOMMON_ZIPF and not self.explained(word):
+                    found.append(Finding("uncommon", sentence.context, sentence.text, word,
+                                         _plain(word, self.terms, self.base), False))
+        return found
 
-    passive = 0
-    for sentence in sentences:
-        phrases = passive_phrases(sentence.text, base)
-        if phrases is None:
-            break
-        if phrases:
-            passive += 1
-            findings.append(Finding("passive", sentence.context, sentence.text,
-                                    phrases[0], "", False))
+    def passive_findings(self) -> list[Finding] | None:
+        """A finding per sentence with a passive, or ``None`` where the language has no rule."""
+        if passive_phrases("", self.base) is None:
+            return None
+        found = []
+        for sentence in self.sentences:
+            phrases = passive_phrases(sentence.text, self.base)
+            if phrases:
+                found.append(Finding("passive", sentence.context, sentence.text, phrases[0],
+                                     "", False))
+        return found
 
-    item_limit = targets["words-per-item"] * _unit_scale(measure)
-    items = [t for t in texts if _is_item(t)]
-    for item in items:
-        size = sum(len(s.units) for s in _sentences([item], measure))
-        if size > item_limit:
-            findings.append(Finding("long-item", item.context, item.value, "",
-                                    f"split it: {size} units, aim for {item_limit:g} or fewer",
-                                    False))
-
-    n_words = max(1, sum(len(s.units) for s in sentences))
-    measures = [
-        Measure("stigma", "stigmatising words", float(sum(f.kind == "stigma" for f in findings)),
-                0.0, False, True, gating=True),
-        Measure("jargon", "unexplained jargon", float(sum(f.kind == "jargon" for f in findings)),
-                0.0, False, True, gating=easy),
-        _measured("complex-words", "complex words, % of words", 100 * complex_words / n_words,
-                  targets["complex-words"], wordlist is not None),
-        _measured("passive-voice", "passive voice, % of sentences",
-                  100 * passive / max(1, len(sentences)), targets["passive-voice"],
-                  passive_phrases("", base) is not None),
-        Measure("long-items", "list items over the length", float(
-            sum(f.kind == "long-item" for f in findings)), 0.0, False, False, gating=False),
-        _measured("lexical-density", "lexical density, % of words",
-                  _density(sentences, wordlist), targets["lexical-density"],
-                  wordlist is not None),
-    ]
-    return LiteracyReport(tuple(measures), tuple(findings))
+    def long_items(self, limit: float) -> list[Finding]:
+        found = []
+        for item in (t for t in self.texts if _is_item(t)):
+            size = sum(len(s.units) for s in _sentences([item], self.measure))
+            if size > limit:
+                found.append(Finding("long-item", item.context, item.value, "",
+                                     f"split it: {size} units, aim for {limit:g} or fewer",
+                                     False))
+        return found
 
 
 def _sentences(texts: list[Text], measure: str) -> list[Sentence]:
