@@ -51,6 +51,10 @@ import itertools
 import unicodedata
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections import Counter
 
 DATA = Path(__file__).parent / "data"
 #: ``word<TAB>syllables`` for every word of the CMU dictionary.
@@ -184,6 +188,10 @@ _SUPPORT = 5
 _AGREEMENT = 0.6
 
 
+#: What each context was seen to add: one table per context length, most context first.
+_Learned = list[dict[str, "Counter[int]"]]
+
+
 def estimate_table() -> str:
     """``ESTIMATE_TABLE`` learned from ``CMU_TABLE``.
 
@@ -192,15 +200,23 @@ def estimate_table() -> str:
     starting from :func:`_first_guess`; a few rounds of re-splitting and re-counting settle
     it. A context is kept only where it changes the answer its shorter context gives.
     """
-    import math
-    from collections import Counter
-
     words = [(word, int(count)) for word, _, count in
              (line.partition("\t") for line in _lines(CMU_TABLE))
              if word.isascii() and word.isalpha() and len(word) > 1]
-    learned: list[dict[str, Counter[int]]] = [{} for _ in range(5)]
+    learned: _Learned = [{} for _ in range(5)]
+    for round_ in range(_ROUNDS):
+        learned = _recount(words, learned, first_round=round_ == 0)
+    return _table("cmudict", "Syllables a vowel group adds in context, learned from the CMU "
+                  "Pronouncing Dictionary's counts", _cmu_licence(), _kept_rows(words, learned))
 
-    def cost(keys: tuple[str, ...], group: str, parts: int, first_round: bool) -> float:
+
+def _recount(words: list[tuple[str, int]], learned: _Learned, first_round: bool) -> _Learned:
+    """Split every word's count among its vowel groups as ``learned`` finds likeliest, and
+    count what each context added."""
+    import math
+    from collections import Counter
+
+    def cost(keys: tuple[str, ...], group: str, parts: int) -> float:
         if first_round:
             return abs(parts - _first_guess(group, keys[2][-2:])) * 2.0
         for level, key in enumerate(keys):
@@ -209,37 +225,37 @@ def estimate_table() -> str:
                 return -math.log((seen[parts] + 0.1) / (seen.total() + 0.4))
         return abs(parts - _first_guess(group)) * 2.0
 
-    for round_ in range(_ROUNDS):
-        counted: list[dict[str, Counter[int]]] = [{} for _ in range(5)]
-        for word, syllables in words:
-            spans = vowel_groups(word)
-            # cheapest split of `syllables` among the groups, group by group
-            best: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
-            for span in spans:
-                keys, group = _contexts(word, span), word[span[0]:span[1]]
-                following: dict[int, tuple[float, tuple[int, ...]]] = {}
-                for total, (spent, split) in best.items():
-                    for parts in range(min(3, len(group) + 1) + 1):
-                        if total + parts > syllables:
-                            break
-                        option = (spent + cost(keys, group, parts, round_ == 0),
-                                  (*split, parts))
-                        if total + parts not in following or option < following[total + parts]:
-                            following[total + parts] = option
-                best = following
-            if syllables not in best:
-                continue
-            for span, parts in zip(spans, best[syllables][1], strict=True):
-                for level, key in enumerate(_contexts(word, span)):
-                    counted[level].setdefault(key, Counter())[parts] += 1
-        learned = counted
+    counted: _Learned = [{} for _ in range(5)]
+    for word, syllables in words:
+        spans = vowel_groups(word)
+        # cheapest split of `syllables` among the groups, group by group
+        best: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
+        for span in spans:
+            keys, group = _contexts(word, span), word[span[0]:span[1]]
+            following: dict[int, tuple[float, tuple[int, ...]]] = {}
+            for total, (spent, split) in best.items():
+                for parts in range(min(3, len(group) + 1) + 1):
+                    if total + parts > syllables:
+                        break
+                    option = (spent + cost(keys, group, parts), (*split, parts))
+                    if total + parts not in following or option < following[total + parts]:
+                        following[total + parts] = option
+            best = following
+        if syllables not in best:
+            continue
+        for span, parts in zip(spans, best[syllables][1], strict=True):
+            for level, key in enumerate(_contexts(word, span)):
+                counted[level].setdefault(key, Counter())[parts] += 1
+    return counted
 
+
+def _kept_rows(words: list[tuple[str, int]], learned: _Learned) -> dict[str, str]:
+    """The contexts seen often and agreed on enough that change what a shorter one says."""
     rows: dict[str, str] = {}
     parents: dict[str, str] = {}
     for word, _ in words:
         for span in vowel_groups(word):
-            keys = _contexts(word, span)
-            parents.update(itertools.pairwise(keys))
+            parents.update(itertools.pairwise(_contexts(word, span)))
 
     def answer(key: str) -> int:
         """What the kept rows say for a context (the first guess where none speaks)."""
@@ -260,8 +276,7 @@ def estimate_table() -> str:
                 if parts != (answer(parents[key]) if key in parents else _first_guess(
                         key[1:key.index("]")])):
                     rows[key] = str(parts)
-    return _table("cmudict", "Syllables a vowel group adds in context, learned from the CMU "
-                  "Pronouncing Dictionary's counts", _cmu_licence(), rows)
+    return rows
 
 
 def _cmu_licence() -> str:
