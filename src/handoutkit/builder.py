@@ -506,6 +506,25 @@ def merge_manifests(build_dir: Path, lock_timeout: float = 600.0) -> MergedManif
         raise InputError.at("no manifest parts (manifest.K-of-N.json) in the build folder",
                             build_dir, hint="build each share with `handout build --shard K/N` "
                                             "into this folder (or copy its folder here) first")
+    problems = _missing_parts(parts, build_dir)
+    entries, read_problems = _read_parts([path for _, _, path in parts], build_dir)
+    problems += read_problems
+    for entry in entries.values():
+        target = build_dir / entry.path
+        if not target.is_file() or file_sha256(target) != entry.sha256:
+            problems.append(Problem(f"{entry.path}: missing, or not the PDF its part records",
+                                    build_dir, hint="copy in every share's PDFs as built"))
+    if problems:
+        raise InputError(list(dict.fromkeys(problems)))
+    with BuildLock(build_dir, lock_timeout):
+        manifest = Manifest(__version__, {path: replace(entry, stamp=file_stamp(
+            build_dir / path)) for path, entry in entries.items()}, changed=True)
+        manifest.write(build_dir)
+    return MergedManifest(build_dir / MANIFEST_NAME, tuple(p.name for _, _, p in parts),
+                          len(entries))
+
+
+def _missing_parts(parts: list[tuple[int, int, Path]], build_dir: Path) -> list[Problem]:
     problems = []
     counts = {count for _, count, _ in parts}
     if len(counts) > 1:
@@ -517,29 +536,35 @@ def merge_manifests(build_dir: Path, lock_timeout: float = 600.0) -> MergedManif
         problems.append(Problem("missing part(s): " + ", ".join(
             f"manifest.{k}-of-{count}.json" for k in missing), build_dir,
             hint="copy in the build folder of each share before merging"))
+    return problems
+
+
+def _read_parts(paths: list[Path], build_dir: Path
+                ) -> tuple[dict[str, ManifestEntry], list[Problem]]:
+    """The parts' entries, and what in them does not fit together: format, tool version,
+    font copies, a document in two parts with different bytes."""
     entries: dict[str, ManifestEntry] = {}
+    problems: list[Problem] = []
     versions: dict[str, str] = {}  # part → the handoutkit version that wrote it
-    fonts: dict[str, tuple[str, str]] = {}
-    for _, _, path in parts:
+    fonts: dict[str, tuple[str, str]] = {}  # font → its stamp, and the first part with it
+    for path in paths:
         try:
             raw = json.loads(path.read_bytes())
             part_entries = [ManifestEntry(**e) for e in raw["outputs"]]
-            version, form = str(raw["tool_version"]), raw["format"]
+            versions[path.name], form = str(raw["tool_version"]), raw["format"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             problems.append(Problem(f"not a manifest part: {exc}", path))
             continue
         if form != MANIFEST_FORMAT:
             problems.append(Problem(f"manifest format {form}, not {MANIFEST_FORMAT}", path))
-        versions[path.name] = version
         for entry in part_entries:
             for label, stamp in entry.inputs.items():
-                if label.startswith(FONT_PREFIX):
-                    first = fonts.setdefault(label, (stamp, path.name))
-                    if first[0] != stamp:
-                        problems.append(Problem(
-                            f"built with another copy of {label.removeprefix(FONT_PREFIX)} "
-                            f"than {first[1]}", path,
-                            hint="build every share on one image"))
+                first = fonts.setdefault(label, (stamp, path.name)) if label.startswith(
+                    FONT_PREFIX) else (stamp, "")
+                if first[0] != stamp:
+                    problems.append(Problem(
+                        f"built with another copy of {label.removeprefix(FONT_PREFIX)} "
+                        f"than {first[1]}", path, hint="build every share on one image"))
             earlier = entries.get(entry.path)
             if earlier is not None and earlier.sha256 != entry.sha256:
                 problems.append(Problem(f"{entry.path} is in two parts with different bytes",
@@ -548,17 +573,4 @@ def merge_manifests(build_dir: Path, lock_timeout: float = 600.0) -> MergedManif
     if len(set(versions.values())) > 1:
         problems.append(Problem("parts made by different handoutkit versions: " + ", ".join(
             f"{name} {version}" for name, version in sorted(versions.items())), build_dir))
-    for entry in entries.values():
-        target = build_dir / entry.path
-        if not target.is_file() or file_sha256(target) != entry.sha256:
-            problems.append(Problem(f"{entry.path}: missing, or not the PDF its part records",
-                                    build_dir, hint="copy in every share's PDFs as built"))
-    problems = list(dict.fromkeys(problems))
-    if problems:
-        raise InputError(problems)
-    with BuildLock(build_dir, lock_timeout):
-        manifest = Manifest(__version__, {path: replace(entry, stamp=file_stamp(
-            build_dir / path)) for path, entry in entries.items()}, changed=True)
-        manifest.write(build_dir)
-    return MergedManifest(build_dir / MANIFEST_NAME, tuple(p.name for _, _, p in parts),
-                          len(entries))
+    return entries, problems
