@@ -114,3 +114,21 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
 
     cycles = sorted(module for module in graph if reaches(module, module, {module}))
     assert not cycles, f"modules on an import cycle: {cycles}"
+
+
+def test_no_function_is_over_sixty_lines_unless_it_says_why() -> None:
+    """A newcomer reads any function at once; a longer one says at its top why it is long."""
+    import ast
+
+    long = []
+    for path in sorted((ROOT / "src" / "handoutkit").glob("*.py")):
+        lines = path.read_text().splitlines()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                body = node.body[1] if len(node.body) > 1 and isinstance(
+                    node.body[0], ast.Expr) else node.body[0]
+                top = lines[body.lineno - 4:body.lineno]
+                if size > 60 and not any("Long by design" in line for line in top):
+                    long.append(f"{path.name}:{node.lineno} {node.name} ({size} lines)")
+    assert not long, long

@@ -258,6 +258,8 @@ def build_documents(project: Project, jobs: list[Job], options: BuildOptions,
 def _build_locked(project: Project, jobs: list[Job], names: list[str], options: BuildOptions,
                   manifest: Manifest, progress: Progress | None,
                   lock_fd: int | None = None) -> BuildReport:
+    # Long by design: one pass in the order a no-op must take, checking the manifest before
+    # anything is parsed, then keys, then rendering, each step a few lines.
     results: list[DocumentResult | None] = [None] * len(jobs)
     recorded = _Recorded(project, options)
 

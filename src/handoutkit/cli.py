@@ -253,6 +253,8 @@ def build(
 
       handout build --shard 2/3      # one machine of three; then handout manifest merge
     """
+    # Long by design: most of it is the options, declared in the signature as Typer reads
+    # them, and the help text with its examples; the work is in the library it calls.
     from .builder import build_documents, default_jobs
     from .clinic import load_clinic
     from .output import BuildBusy
@@ -357,6 +359,8 @@ def check(
 
       handout check --region US-AL
     """
+    # Long by design: most of it is the options, declared in the signature as Typer reads
+    # them, and the help text with its examples; the work is in the library it calls.
     from .pipeline import check_readability
     from .plan import PlanRequest, plan_jobs, read_settings
 
@@ -484,6 +488,8 @@ def list_handouts(
 
       handout list --plan
     """
+    # Long by design: most of it is the options, declared in the signature as Typer reads
+    # them, and the help text with its examples; the work is in the library it calls.
     from . import report as shapes
     from .content import load_each
     from .regions import load_region, region_codes, stale_items
@@ -721,6 +727,8 @@ def site_command(
 
       handout site kratom-chronic-pain --lang es -o public
     """
+    # Long by design: most of it is the options, declared in the signature as Typer reads
+    # them, and the help text with its examples; the work is in the library it calls.
     from .pipeline import BuildOptions
     from .plan import PlanRequest, plan_jobs, read_settings
     from .site import build_site

@@ -798,6 +798,8 @@ def create_app(project: Project, clinic_path: Path | None = None,
     """The desk's routes. ``X-Forwarded-For`` is believed only from ``trusted_proxies``;
     ``build_dir`` (default: the project's ``build/``) is where `handout build` left PDFs the
     desk may serve as they are."""
+    # Long by design: each route is a short closure over the one app and its RenderService,
+    # declared where FastAPI reads it; the work is in RenderService and the library.
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
     service = RenderService(project, clinic_path, limits or Limits(), cache_dir, build_dir)
