@@ -1,3 +1,5 @@
+"""`python -m handoutkit`: the `handout` command."""
+
 from handoutkit.cli import app
 
 app(prog_name="handout")
