@@ -561,8 +561,9 @@ def _read_parts(paths: list[Path], build_dir: Path
             problems.append(Problem(f"manifest format {form}, not {MANIFEST_FORMAT}", path))
         for entry in part_entries:
             for label, stamp in entry.inputs.items():
-                first = fonts.setdefault(label, (stamp, path.name)) if label.startswith(
-                    FONT_PREFIX) else (stamp, "")
+                if not label.startswith(FONT_PREFIX):
+                    continue
+                first = fonts.setdefault(label, (stamp, path.name))
                 if first[0] != stamp:
                     problems.append(Problem(
                         f"built with another copy of {label.removeprefix(FONT_PREFIX)} "

@@ -114,6 +114,16 @@ def complete_regions(incomplete: str) -> list[str]:
     return _completions(lambda project: region_codes(project.handouts_dir), incomplete)
 
 
+#: The release policy's flags, as `handout build` and `handout site` take them.
+StrictOption = Annotated[bool | None, typer.Option(
+    "--strict/--no-strict",
+    help="Fail a document if any string would print in English for lack of a "
+         "translation, or a regional fact is past its review date (default: [build] "
+         "strict in handout.toml, else off).", show_default=False)]
+RequireReviewOption = Annotated[bool | None, typer.Option(
+    "--require-review/--allow-drafts",
+    help="Refuse draft translations: only those a reviewer signed off (default: "
+         "[build] require_review in handout.toml, else off).", show_default=False)]
 QuietOption = Annotated[bool, typer.Option(
     "--quiet", "-q", help="Print only errors (and the JSON, with --json).")]
 VerboseOption = Annotated[bool, typer.Option(
@@ -196,15 +206,8 @@ def build(
         help="Rebuild every document, even those whose inputs have not changed.")] = False,
     fail_fast: Annotated[bool, typer.Option(
         help="Stop at the first document that fails.")] = False,
-    strict: Annotated[bool | None, typer.Option(
-        "--strict/--no-strict",
-        help="Fail a document if any string would print in English for lack of a "
-             "translation, or a regional fact is past its review date (default: [build] "
-             "strict in handout.toml, else off).", show_default=False)] = None,
-    require_review: Annotated[bool | None, typer.Option(
-        "--require-review/--allow-drafts",
-        help="Refuse draft translations: build only those a reviewer signed off (default: "
-             "[build] require_review in handout.toml, else off).", show_default=False)] = None,
+    strict: StrictOption = None,
+    require_review: RequireReviewOption = None,
     preview: Annotated[bool, typer.Option(
         help="Highlight strings that are not translated yet (for translators); written "
              "as ….preview.pdf beside the print PDF, never over it.")] = False,
@@ -396,9 +399,7 @@ def _print_report(job: Job, report: ReadabilityReport, output: Output, verbose: 
         output.result(line)
     else:
         typer.echo(line)
-    formulas_failed = any(not m.passed for m in report.measures
-                          if m.gating and m.key not in ("stigma", "jargon"))
-    for hard in report.hardest if formulas_failed or verbose else ():
+    for hard in report.hardest if report.formulas_failed or verbose else ():
         typer.echo(f"      [{hard.context}] {hard.text!r}: {', '.join(hard.reasons)}")
     for finding in (f for f in report.findings if f.blocks):
         typer.echo(f"      must change [{finding.context}] {finding.sentence!r}: "
@@ -702,11 +703,8 @@ def site_command(
     build_dir: Annotated[Path | None, typer.Option(
         "--build-dir", help="Where `handout build` wrote the PDFs the pages link (default: "
         "build/).", show_default=False)] = None,
-    strict: Annotated[bool | None, typer.Option(
-        "--strict/--no-strict", help="As for `handout build`.", show_default=False)] = None,
-    require_review: Annotated[bool | None, typer.Option(
-        "--require-review/--allow-drafts", help="As for `handout build`: publish only "
-        "translations a reviewer signed off.", show_default=False)] = None,
+    strict: StrictOption = None,
+    require_review: RequireReviewOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,

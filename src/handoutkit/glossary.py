@@ -56,10 +56,12 @@ class Term:
         """Whether ``text`` uses the term (as a whole word, any case)."""
         return self.pattern().search(text) is not None
 
-    def pattern(self) -> re.Pattern[str]:
-        """The term as a whole word or phrase, any case, any run of spaces between words."""
+    def pattern(self, plural: bool = False) -> re.Pattern[str]:
+        """The term as a whole word or phrase, any case, any run of spaces between words;
+        with ``plural``, its plural too (addict, addicts; adicto, adictos)."""
         words = r"\s+".join(re.escape(word) for word in self.text.split())
-        return re.compile(rf"(?<!\w){words}(?!\w)", re.I)
+        ending = "(?:s|es)?" if plural else ""
+        return re.compile(rf"(?<!\w){words}{ending}(?!\w)", re.I)
 
 
 def load_glossary(path: Path) -> tuple[Term, ...]:

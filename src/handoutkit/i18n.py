@@ -27,7 +27,7 @@ from .errors import InputError, Problem
 from .extract import template_header, templates
 from .merge import merge
 from .output import write_atomic
-from .pofile import Header, plural_count, po_bytes, read_header
+from .pofile import Header, plural_count, po_bytes, read_header, singular_id
 from .project import (
     BUILTIN_LOCALES,
     REGIONS_DOMAIN,
@@ -306,8 +306,7 @@ def _merged_header(own: Header, template: Catalog) -> Header:
 
 
 def _key(message: Message) -> tuple[str | None, str]:
-    msgid = message.id if isinstance(message.id, str) else message.id[0]
-    return message.context, msgid
+    return message.context, singular_id(message)
 
 
 def check_catalog(path: Path) -> list[Finding]:

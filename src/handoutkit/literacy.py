@@ -136,7 +136,7 @@ class _Text:
         explained (failing the easy level)."""
         found = []
         for term in (t for t in self.terms if t.avoid and t.lang.split("_")[0] == self.base):
-            pattern = _inflected(term)
+            pattern = term.pattern(plural=True)
             if not pattern.search(self.whole):
                 continue  # most terms are in no sentence: one search of the whole text says so
             for sentence in self.sentences:
@@ -206,12 +206,6 @@ def _measured(key: str, label: str, value: float, target: float, available: bool
         return Measure(key, f"{label} (not measured for this language)", float("nan"), target,
                        False, False, gating=False)
     return Measure(key, label, value, target, False, False, gating=False)
-
-
-def _inflected(term: Term) -> re.Pattern[str]:
-    """The term, its plural too (addict, addicts; adicto, adictos)."""
-    words_ = r"\s+".join(re.escape(word) for word in term.text.split())
-    return re.compile(rf"(?<!\w){words_}(?:s|es)?(?!\w)", re.I)
 
 
 def _checkable(word: str, index: int, sentence: Sentence) -> bool:

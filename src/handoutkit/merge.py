@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from babel.messages.catalog import Catalog, Message
 
-from .pofile import previous_context, set_previous
+from .pofile import message_strings, previous_context, set_previous, singular_id
 
 #: msgmerge's FUZZY_THRESHOLD: below this similarity a guess would mislead more than help.
 FUZZY_THRESHOLD = 0.6
@@ -70,15 +70,6 @@ def _common_subsequence(x: bytes, y: bytes) -> int:
     return len(x) - row.bit_count()
 
 
-def _msgid(message: Message) -> str:
-    return message.id if isinstance(message.id, str) else message.id[0]
-
-
-def _strings(message: Message) -> list[str]:
-    value = message.string
-    return list(value) if isinstance(value, (list, tuple)) else [value or ""]
-
-
 def _grams(text: str) -> Iterator[str]:
     return (text[i:i + _GRAM] for i in range(len(text) - _GRAM + 1))
 
@@ -87,10 +78,10 @@ class _Proposals:
     """The translated entries of a catalog, indexed by 4-grams as msgmerge indexes them."""
 
     def __init__(self, definitions: Sequence[Message]) -> None:
-        self.messages = [m for m in definitions if _strings(m)[0]]
+        self.messages = [m for m in definitions if message_strings(m)[0]]
         self.by_gram: dict[str, list[int]] = {}
         for index, message in enumerate(self.messages):
-            for gram in set(_grams(_msgid(message))):
+            for gram in set(_grams(singular_id(message))):
                 self.by_gram.setdefault(gram, []).append(index)
 
     def best(self, context: str | None, msgid: str) -> Message | None:
@@ -106,17 +97,17 @@ class _Proposals:
             shortest = math.ceil(size / (2 / FUZZY_THRESHOLD - 1))
             longest = int(size * (2 / FUZZY_THRESHOLD - 1))
             order = sorted((i for i, m in enumerate(self.messages)
-                            if shortest <= len(_msgid(m).encode()) <= longest),
-                           key=lambda i: (len(_msgid(self.messages[i]).encode()), i))
+                            if shortest <= len(singular_id(m).encode()) <= longest),
+                           key=lambda i: (len(singular_id(self.messages[i]).encode()), i))
         best, best_weight = None, FUZZY_THRESHOLD
         size = len(msgid.encode())
         for index in order:
             candidate = self.messages[index]
             bonus = _SAME_CONTEXT_BONUS if candidate.context in (None, context) else 0.0
-            other = len(_msgid(candidate).encode())
+            other = len(singular_id(candidate).encode())
             if 2 * min(size, other) / ((size + other) or 1) + bonus <= best_weight:
                 continue  # cannot beat the best even if one string held the other
-            weight = similarity(msgid, _msgid(candidate)) + bonus
+            weight = similarity(msgid, singular_id(candidate)) + bonus
             if weight > best_weight:
                 best, best_weight = candidate, weight
         return best
@@ -125,7 +116,7 @@ class _Proposals:
 def _merged(definition: Message, reference: Message, force_fuzzy: bool,
             nplurals: int) -> Message:
     """``message_merge``: the catalog's translation and comments on the template's entry."""
-    strings = _strings(definition)
+    strings = message_strings(definition)
     plural = not isinstance(reference.id, str)
     fuzzy = definition.fuzzy or force_fuzzy
     if plural and isinstance(definition.id, str):
@@ -162,7 +153,7 @@ def merge(catalog: Catalog, template: Catalog, nplurals: int = 2) -> Merged:
     definitions = [m for m in catalog if m.id] + list(catalog.obsolete.values())
     exact: dict[tuple[str | None, str], int] = {}
     for index, message in enumerate(definitions):
-        exact.setdefault((message.context, _msgid(message)), index)
+        exact.setdefault((message.context, singular_id(message)), index)
     proposals = _Proposals(definitions)
     merged = Catalog(locale=catalog.locale, domain=catalog.domain,
                      header_comment=catalog.header_comment, fuzzy=catalog.fuzzy)
@@ -171,16 +162,16 @@ def merge(catalog: Catalog, template: Catalog, nplurals: int = 2) -> Merged:
     for reference in template:
         if not reference.id:
             continue
-        found = exact.get((reference.context, _msgid(reference)))
+        found = exact.get((reference.context, singular_id(reference)))
         proposal = None if found is not None else proposals.best(reference.context,
-                                                                 _msgid(reference))
+                                                                 singular_id(reference))
         if found is not None:
             message = _merged(definitions[found], reference, False, nplurals)
             used.add(found)
         elif proposal is not None:
             message = _merged(proposal, reference, True, nplurals)
             used.add(next(i for i, m in enumerate(definitions) if m is proposal))
-            now_fuzzy.append(reference.context or _msgid(reference))
+            now_fuzzy.append(reference.context or singular_id(reference))
         else:
             message = Message(reference.id, "" if isinstance(reference.id, str) else
                               ("",) * max(nplurals, 1),
@@ -188,12 +179,12 @@ def merge(catalog: Catalog, template: Catalog, nplurals: int = 2) -> Merged:
                               flags={f for f in reference.flags if f != "fuzzy"},
                               auto_comments=list(reference.auto_comments),
                               context=reference.context)
-            added.append(reference.context or _msgid(reference))
+            added.append(reference.context or singular_id(reference))
         merged[message.id] = message  # Babel keys by id and context itself
     active = sum(1 for m in catalog if m.id)
     for index, definition in enumerate(definitions):
         if index not in used:
-            msgid, context = _msgid(definition), definition.context
+            msgid, context = singular_id(definition), definition.context
             merged.obsolete[msgid if context is None else (msgid, context)] = \
                 _obsolete(definition)
     obsoleted = sum(1 for index in range(active) if index not in used)

@@ -318,9 +318,15 @@ def _comment(mark: str, text: str) -> str:
     return f"{mark} {text}" if text else mark
 
 
-def _strings(message: Message) -> list[str]:
+def message_strings(message: Message) -> list[str]:
+    """A message's translations: one, or one per plural form."""
     value = message.string
     return list(value) if isinstance(value, (list, tuple)) else [value or ""]
+
+
+def singular_id(message: Message) -> str:
+    """A message's msgid (the singular, for a plural entry): with msgctxt, its key."""
+    return message.id if isinstance(message.id, str) else message.id[0]
 
 
 #: Babel's Message has no field for the previous msgctxt that ``msgmerge --previous`` writes as
@@ -342,7 +348,7 @@ def set_previous(message: Message, context: str | None, ids: Sequence[str] | Non
 
 def _message_lines(message: Message, nplurals: int, obsolete: bool = False) -> Iterator[str]:
     prefix = "#~ " if obsolete else ""
-    strings = _strings(message)
+    strings = message_strings(message)
     # An obsolete entry keeps the translator's comments only: msgmerge drops the extracted
     # comments and references of a string that no longer is in the source.
     extracted = () if obsolete else message.auto_comments
@@ -401,7 +407,7 @@ def po_text(catalog: Catalog, header: Header) -> str:
     blocks = ["\n".join(entry)]
     blocks += ["\n".join(_message_lines(m, nplurals)) for m in catalog if m.id]
     blocks += ["\n".join(_message_lines(m, nplurals, obsolete=True))
-               for m in catalog.obsolete.values() if _strings(m)[0]]
+               for m in catalog.obsolete.values() if message_strings(m)[0]]
     return "\n\n".join(blocks) + "\n"
 
 

@@ -32,6 +32,7 @@ from .errors import InputError, Problem
 from .languages import language
 from .pipeline import DOMAINS, BuildOptions, DocumentResult, Inputs, render_document
 from .plan import PLAN_FILE, Job, choose_job, read_settings
+from .pofile import singular_id
 from .project import Project
 from .render import environment
 from .serve import LOOPBACK_HOSTS, host_name
@@ -298,7 +299,7 @@ def fallback_places(project: Project, job: Job, fallbacks: tuple[str, ...]
         for message in catalog.catalog:
             if not message.id:
                 continue
-            msgid = message.id if isinstance(message.id, str) else message.id[0]
+            msgid = singular_id(message)
             state = "fuzzy: the English changed" if message.fuzzy else "untranslated"
             places[Lookup(domain, message.context, msgid, None).id] = (
                 f"{label}:{message.lineno} ({state})")

@@ -152,6 +152,11 @@ class ReadabilityReport:
     def passed(self) -> bool:
         return all(m.passed for m in self.measures if m.gating)
 
+    @property
+    def formulas_failed(self) -> bool:
+        """Whether a readability formula fails (then the hardest sentences say why)."""
+        return any(not m.passed for m in self.measures if m.gating and m.key in _FORMULA_KEYS)
+
     def explain(self) -> str:
         gate = [m for m in self.measures if m.gating]
         lines = [f"{'passes' if self.passed else 'too hard'} for the {self.level} level: "
@@ -159,7 +164,7 @@ class ReadabilityReport:
         advice = [m for m in self.measures if not m.gating]
         if advice:
             lines.append("  also: " + "; ".join(m.describe() for m in advice))
-        if not self.passed and any(not m.passed for m in gate if m.key in _FORMULA_KEYS):
+        if self.formulas_failed:
             lines.append("hardest sentences:")
             lines += [f"  [{h.context}] {h.text!r}: {', '.join(h.reasons)}" for h in self.hardest]
         blocking = [f for f in self.findings if f.blocks]

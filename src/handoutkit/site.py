@@ -23,7 +23,7 @@ from html import escape
 from pathlib import Path
 
 from .errors import InputError
-from .languages import language
+from .languages import PAPERS, language
 from .output import MANIFEST_NAME, Manifest, write_atomic
 from .pipeline import BuildOptions, Inputs, render_web_page
 from .plan import Job, site_page
@@ -50,8 +50,7 @@ def _relative(path: str, start: str) -> str:
 
 
 def _pdf_label(job: Job) -> str:
-    paper = {"a4": "A4", "letter": "Letter"}.get(job.paper, job.paper)
-    parts = [paper]
+    parts = [PAPERS.get(job.paper, job.paper)]
     if job.large_print:
         parts.append("large print")
     if job.also:
