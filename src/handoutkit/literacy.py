@@ -42,7 +42,7 @@ from .readability import (
     ReadabilityReport,
     Sentence,
     score,
-    split_sentences,
+    sentences_of,
 )
 from .translate import PrintedHandout, Text
 
@@ -121,7 +121,7 @@ class _Text:
                  easy: bool):
         self.texts, self.measure, self.base, self.terms, self.easy = (
             texts, measure, base, terms, easy)
-        self.sentences = _sentences(texts, measure)
+        self.sentences = sentences_of(texts, measure, syllables=False)
         self.whole = " ".join(t.value for t in texts)
         self._explained: dict[str, bool] = {}
 
@@ -184,20 +184,12 @@ class _Text:
     def long_items(self, limit: float) -> list[Finding]:
         found = []
         for item in (t for t in self.texts if _is_item(t)):
-            size = sum(len(s.units) for s in _sentences([item], self.measure))
+            size = sum(len(s.units) for s in sentences_of([item], self.measure, syllables=False))
             if size > limit:
                 found.append(Finding("long-item", item.context, item.value, "",
                                      f"split it: {size} units, aim for {limit:g} or fewer",
                                      False))
         return found
-
-
-def _sentences(texts: list[Text], measure: str) -> list[Sentence]:
-    """The texts' sentences and their units, without the syllable counts the formulas need
-    (counting them is most of the formulas' cost)."""
-    units = SCORERS[measure].units
-    return [Sentence(sentence, text.context, tuple(units(sentence)))
-            for text in texts for sentence in split_sentences(text.value, measure)]
 
 
 def _measured(key: str, label: str, value: float, target: float, available: bool) -> Measure:

@@ -275,13 +275,17 @@ SCORERS: dict[str, Scorer] = {
 }
 
 
-def sentences_of(texts: Iterable[Text], measure: str) -> list[Sentence]:
+def sentences_of(texts: Iterable[Text], measure: str, syllables: bool = True
+                 ) -> list[Sentence]:
+    """The texts' sentences and their units; with ``syllables``, each unit's syllables too
+    (counting them is most of the formulas' cost, and only the formulas need them)."""
     scorer = SCORERS[measure]
     found = []
     for text in texts:
         for sentence in split_sentences(text.value, measure):
             units = tuple(scorer.units(sentence))
-            counts = tuple(scorer.syllables(u) for u in units) if scorer.syllables else ()
+            counts = tuple(scorer.syllables(u) for u in units) if (
+                syllables and scorer.syllables) else ()
             found.append(Sentence(sentence, text.context, units, counts))
     return found
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .languages import PAPERS, language
-from .output import MANIFEST_NAME, Manifest, write_atomic
+from .output import Manifest, write_atomic
 from .pipeline import BuildOptions, Inputs, render_web_page
 from .plan import Job, site_page
 from .project import Project
@@ -80,7 +80,7 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
             refused.append((job, tuple(str(p) for p in error.problems)))
         else:
             published[path] = job
-    built = Manifest.read(build_dir, "", MANIFEST_NAME)
+    built = Manifest.read(build_dir, "")
     files: dict[str, bytes] = {}
     pages: list[str] = []
     for path, job in sorted(published.items()):
