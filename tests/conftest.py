@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import io
+import json
+import multiprocessing
+import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,20 +31,59 @@ SECOND_HANDOUT = "opioid-overdose-naloxone"
 LANGUAGES = ["ar", "es", "id", "ms", "th", "vi", "zh_Hans"]
 
 
-@pytest.fixture(scope="session")
-def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The first topic in every language and level (neutral, A4), built once per session."""
-    from handoutkit.builder import BuildOptions, build_documents, default_jobs
-    from handoutkit.plan import make_plan
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold ``lock`` against every other process of this run (xdist workers included)."""
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
-    out = tmp_path_factory.mktemp("shipped")
-    project = Project(ROOT)
-    jobs = make_plan(project, [HANDOUT], ["en", *LANGUAGES], None, ["a4"])
-    report = build_documents(project, jobs, BuildOptions(out_dir=out, jobs=default_jobs()))
-    assert not report.failed, [(str(r.job), r.problems) for r in report.failed]
-    assert all(r.status == "built" and not r.fallbacks for r in report.results), [
-        (str(r.job), r.status, r.fallbacks) for r in report.results]
+
+@pytest.fixture(scope="session")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every xdist worker of this run shares (each worker's base folder is a
+    subfolder of it), for what is made once per run rather than once per worker."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def plan_build(shared: Path) -> Path:
+    """Every document of the plan in handout.toml, built as `make build` builds it (through
+    the CLI), once per run: the first worker to need it builds it on both cores while the
+    others wait, then all read the same files. Their text is extracted once as well."""
+    from typer.testing import CliRunner
+
+    from handoutkit.cli import app
+
+    out = shared / "plan-build"
+    done = out / ".complete"
+    with _exclusive(shared / "plan-build.lock"):
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)  # a worker's earlier failed try
+            result = CliRunner().invoke(app, ["build", "-q", "--json", "-o", str(out),
+                                              "--project", str(ROOT)])
+            assert result.exit_code == 0, result.output  # the plan refuses none of its documents
+            documents = json.loads(result.stdout)["documents"]
+            assert all(d["status"] == "built" and not d["fallbacks"] for d in documents), [
+                (d["output"], d["status"], d["fallbacks"]) for d in documents
+                if d["status"] != "built" or d["fallbacks"]]
+            with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+                list(pool.map(pdf_pages, sorted(out.rglob("*.pdf"))))
+            done.touch()
     return out
+
+
+@pytest.fixture(scope="session")
+def shipped_build(plan_build: Path) -> Path:
+    """The first topic in every language and level (neutral, A4): part of the plan's build."""
+    for lang in ["en", *LANGUAGES]:
+        for level in ("easy", "standard"):
+            assert (plan_build / HANDOUT / lang / f"{HANDOUT}.{lang}.{level}.a4.pdf").is_file()
+    return plan_build
 
 
 @pytest.fixture
@@ -114,16 +159,36 @@ def alive(pid: int) -> bool:
 def pdf_pages(path: Path) -> list[str]:
     """The text of each page, in logical order (pypdf keeps RTL text in reading order).
 
-    Extraction is slow for CJK and Arabic fonts and many tests read the same shared PDFs:
-    each file's text is read once per version of the file.
+    Extraction is slow (about 0.1 s a leaflet, more for CJK and Arabic fonts) and many tests,
+    on every worker, read the same shared PDFs: each file's text is extracted once per run,
+    kept by its content's digest in a folder the workers share.
     """
     stat = path.stat()
     return list(_pages(path, stat.st_mtime_ns, stat.st_size))
 
 
+#: Where extracted texts are kept for the run (set by the ``text_cache`` fixture).
+TEXT_CACHE: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def text_cache(shared: Path) -> None:
+    TEXT_CACHE[:] = [shared / "pdf-text"]
+    TEXT_CACHE[0].mkdir(exist_ok=True)
+
+
 @functools.lru_cache(maxsize=256)
 def _pages(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
-    return tuple(page.extract_text() or "" for page in PdfReader(path).pages)
+    data = path.read_bytes()
+    kept = TEXT_CACHE[0] / f"{hashlib.sha256(data).hexdigest()}.json" if TEXT_CACHE else None
+    if kept is not None and kept.exists():
+        return tuple(json.loads(kept.read_text("utf-8")))
+    pages = tuple(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+    if kept is not None:
+        partial = kept.with_suffix(f".{os.getpid()}.part")
+        partial.write_text(json.dumps(pages), "utf-8")
+        partial.replace(kept)  # whole or absent, for the other workers
+    return pages
 
 
 def pdf_text(path: Path) -> str:

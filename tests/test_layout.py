@@ -19,15 +19,12 @@ from pypdf import PdfReader
 from handoutkit.builder import BuildOptions, build_documents, default_jobs
 from handoutkit.catalog import load_catalog
 from handoutkit.content import load_handout
-from handoutkit.plan import Job
+from handoutkit.plan import Job, plan_jobs, read_settings
 from handoutkit.project import TEMPLATE_DOMAIN, Project
 from handoutkit.regions import load_region
 
 from .conftest import HANDOUT, LANGUAGES, ROOT, pdf_pages, squash
 from .test_translations import comparable
-
-#: Tests that read the session's shared build run on one worker, so it is built once.
-pytestmark = pytest.mark.xdist_group("shipped-build")
 
 #: Regional leaflets that exercise each script and paper, with the region's own number.
 REGIONAL = [Job(HANDOUT, "ar", "standard", "a4", "AU"), Job(HANDOUT, "th", "easy", "a4", "TH"),
@@ -38,15 +35,20 @@ REGIONAL = [Job(HANDOUT, "ar", "standard", "a4", "AU"), Job(HANDOUT, "th", "easy
             Job(HANDOUT, "es", "easy", "letter", "US-LA", also="en")]
 
 
-# Session-wide: xdist may run this module's tests between other modules' tests, and a
-# module-scoped build would be made again each time the module resumes.
 @pytest.fixture(scope="session")
-def regional(tmp_path_factory: pytest.TempPathFactory) -> dict[Job, Path]:
-    out = tmp_path_factory.mktemp("regional")
-    report = build_documents(Project(ROOT), REGIONAL,
-                             BuildOptions(out_dir=out, jobs=default_jobs()))
+def regional(plan_build: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[Job, Path]:
+    """Each regional leaflet: from the run's build of the plan where the plan has it, built
+    here where it does not (large print, a second language)."""
+    project = Project(ROOT)
+    request = read_settings(project).plan
+    assert request is not None
+    planned = set(plan_jobs(project, request))
+    made = {job: plan_build / str(job.output) for job in REGIONAL if job in planned}
+    report = build_documents(project, [job for job in REGIONAL if job not in made],
+                             BuildOptions(out_dir=tmp_path_factory.mktemp("regional"),
+                                          jobs=default_jobs()))
     assert not report.failed, [(str(r.job), r.problems) for r in report.failed]
-    return {r.job: r.path for r in report.results}
+    return made | {r.job: r.path for r in report.results}
 
 
 def _help_heading(lang: str) -> str:

@@ -25,22 +25,16 @@ from .conftest import ROOT, pdf_pages, pdf_text, squash
 from .conftest import squash as flat
 
 runner = CliRunner()
-pytestmark = pytest.mark.xdist_group("plan")  # one worker builds the plan once
-
-
 @pytest.fixture(scope="module")
-def plan(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[PrintedHandout, Path]]:
-    """Every document of the plan in handout.toml, built as `make build` builds it, each with
+def plan(plan_build: Path) -> list[tuple[PrintedHandout, Path]]:
+    """Every document of the plan in handout.toml (the run's shared build of it), each with
     what it prints."""
     project = Project(ROOT)
-    out = tmp_path_factory.mktemp("plan")
-    result = runner.invoke(app, ["build", "-q", "-o", str(out), "--project", str(ROOT)])
-    assert result.exit_code == 0, result.output  # the plan refuses none of its documents
     request = read_settings(project).plan
     assert request is not None
     jobs = plan_jobs(project, request)
     inputs = Inputs(project, jobs)
-    return [(inputs.printed(job, None), out / str(job.output)) for job in jobs]
+    return [(inputs.printed(job, None), plan_build / str(job.output)) for job in jobs]
 
 
 def _page_of(pages: list[str], text: str) -> list[int]:

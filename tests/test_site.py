@@ -34,6 +34,9 @@ def _invoke(project: Project, *args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, [*args, "--project", str(project.root)])
 
 
+#: One worker runs the module, so its build is made once.
+pytestmark = pytest.mark.xdist_group("site")
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Path]:
     """The kratom topic's easy documents in three scripts, built with a [site] base_url, and

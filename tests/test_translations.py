@@ -21,9 +21,6 @@ from handoutkit.verify import missing_glyphs
 
 from .conftest import HANDOUT, LANGUAGES, ROOT, pdf_pages, pdf_text, squash
 
-#: Tests that read the session's shared build run on one worker, so it is built once.
-pytestmark = pytest.mark.xdist_group("shipped-build")
-
 
 def comparable(text: str) -> str:
     """Text without white space, and without what PDF text extraction garbles.

@@ -271,7 +271,6 @@ def test_missing_alt_or_lang_fails_the_document(project: Project) -> None:
 
 # --- reproducible PDFs ------------------------------------------------------------------------
 
-@pytest.mark.xdist_group("shipped-build")
 def test_two_clean_builds_give_identical_sha256(shipped_build: Path, tmp_path: Path) -> None:
     """The session's shared build is one clean build; this is the other, of a document in
     each script (Latin, Arabic, Thai, Chinese: each has its own font path)."""
@@ -348,7 +347,6 @@ def _program_width_is(path: Path, finding: str) -> bool:
     return bool(glyph.width == width)
 
 
-@pytest.mark.xdist_group("shipped-build")
 def test_pdf_ua_checker_finds_nothing_unexpected(shipped_build: Path, tmp_path: Path) -> None:
     """Every language's standard leaflet (the session's build), and the clinic's logo, large
     print, a region and a second language on top."""

@@ -203,49 +203,68 @@ def estimate_table() -> str:
     words = [(word, int(count)) for word, _, count in
              (line.partition("\t") for line in _lines(CMU_TABLE))
              if word.isascii() and word.isalpha() and len(word) > 1]
+    # Each word's groups with their context keys, found once for all rounds.
+    groups = [(syllables, [(_contexts(word, span), word[span[0]:span[1]])
+                           for span in vowel_groups(word)]) for word, syllables in words]
     learned: _Learned = [{} for _ in range(5)]
     for round_ in range(_ROUNDS):
-        learned = _recount(words, learned, first_round=round_ == 0)
+        learned = _recount(groups, learned, first_round=round_ == 0)
     return _table("cmudict", "Syllables a vowel group adds in context, learned from the CMU "
                   "Pronouncing Dictionary's counts", _cmu_licence(), _kept_rows(words, learned))
 
 
-def _recount(words: list[tuple[str, int]], learned: _Learned, first_round: bool) -> _Learned:
+#: A dictionary word's syllables and its vowel groups, each with its context keys.
+_Grouped = list[tuple[int, list[tuple[tuple[str, ...], str]]]]
+
+
+def _recount(words: _Grouped, learned: _Learned, first_round: bool) -> _Learned:
     """Split every word's count among its vowel groups as ``learned`` finds likeliest, and
     count what each context added."""
     import math
     from collections import Counter
 
-    def cost(keys: tuple[str, ...], group: str, parts: int) -> float:
+    costs: dict[tuple[str, ...], list[float]] = {}  # a context's cost per part count, once
+
+    def cost_of(keys: tuple[str, ...], group: str) -> list[float]:
         if first_round:
-            return abs(parts - _first_guess(group, keys[2][-2:])) * 2.0
+            guess = _first_guess(group, keys[2][-2:])
+            return [abs(parts - guess) * 2.0 for parts in range(4)]
         for level, key in enumerate(keys):
             seen = learned[level].get(key)
             if seen and seen.total() >= _SUPPORT:
-                return -math.log((seen[parts] + 0.1) / (seen.total() + 0.4))
-        return abs(parts - _first_guess(group)) * 2.0
+                total = seen.total() + 0.4
+                return [-math.log((seen[parts] + 0.1) / total) for parts in range(4)]
+        guess = _first_guess(group)
+        return [abs(parts - guess) * 2.0 for parts in range(4)]
 
-    counted: _Learned = [{} for _ in range(5)]
-    for word, syllables in words:
-        spans = vowel_groups(word)
+    tally: Counter[tuple[tuple[str, ...], int]] = Counter()  # (a group's keys, its parts)
+    for syllables, groups in words:
+        if len(groups) == 1:  # the one group has them all, if it can
+            if syllables <= min(3, len(groups[0][1]) + 1):
+                tally[groups[0][0], syllables] += 1
+            continue
         # cheapest split of `syllables` among the groups, group by group
         best: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
-        for span in spans:
-            keys, group = _contexts(word, span), word[span[0]:span[1]]
+        for keys, group in groups:
+            cost = costs.get(keys)
+            if cost is None:
+                cost = costs[keys] = cost_of(keys, group)
             following: dict[int, tuple[float, tuple[int, ...]]] = {}
             for total, (spent, split) in best.items():
-                for parts in range(min(3, len(group) + 1) + 1):
-                    if total + parts > syllables:
-                        break
-                    option = (spent + cost(keys, group, parts), (*split, parts))
+                for parts in range(min(3, len(group) + 1, syllables - total) + 1):
+                    option = (spent + cost[parts], (*split, parts))
                     if total + parts not in following or option < following[total + parts]:
                         following[total + parts] = option
             best = following
-        if syllables not in best:
-            continue
-        for span, parts in zip(spans, best[syllables][1], strict=True):
-            for level, key in enumerate(_contexts(word, span)):
-                counted[level].setdefault(key, Counter())[parts] += 1
+        if syllables in best:
+            tally.update(zip((keys for keys, _ in groups), best[syllables][1], strict=True))
+    counted: _Learned = [{} for _ in range(5)]
+    for (keys, parts), times in tally.items():
+        for table, key in zip(counted, keys, strict=True):
+            seen = table.get(key)
+            if seen is None:
+                seen = table[key] = Counter()
+            seen[parts] += times
     return counted
 
 
