@@ -58,12 +58,9 @@ def test_render_pdf_prints_the_clinic_whatever_the_options(tmp_path: Path) -> No
 
 def test_every_error_is_of_one_family_and_exported() -> None:
     for error in (InputError, InvalidChoice, DocumentRefused, BuildBusy,
-                  handoutkit.UnknownReference):
+                  handoutkit.UnknownReference, handoutkit.DeskBusy):
         assert issubclass(error, HandoutkitError)
-    for name in handoutkit.__all__:
-        value = getattr(handoutkit, name)
-        if callable(value):
-            assert value.__doc__, f"{name} has no docstring"
+        assert error.__name__ in handoutkit.__all__
 
 
 def test_results_are_immutable_all_the_way_down() -> None:
@@ -132,3 +129,74 @@ def test_no_function_is_over_sixty_lines_unless_it_says_why() -> None:
                 if size > 60 and not any("Long by design" in line for line in top):
                     long.append(f"{path.name}:{node.lineno} {node.name} ({size} lines)")
     assert not long, long
+
+
+#: The layers over the library: they parse, route and print, and call only what the root exports.
+LAYERS = ("cli.py", "serve.py", "preview.py")
+
+
+def test_the_cli_desk_and_preview_import_only_the_root_package() -> None:
+    """``from . import Name`` of an exported name, never a module of the package: a newcomer
+    finds everything the layers use in ``handoutkit.__all__``."""
+    import ast
+
+    exported = set(handoutkit.__all__)
+    wrong = []
+    for name in LAYERS:
+        path = ROOT / "src" / "handoutkit" / name
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                names = [alias.name for alias in node.names]
+                if node.level != 1 or node.module or not exported.issuperset(names):
+                    wrong.append(f"{name}:{node.lineno}: from {'.' * node.level}"
+                                 f"{node.module or ''} import {', '.join(names)}")
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                if node.module.split(".")[0] == "handoutkit":
+                    wrong.append(f"{name}:{node.lineno}: from {node.module} import ...")
+            elif isinstance(node, ast.Import):
+                wrong += [f"{name}:{node.lineno}: import {alias.name}" for alias in node.names
+                          if alias.name.split(".")[0] == "handoutkit"]
+    assert not wrong, "\n".join(wrong)
+
+
+def _documented_constant(module: str, attribute: str) -> bool:
+    """Whether ``attribute``'s assignment in ``module`` has a ``#:`` line above it or a
+    string after it."""
+    import ast
+
+    source = (ROOT / "src" / "handoutkit" / f"{module}.py").read_text()
+    lines = source.splitlines()
+    body = ast.parse(source).body
+    for index, node in enumerate(body):
+        targets = node.targets if isinstance(node, ast.Assign) else [
+            node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == attribute for t in targets):
+            above = lines[node.lineno - 2].strip() if node.lineno > 1 else ""
+            after = body[index + 1] if index + 1 < len(body) else None
+            string_after = (isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                            and isinstance(after.value.value, str))
+            return above.startswith("#:") or string_after
+    return False
+
+
+def test_every_name_the_root_exports_says_what_it_is_for() -> None:
+    """Classes and functions by their own docstring (not one a dataclass or a base class
+    made), constants by a ``#:`` comment above their assignment."""
+    import inspect
+
+    assert set(handoutkit.__all__) == {*handoutkit._EXPORTS, "__version__"}
+    missing = []
+    for name in handoutkit.__all__:
+        module, _, attribute = handoutkit._EXPORTS.get(name, "__init__").partition(":")
+        value = getattr(handoutkit, name)
+        if inspect.isclass(value):
+            doc = value.__dict__.get("__doc__") or ""
+            if doc.startswith(f"{value.__name__}("):  # the signature a dataclass writes
+                doc = ""
+        elif inspect.isroutine(value):
+            doc = value.__doc__ or ""
+        else:
+            doc = "a documented constant" if _documented_constant(module, attribute or name) else ""
+        if len(doc.split()) < 3:
+            missing.append(name)
+    assert not missing, f"exported without saying what it is for: {missing}"

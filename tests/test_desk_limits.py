@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 import handoutkit.serve as desk
+from handoutkit import Project
 
 from .conftest import HANDOUT, ROOT, alive, children
 
@@ -41,7 +42,7 @@ def test_connections_are_limited_below_the_descriptor_limit() -> None:
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     limit = desk.connection_limit()
     assert limit <= max(16, soft - desk.SPARE_DESCRIPTORS)
-    config = desk.server_config(desk.create_app(desk.Project(ROOT)), "127.0.0.1", 8000)
+    config = desk.server_config(desk.create_app(Project(ROOT)), "127.0.0.1", 8000)
     assert config.limit_concurrency == limit
     assert config.timeout_keep_alive == desk.KEEP_ALIVE_SECONDS
 

@@ -18,10 +18,12 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from handoutkit import Choice, LivePreview
 from handoutkit.cli import app as cli
 from handoutkit.content import load_handout
 from handoutkit.errors import InputError, Problem
-from handoutkit.preview import Build, Choice, LivePreview, create_app, render_page
+from handoutkit.livepreview import Build
+from handoutkit.preview import create_app
 from handoutkit.project import Project
 from handoutkit.theme import BUILTIN_THEME
 
@@ -206,7 +208,7 @@ def test_every_value_on_the_page_is_escaped(live: Live) -> None:
     preview = LivePreview(live.project, Choice(HANDOUT, "es"))
     preview.build = Build(generation=3, errors=(
         Problem(f"bad value {hostile}", live.project.root / CONTENT, 4, hint=hostile),))
-    page = render_page(preview)
+    page = preview.render_page()
     assert hostile not in page and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page
     assert f"{CONTENT}:4" in page and 'data-generation="3"' in page
 
@@ -233,6 +235,6 @@ def test_the_page_highlights_plain_language_findings_on_their_sentences(
         "Kratom is a plant.", "Kratom is a plant. An addict <b>may</b> use it.", 1))
     preview = LivePreview(project, Choice(HANDOUT, "en", "easy"))
     preview.refresh()
-    page = render_page(preview)
+    page = preview.render_page()
     assert '<mark>addict</mark>' in page and "&lt;b&gt;may&lt;/b&gt;" in page
     assert "person with a substance use disorder" in page and "(fails the level)" in page

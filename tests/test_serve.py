@@ -27,15 +27,8 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 from pypdf import PdfReader
 
-from handoutkit.project import Project
-from handoutkit.serve import (
-    Choices,
-    Limits,
-    _ScrubPreparedFor,
-    choice_values,
-    create_app,
-    server_config,
-)
+from handoutkit import Choice, Limits, Project, choice_values
+from handoutkit.serve import _ScrubPreparedFor, create_app, server_config
 
 from .conftest import HANDOUT, ROOT, set_msgstr, squash
 
@@ -476,11 +469,11 @@ def test_status_and_keys_are_kept_until_their_files_change(project: Project) -> 
             assert desk.get("/").status_code == 200
             assert desk.get("/api/handouts").status_code == 200
         assert desk.get("/healthz").json()["parsed"] == first  # served from the cached status
-        choices = Choices(handout=HANDOUT, lang="es", level="easy")
-        before = asyncio.run(service.document(choices))
-        assert asyncio.run(service.document(choices)) is before  # stat only, nothing parsed
+        choice = Choice(handout=HANDOUT, lang="es", level="easy")
+        before = asyncio.run(service.document(choice))
+        assert asyncio.run(service.document(choice)) is before  # stat only, nothing parsed
         set_msgstr(project.catalog_path("es", HANDOUT), "title.easy", "Kratom y el dolor")
-        changed = asyncio.run(service.document(choices))
+        changed = asyncio.run(service.document(choice))
         assert changed.key != before.key and changed.job == before.job
         # The page keys the document (without rendering it); then its catalog goes away.
         assert f"{HANDOUT}.vi.easy.a4.pdf" in desk.post("/", data=vi).text
@@ -615,7 +608,8 @@ def test_end_to_end_in_headless_chromium(tmp_path: Path) -> None:
 
 
 def test_the_rate_limit_table_stays_bounded() -> None:
-    from handoutkit.serve import MAX_CLIENTS, RenderService
+    from handoutkit import RenderService
+    from handoutkit.deskservice import MAX_CLIENTS
 
     service = RenderService(Project(ROOT), None, Limits(burst=1, rate_per_second=0.001))
     for number in range(MAX_CLIENTS + 500):
@@ -710,13 +704,13 @@ def test_a_deeply_nested_json_body_is_refused_cleanly(client: TestClient) -> Non
 
 
 def test_identical_cold_requests_share_one_parse() -> None:
-    from handoutkit.serve import Choices, RenderService
+    from handoutkit import RenderService
 
     service = RenderService(Project(ROOT), None, Limits(workers=1))
 
     async def many() -> list[Any]:
-        choices = Choices(handout=HANDOUT, lang="vi", level="standard")
-        return await asyncio.gather(*[service.document(choices) for _ in range(20)])
+        choice = Choice(handout=HANDOUT, lang="vi", level="standard")
+        return await asyncio.gather(*[service.document(choice) for _ in range(20)])
 
     try:
         documents = asyncio.run(many())

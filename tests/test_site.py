@@ -154,7 +154,8 @@ def test_the_qr_code_leads_to_the_documents_page(site: tuple[Project, Path]) -> 
 
 
 def test_the_desk_serves_the_site(site: tuple[Project, Path]) -> None:
-    from handoutkit.serve import Limits, create_app
+    from handoutkit import Limits
+    from handoutkit.serve import create_app
 
     project, _ = site
     desk = create_app(project, limits=Limits(workers=1), allowed_hosts=["testserver"])

@@ -478,6 +478,7 @@ build = build_documents
 
 
 def default_jobs() -> int:
+    """Worker processes a build uses by default: one per CPU core this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -19,17 +19,19 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from . import __version__
-from .errors import InputError, Problem, UnknownReference
-from .languages import PAPERS
-from .levels import LEVELS
+from . import (
+    LEVELS,
+    PAPERS,
+    SOURCE_LANGUAGE,
+    InputError,
+    Problem,
+    Project,
+    UnknownReference,
+    __version__,
+)
 
 if TYPE_CHECKING:
-    from .builder import Progress
-    from .pipeline import DocumentResult
-    from .plan import Job
-    from .readability import ReadabilityReport
-from .project import SOURCE_LANGUAGE, Project
+    from . import DocumentResult, Job, PlanRequest, Progress, ReadabilityReport
 
 EXIT_FAILED = 1
 EXIT_INPUT = 2
@@ -74,9 +76,9 @@ def _input_error(problems: list[Problem], as_json: bool) -> NoReturn:
     for problem in problems:
         typer.echo(f"error: {problem}", err=True)
     if as_json:
-        from . import report
+        from . import json_report
 
-        typer.echo(report.dumps(report.error(problems)))
+        typer.echo(json_report("error", problems))
     raise typer.Exit(EXIT_INPUT) from None
 
 
@@ -109,7 +111,7 @@ def complete_languages(incomplete: str) -> list[str]:
 
 
 def complete_regions(incomplete: str) -> list[str]:
-    from .regions import region_codes
+    from . import region_codes
 
     return _completions(lambda project: region_codes(project.handouts_dir), incomplete)
 
@@ -258,11 +260,17 @@ def build(
     """
     # Long by design: most of it is the options, declared in the signature as Typer reads
     # them, and the help text with its examples; the work is in the library it calls.
-    from .builder import build_documents, default_jobs
-    from .clinic import load_clinic
-    from .output import BuildBusy
-    from .pipeline import BuildOptions
-    from .plan import PlanRequest, Shard, plan_jobs, read_settings
+    from . import (
+        BuildBusy,
+        BuildOptions,
+        PlanRequest,
+        Shard,
+        build_documents,
+        default_jobs,
+        load_clinic,
+        plan_jobs,
+        read_settings,
+    )
 
     with user_errors(as_json):
         proj = _project(project)
@@ -308,9 +316,9 @@ def build(
             for warning in result.warnings:
                 typer.echo(f"warning: {result.job}: {warning}", err=True)
     if as_json:
-        from . import report as shapes
+        from . import json_report
 
-        typer.echo(shapes.dumps(shapes.build(report)))
+        typer.echo(json_report("build", report))
     incomplete = report.count("incomplete")
     held = f", {incomplete} not built (translation incomplete)" if incomplete else ""
     output.result(f"{report.count('built')} built, {report.count('skipped')} up to date{held}, "
@@ -364,8 +372,7 @@ def check(
     """
     # Long by design: most of it is the options, declared in the signature as Typer reads
     # them, and the help text with its examples; the work is in the library it calls.
-    from .pipeline import check_readability
-    from .plan import PlanRequest, plan_jobs, read_settings
+    from . import PlanRequest, check_readability, plan_jobs, read_settings
 
     with user_errors(as_json):
         proj = _project(project)
@@ -378,9 +385,9 @@ def check(
         reports = check_readability(proj, jobs)
         _warn_about_catalogs(proj, sorted({job.lang for job in jobs}), Output(quiet or as_json))
     if as_json:
-        from . import report as shapes
+        from . import json_report
 
-        typer.echo(shapes.dumps(shapes.check(jobs, reports)))
+        typer.echo(json_report("check", jobs, reports))
     else:
         output = Output(quiet, verbose)
         for job, report in zip(jobs, reports, strict=True):
@@ -430,7 +437,7 @@ def init(
 
       handout init clinic-handouts && cd clinic-handouts && handout build
     """
-    from .scaffold import create_project
+    from . import create_project
 
     output = Output(quiet, verbose)
     with user_errors():
@@ -458,7 +465,7 @@ def new(
 
       handout new hepatitis-c-testing --title "Testing for hepatitis C"
     """
-    from .scaffold import new_topic
+    from . import new_topic
 
     with user_errors():
         proj = _project(project)
@@ -489,59 +496,91 @@ def list_handouts(
 
       handout list --plan
     """
-    # Long by design: most of it is the options, declared in the signature as Typer reads
-    # them, and the help text with its examples; the work is in the library it calls.
-    from . import report as shapes
-    from .content import load_each
-    from .regions import load_region, region_codes, stale_items
+    from . import load_region, load_topics, region_codes
 
     with user_errors(as_json):
         proj = _project(project)
         # A broken topic is reported (exit 2, or 1 for a fact naming an unknown region, at
         # the end) without hiding the others.
-        sources, broken = load_each(proj, proj.handout_ids())
+        sources, broken = load_topics(proj, proj.handout_ids())
         for error in broken.values():
             for problem in error.problems:
                 typer.echo(f"error: {problem}", err=True)
         done = 0 if not broken else EXIT_FAILED if all(
             isinstance(error, UnknownReference) for error in broken.values()) else EXIT_INPUT
-        languages = proj.languages()
         regions = [load_region(proj.handouts_dir, code)
                    for code in region_codes(proj.handouts_dir)]
-        if plan:  # the plan's own schema is loaded only for --plan
-            from .plan import PlanRequest, plan_jobs, read_settings
-
-            request = read_settings(proj).plan or PlanRequest()
-            jobs = plan_jobs(proj, request)
+        if plan:
+            request, jobs = _plan_of(proj)
     if plan:
-        if as_json:
-            typer.echo(shapes.dumps(shapes.plan(
-                jobs, str(request.clinic) if request.clinic else None)))
-        else:
-            for job in jobs:
-                typer.echo(f"  {job}")
-            typer.echo(f"{len(jobs)} document(s)"
-                       + (f", clinic {request.clinic}" if request.clinic else ""))
+        _print_plan(request, jobs, as_json)
         raise typer.Exit(done)
     if stale:
-        today = dt.date.today()
-        items = [item for s in sources.values() for item in stale_items(None, s.facts, today)]
-        items += [item for r in regions for item in stale_items(r, None, today)
-                  if item.path == r.path]
-        if as_json:
-            typer.echo(shapes.dumps(shapes.stale(items)))
-        else:
-            for item in items:
-                typer.echo(str(item))
-            typer.echo(f"{len(items)} item(s) need review")
-        raise typer.Exit(done or (EXIT_FAILED if items else 0))
-    data: dict[str, Any] = {
+        found = _print_stale(sources, regions, as_json)
+        raise typer.Exit(done or (EXIT_FAILED if found else 0))
+    data = _listing(proj, sources, broken, regions)
+    if as_json:
+        from . import json_report
+
+        typer.echo(json_report("list", **data))
+    elif quiet:  # the ids alone, one a line, for scripts: `for t in $(handout list -q)`
+        for h in data["handouts"]:
+            typer.echo(h["id"])
+    else:
+        _print_listing(data, regions, verbose)
+    raise typer.Exit(done)
+
+
+def _plan_of(project: Project) -> tuple[PlanRequest, list[Job]]:
+    """The plan in handout.toml and its documents (the plan's own schema is loaded only for
+    ``--plan``)."""
+    from . import PlanRequest, plan_jobs, read_settings
+
+    request = read_settings(project).plan or PlanRequest()
+    return request, plan_jobs(project, request)
+
+
+def _print_plan(request: PlanRequest, jobs: list[Job], as_json: bool) -> None:
+    if as_json:
+        from . import json_report
+
+        typer.echo(json_report("plan", jobs, str(request.clinic) if request.clinic else None))
+        return
+    for job in jobs:
+        typer.echo(f"  {job}")
+    typer.echo(f"{len(jobs)} document(s)"
+               + (f", clinic {request.clinic}" if request.clinic else ""))
+
+
+def _print_stale(sources: Mapping[str, Any], regions: list[Any], as_json: bool) -> int:
+    """The facts and help lines past their review date; how many there are."""
+    from . import stale_items
+
+    today = dt.date.today()
+    items = [item for s in sources.values() for item in stale_items(None, s.facts, today)]
+    items += [item for r in regions for item in stale_items(r, None, today)
+              if item.path == r.path]
+    if as_json:
+        from . import json_report
+
+        typer.echo(json_report("stale", items))
+    else:
+        for item in items:
+            typer.echo(str(item))
+        typer.echo(f"{len(items)} item(s) need review")
+    return len(items)
+
+
+def _listing(project: Project, sources: Mapping[str, Any], broken: Mapping[str, InputError],
+             regions: list[Any]) -> dict[str, Any]:
+    """What `handout list` shows, as the data its JSON holds."""
+    return {
         "handouts": [{"id": s.id, "version": s.handout.version,
                       "reviewed": s.handout.reviewed.isoformat(),
                       "review_by": s.handout.review_by.isoformat(),
-                      "languages": proj.topic_languages(s.id),
-                      "path": proj.label(s.path)} for s in sources.values()],
-        "languages": languages,
+                      "languages": project.topic_languages(s.id),
+                      "path": project.label(s.path)} for s in sources.values()],
+        "languages": project.languages(),
         "levels": [{"name": lvl.name, "max_grade": lvl.max_grade, "max_pages": lvl.max_pages,
                     "description": lvl.description} for lvl in LEVELS.values()],
         "papers": list(PAPERS),
@@ -552,20 +591,16 @@ def list_handouts(
                     for r in regions],
         "errors": [str(problem) for error in broken.values() for problem in error.problems],
     }
-    if as_json:
-        typer.echo(shapes.dumps(shapes.envelope("list", **data)))
-        raise typer.Exit(done)
-    if quiet:  # the ids alone, one a line, for scripts: `for t in $(handout list -q)`
-        for h in data["handouts"]:
-            typer.echo(h["id"])
-        raise typer.Exit(done)
+
+
+def _print_listing(data: dict[str, Any], regions: list[Any], verbose: bool) -> None:
     typer.echo("Handouts:")
     for h in data["handouts"]:
         typer.echo(f"  {h['id']}  v{h['version']}, reviewed {h['reviewed']}, "
                    f"review by {h['review_by']}; in {', '.join(h['languages'])}")
         if verbose:
             typer.echo(f"    {h['path']}")
-    typer.echo(f"Languages: {', '.join(languages)}")
+    typer.echo(f"Languages: {', '.join(data['languages'])}")
     typer.echo("Levels:")
     for lvl in LEVELS.values():
         typer.echo(f"  {lvl.name:<9} {lvl.description}")
@@ -579,7 +614,6 @@ def list_handouts(
             region = next(item for item in regions if item.code == r["code"])
             for line in region.help_lines:
                 typer.echo(f"         help line: {line.name} {line.phone} ({line.hours})")
-    raise typer.Exit(done)
 
 
 @app.command("serve")
@@ -627,12 +661,12 @@ def serve_command(
 
       handout serve --root-path /desk --trusted-proxy 127.0.0.1 --cache-dir cache
     """
-    from .serve import serve
+    from . import serve_desk
 
     with user_errors():
         proj = _project(project)
         # -v logs every request (the "prepared for" name is scrubbed); -q only problems.
-        serve(proj, host, port, clinic, workers, allow_host, root_path, trusted_proxy,
+        serve_desk(proj, host, port, clinic, workers, allow_host, root_path, trusted_proxy,
               cache_dir, build_dir, echo=Output(quiet, verbose).result,
               log_level="error" if quiet else "info" if verbose else "warning")
 
@@ -669,7 +703,7 @@ def preview_command(
 
       handout preview kratom-chronic-pain --lang es --level standard
     """
-    from .preview import Choice, serve_preview
+    from . import Choice, serve_preview
 
     with user_errors():
         serve_preview(_project(project), Choice(handout, lang, level, region,
@@ -727,9 +761,7 @@ def site_command(
     """
     # Long by design: most of it is the options, declared in the signature as Typer reads
     # them, and the help text with its examples; the work is in the library it calls.
-    from .pipeline import BuildOptions
-    from .plan import PlanRequest, plan_jobs, read_settings
-    from .site import build_site
+    from . import BuildOptions, PlanRequest, build_site, plan_jobs, read_settings
 
     with user_errors(as_json):
         proj = _project(project)
@@ -747,14 +779,9 @@ def site_command(
         for problem in problems:
             typer.echo(f"error: {job}: not published: {problem}", err=True)
     if as_json:
-        from . import report as shapes
+        from . import json_report
 
-        typer.echo(shapes.dumps({
-            "format": "handoutkit.site/1", "ok": not report.refused,
-            "folder": str(report.out_dir), "pages": list(report.pages),
-            "written": list(report.written),
-            "refused": [{**shapes.job_fields(job), "problems": list(problems)}
-                        for job, problems in report.refused]}))
+        typer.echo(json_report("site", report))
     else:
         output = Output(quiet, verbose)
         for name in report.written:
@@ -795,17 +822,15 @@ def manifest_merge(
 
       handout manifest merge dist/handouts --json
     """
-    from .builder import merge_manifests
+    from . import merge_manifests
 
     with user_errors(as_json):
         build_dir = folder if folder is not None else _project(project).root / "build"
         merged = merge_manifests(build_dir)
     if as_json:
-        from . import report as shapes
+        from . import json_report
 
-        typer.echo(shapes.dumps({"format": "handoutkit.manifest-merge/1",
-                                 "manifest": str(merged.path), "parts": list(merged.parts),
-                                 "documents": merged.documents}))
+        typer.echo(json_report("manifest-merge", merged))
     else:
         output = Output(quiet, verbose)
         for part in merged.parts:
@@ -822,7 +847,7 @@ LangOption = Annotated[list[str] | None, typer.Option(
 def i18n_extract(quiet: QuietOption = False, verbose: VerboseOption = False,
                  project: ProjectOption = None) -> None:
     """Write one .pot template per domain under locales/, fresh from the content and templates."""
-    from .i18n import write_templates
+    from . import write_templates
 
     with user_errors():
         proj = _project(project)
@@ -853,7 +878,7 @@ def i18n_init(
 
       handout i18n init es --topic TOPIC
     """
-    from .i18n import init_language
+    from . import init_language
 
     with user_errors():
         proj = _project(project)
@@ -887,7 +912,7 @@ def i18n_review(
 
       handout i18n review ar --topic TOPIC --by "Omar Haddad" --date 2026-12-01
     """
-    from .i18n import review_catalogs
+    from . import review_catalogs
 
     with user_errors():
         proj = _project(project)
@@ -909,7 +934,7 @@ def i18n_update(lang: LangOption = None, quiet: QuietOption = False,
     English until a translator confirms it. Strings no longer in the source are kept as
     obsolete (#~) entries and never print.
     """
-    from .i18n import update_catalogs
+    from . import update_catalogs
 
     with user_errors():
         proj = _project(project)
@@ -935,15 +960,15 @@ def i18n_status(lang: LangOption = None,
 
     With -q, only the catalogs that need work (below 100 %, or with errors).
     """
-    from .i18n import status
+    from . import catalog_status
 
     with user_errors(as_json):
         proj = _project(project)
-        rows = status(proj, lang)
+        rows = catalog_status(proj, lang)
     if as_json:
-        from . import report as shapes
+        from . import json_report
 
-        typer.echo(shapes.dumps(shapes.status(rows)))
+        typer.echo(json_report("status", rows))
         return
     output = Output(verbose=verbose)
     output.result(f"{'lang':<8} {'catalog':<24} {'done':>6} {'transl':>6} {'fuzzy':>5} "
@@ -966,11 +991,11 @@ def i18n_check(lang: LangOption = None, quiet: QuietOption = False,
 
     Exits 2 when it finds any, naming the file and line of each.
     """
-    from .i18n import check_project
+    from . import check_catalogs
 
     with user_errors():
         proj = _project(project)
-        findings = check_project(proj, lang)
+        findings = check_catalogs(proj, lang)
     for finding in findings:
         typer.echo(f"{'warning' if finding.advice else 'error'}: {finding.problem}", err=True)
     if any(not finding.advice for finding in findings):
@@ -993,19 +1018,11 @@ def i18n_glossary(lang: LangOption = None, quiet: QuietOption = False,
 
       handout i18n glossary --lang es
     """
-    from .glossary import GLOSSARY_FILE, load_glossary, to_tbx
-    from .output import write_atomic
+    from . import export_tbx
 
     with user_errors():
         proj = _project(project)
-        terms = load_glossary(proj.locales_dir / GLOSSARY_FILE)
-        if not terms:
-            raise InputError.at("no glossary terms", proj.locales_dir / GLOSSARY_FILE,
-                                hint="write the CSV first (columns: term, note, translate, "
-                                     "then one language code each)")
-        for code in [proj.canonical(c) for c in lang] if lang else proj.languages()[1:]:
-            path = proj.locales_dir / "glossary" / f"{code}.tbx"
-            write_atomic(path, to_tbx(terms, code))
+        for path in export_tbx(proj, lang):
             Output(quiet, verbose).result(f"wrote {proj.label(path)}")
 
 
@@ -1013,7 +1030,7 @@ def i18n_glossary(lang: LangOption = None, quiet: QuietOption = False,
 def i18n_compile(quiet: QuietOption = False, verbose: VerboseOption = False,
                  project: ProjectOption = None) -> None:
     """Write .mo files beside the .po files, for other gettext tools. Builds don't need them."""
-    from .i18n import compile_catalogs
+    from . import compile_catalogs
 
     with user_errors():
         proj = _project(project)
@@ -1092,7 +1109,7 @@ def _progress(total: int, out: Output) -> Iterator[Progress | None]:
 def _warn_about_catalogs(project: Project, langs: list[str], output: Output) -> None:
     """Warn of catalog folders named by no locale (skipped, never a stop), and of the theme's
     corrected translations a project's own catalog still keeps."""
-    from .i18n import superseded_translations
+    from . import superseded_translations
 
     if output.quiet:
         return

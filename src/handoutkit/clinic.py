@@ -57,6 +57,9 @@ class ClinicProfile(BaseModel):
 
 @dataclass(frozen=True)
 class Clinic:
+    """A clinic profile as a build prints it: its validated fields, its file, and its logo
+    ready for the page (``BuildOptions(clinic=…)``, ``render_pdf(…, clinic=…)``)."""
+
     profile: ClinicProfile
     path: Path
     #: The logo as a ``data:`` URL: the renderer never reads a file outside the project.

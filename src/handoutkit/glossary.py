@@ -24,9 +24,13 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InputError, Problem
 from .files import read_limited
+
+if TYPE_CHECKING:
+    from .project import Project
 
 GLOSSARY_FILE = "glossary.csv"
 MAX_GLOSSARY_BYTES = 1024 * 1024
@@ -114,6 +118,25 @@ def glossary_problems(terms: tuple[Term, ...], lang: str, english: str, translat
             found.append((f"glossary: {term.text!r} is translated {wanted!r} in this "
                           "project", False))
     return found
+
+
+def export_tbx(project: Project, langs: list[str] | None = None) -> list[Path]:
+    """Write ``locales/glossary/<lang>.tbx`` from the project's glossary for each language
+    (default: every language but English), for a translation platform; the files written."""
+    from .output import write_atomic
+
+    source = project.locales_dir / GLOSSARY_FILE
+    terms = load_glossary(source)
+    if not terms:
+        raise InputError.at("no glossary terms", source,
+                            hint="write the CSV first (columns: term, note, translate, "
+                                 "then one language code each)")
+    written = []
+    for code in [project.canonical(c) for c in langs] if langs else project.languages()[1:]:
+        path = project.locales_dir / "glossary" / f"{code}.tbx"
+        write_atomic(path, to_tbx(terms, code))
+        written.append(path)
+    return written
 
 
 def to_tbx(terms: tuple[Term, ...], lang: str) -> bytes:

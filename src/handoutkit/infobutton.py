@@ -208,3 +208,11 @@ def json_feed(entries: list[dict[str, Any]], request: InfoRequest, base: str) ->
             "note": e["note"], "translation": e["translation"], "updated": e["updated"],
         } for e in entries]}}
     return json.dumps(feed, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def feed(entries: list[dict[str, Any]], request: InfoRequest, base: str) -> tuple[bytes, str]:
+    """The entries in the format ``request`` asks for: the body and its media type (JSON, or
+    an Atom feed for anything else)."""
+    if request.response_type == "application/json":
+        return json_feed(entries, request, base), "application/json"
+    return atom_feed(entries, request, base), "text/xml"

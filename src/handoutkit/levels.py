@@ -49,6 +49,7 @@ class ReadingLevel:
     targets: dict[str, float] = field(default_factory=dict)
 
 
+#: The reading levels by name (easy, standard, …), each with its targets and page limit.
 LEVELS: dict[str, ReadingLevel] = {
     level.name: level
     for level in (

@@ -162,6 +162,34 @@ def choose_job(project: Project, handout: str, lang: str, level: str,
     return job
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One document as a person chooses it (the desk's form and API, ``handout preview``):
+    unchecked values, made into a checked :class:`Job` by :meth:`job`."""
+
+    #: ``None``: the project's first topic.
+    handout: str | None = None
+    lang: str = "en"
+    level: str = "easy"
+    region: str | None = None
+    paper: str | None = None
+    large_print: bool = False
+    also: str | None = None
+
+    def job(self, project: Project) -> Job:
+        """The document, every choice checked by :func:`choose_job` (an :class:`InputError`
+        naming the field and the allowed values otherwise)."""
+        handout = self.handout
+        if handout is None:
+            ids = project.handout_ids()
+            if not ids:
+                raise InputError.at(f"no topics in {project.handouts_dir}",
+                                    hint="add handouts/<topic>/handout.yaml")
+            handout = ids[0]
+        return choose_job(project, handout, self.lang, self.level, self.region, self.paper,
+                          self.large_print, self.also)
+
+
 class InvalidChoice(InputError):
     """A choice that is not one of the allowed values (an option, a request parameter)."""
 

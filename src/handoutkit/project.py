@@ -12,6 +12,7 @@ from .theme import BUILTIN_THEME, Theme, file_label
 #: A topic's content, ``handouts/<id>/handout.yaml`` (here, not in content.py: finding files
 #: must not load the schema).
 CONTENT_FILE = "handout.yaml"
+#: The language the content is written in; every other language is a translation of it.
 SOURCE_LANGUAGE = "en"
 #: The catalog domain of the templates' own words ("Sources", "Page 1 of 2").
 TEMPLATE_DOMAIN = "handoutkit"

@@ -172,6 +172,7 @@ def regions_dir(handouts_dir: Path) -> Path:
 
 
 def region_codes(handouts_dir: Path) -> list[str]:
+    """The codes of the project's region profiles (``handouts/regions/<CODE>.yaml``), sorted."""
     return sorted(p.stem for p in regions_dir(handouts_dir).glob("*.yaml"))
 
 

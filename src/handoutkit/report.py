@@ -13,23 +13,39 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 
 if TYPE_CHECKING:
-    from .builder import BuildReport
+    from .builder import BuildReport, MergedManifest
     from .errors import Problem
     from .i18n import CatalogStatus
     from .pipeline import DocumentResult
     from .plan import Job
     from .readability import ReadabilityReport
     from .regions import StaleItem
+    from .site import SiteReport
 
 #: The version of each shape.
-FORMATS = {"build": 1, "check": 1, "list": 1, "plan": 1, "stale": 1, "status": 1, "error": 1}
+FORMATS = {"build": 1, "check": 1, "list": 1, "plan": 1, "stale": 1, "status": 1, "error": 1,
+           "site": 1, "manifest-merge": 1}
+
+
+def json_report(kind: str, *values: Any, **data: Any) -> str:
+    """The JSON a ``--json`` command prints, as text: ``kind`` names the shape (a key of
+    ``FORMATS``), made from the library's ``values`` by this module's function of that name
+    (``build``, ``check``, ``site``, …), or from ``data`` as it is (``list``)."""
+    if kind not in FORMATS:
+        raise ValueError(f"no JSON shape {kind!r}")
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        return dumps(envelope(kind, **data))
+    return dumps(shape(*values, **data))
 
 
 def envelope(kind: str, **data: Any) -> dict[str, Any]:
+    """``data`` under the shape's ``format`` and the tool's ``version``."""
     return {"format": f"handoutkit.{kind}/{FORMATS[kind]}", "version": __version__, **data}
 
 
 def dumps(data: dict[str, Any]) -> str:
+    """JSON as handoutkit prints it: indented, non-ASCII text as it is."""
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
@@ -79,3 +95,20 @@ def error(problems: list[Problem]) -> dict[str, Any]:
     return envelope("error", ok=False, problems=[
         {"message": p.message, "file": str(p.file) if p.file else None, "line": p.line,
          "hint": p.hint} for p in problems])
+
+
+def site(report: SiteReport) -> dict[str, Any]:
+    return envelope("site", ok=not report.refused, folder=str(report.out_dir),
+                    pages=list(report.pages), written=list(report.written),
+                    refused=[{**job_fields(job), "problems": list(problems)}
+                             for job, problems in report.refused])
+
+
+def manifest_merge(merged: MergedManifest) -> dict[str, Any]:
+    return envelope("manifest-merge", manifest=str(merged.path), parts=list(merged.parts),
+                    documents=merged.documents)
+
+
+_SHAPES: dict[str, Any] = {"build": build, "check": check, "plan": plan, "stale": stale,
+                           "status": status, "error": error, "site": site,
+                           "manifest-merge": manifest_merge}
