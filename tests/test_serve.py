@@ -633,27 +633,35 @@ def test_errors_cross_a_process_boundary_intact() -> None:
                                                                  ["a4", "letter"])
 
 
-@pytest.mark.parametrize("attack", ["symlink", "fifo", "folder", "truncated", "empty",
-                                    "other-document"])
-def test_a_shared_cache_folder_cannot_lie(tmp_path: Path, attack: str) -> None:
-    """What stands under an entry's name in the shared folder is served only if a desk wrote
-    it for that document; otherwise the desk renders the right one, answers 200, never hangs."""
-    cache = tmp_path / "cache"
-    params = {"handout": HANDOUT, "lang": "es", "level": "easy"}
-    other = {"handout": HANDOUT, "lang": "en", "level": "standard"}
+ATTACKS = ["symlink", "fifo", "folder", "truncated", "empty", "other-document"]
+SHARED_PARAMS = {"handout": HANDOUT, "lang": "es", "level": "easy"}
 
-    def desk() -> TestClient:
-        return TestClient(create_app(Project(ROOT), build_dir=NO_BUILD, limits=Limits(workers=1),
-                                     allowed_hosts=["testserver"], cache_dir=cache))
 
-    with desk() as client:
-        right = client.get("/api/render", params=params).content
-        entries = {p.name for p in cache.iterdir()}
-        wrong = client.get("/api/render", params=other).content
-    [entry] = entries
-    path = cache / entry
-    [other_entry] = {p.name for p in cache.iterdir()} - entries
-    secret = tmp_path / "secret.pdf"
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, bytes, bytes]:
+    """A shared cache folder as two desk requests left it: the entry for SHARED_PARAMS (its
+    name, its PDF) and another document's PDF beside it."""
+    cache = tmp_path_factory.mktemp("shared") / "cache"
+    with _cache_desk(cache) as client:
+        right = client.get("/api/render", params=SHARED_PARAMS).content
+        [entry] = {p.name for p in cache.iterdir()}
+        wrong = client.get("/api/render", params={**SHARED_PARAMS, "lang": "en"}).content
+    return cache, entry, right, wrong
+
+
+def _cache_desk(cache: Path) -> TestClient:
+    return TestClient(create_app(Project(ROOT), build_dir=NO_BUILD, limits=Limits(workers=1),
+                                 allowed_hosts=["testserver"], cache_dir=cache))
+
+
+def _attacked(shared_cache: tuple[Path, str, bytes, bytes], folder: Path, attack: str
+              ) -> tuple[Path, Path]:
+    """A copy of the shared folder whose entry for SHARED_PARAMS is replaced by ``attack``;
+    returns the entry's path and a file a link points at."""
+    cache = shutil.copytree(shared_cache[0], folder / "cache")
+    path = cache / shared_cache[1]
+    [other_entry] = [p for p in cache.iterdir() if p != path]
+    secret = folder / "secret.pdf"
     secret.write_bytes(b"%PDF-1.7 not yours")
     path.unlink()
     if attack == "symlink":
@@ -663,14 +671,40 @@ def test_a_shared_cache_folder_cannot_lie(tmp_path: Path, attack: str) -> None:
     elif attack == "folder":
         path.mkdir()
     elif attack == "truncated":
-        (cache / other_entry).rename(path)  # a whole file of the wrong length: cut it
+        other_entry.rename(path)  # a whole file of the wrong length: cut it
         path.write_bytes(path.read_bytes()[:-1000])
     elif attack == "empty":
         path.write_bytes(b"")
     else:
-        shutil.copyfile(cache / other_entry, path)
-    with desk() as client:
-        served = client.get("/api/render", params=params)
+        shutil.copyfile(other_entry, path)
+    return path, secret
+
+
+@pytest.mark.xdist_group("shared-cache")
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_a_shared_cache_entry_is_read_only_if_a_desk_wrote_it_for_that_document(
+        shared_cache: tuple[Path, str, bytes, bytes], tmp_path: Path, attack: str) -> None:
+    """Whatever stands under an entry's name, it is read only if a desk wrote it for that
+    document: a link is not followed, a pipe not waited on (the call returns at once)."""
+    from handoutkit.deskservice import read_shared
+
+    _, entry, right, _ = shared_cache
+    assert read_shared(shared_cache[0] / entry, entry) == right
+    path, secret = _attacked(shared_cache, tmp_path, attack)
+    assert read_shared(path, entry) is None
+    assert secret.read_bytes() == b"%PDF-1.7 not yours"
+
+
+@pytest.mark.xdist_group("shared-cache")
+@pytest.mark.parametrize("attack", ["symlink", "other-document"])
+def test_a_shared_cache_folder_cannot_lie(shared_cache: tuple[Path, str, bytes, bytes],
+                                          tmp_path: Path, attack: str) -> None:
+    """A desk given a folder that lies renders the right document, answers 200, never hangs
+    (the unit test above covers each kind of lie; these two go through the desk)."""
+    _, _, right, wrong = shared_cache
+    path, secret = _attacked(shared_cache, tmp_path, attack)
+    with _cache_desk(path.parent) as client:
+        served = client.get("/api/render", params=SHARED_PARAMS)
         health = client.get("/healthz").json()
     assert served.status_code == 200
     assert served.content == right and served.content != wrong
