@@ -19,8 +19,8 @@ import pytest
 from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
+from handoutkit import Project
 from handoutkit.pofile import po_bytes, read_header
-from handoutkit.project import Project
 from handoutkit.theme import BUILTIN_THEME
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from handoutkit.builder import BuildOptions, build_documents
+from handoutkit import BuildOptions, Job, Project, build_documents, make_plan
 from handoutkit.content import load_handout
-from handoutkit.plan import Job, make_plan
-from handoutkit.project import Project
 
 from .conftest import ROOT, pdf_pages, pdf_text, squash
 

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from handoutkit import __version__
+from handoutkit import Project, __version__
 from handoutkit.cli import app
-from handoutkit.project import Project
 
 from .conftest import ROOT, pdf_text
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from handoutkit import InputError, Project
 from handoutkit.content import load_handout
-from handoutkit.errors import InputError
 from handoutkit.levels import LEVEL_NAMES
-from handoutkit.project import Project
 
 from .conftest import ROOT
 

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from handoutkit import Project
 from handoutkit.cli import app
 from handoutkit.output import TEMP_PREFIX
-from handoutkit.project import TEMPLATE_DOMAIN, Project
+from handoutkit.project import TEMPLATE_DOMAIN
 from handoutkit.theme import BUILTIN_THEME
 
 from .conftest import HANDOUT, ROOT, alive, children, own_catalog, set_msgstr
@@ -164,9 +165,8 @@ def test_a_build_waits_for_the_lock_then_gives_up_clearly(project: Project,
                                                           tmp_path: Path) -> None:
     import fcntl
 
-    from handoutkit.builder import BuildOptions, build_documents
-    from handoutkit.output import LOCK_NAME, BuildBusy
-    from handoutkit.plan import Job
+    from handoutkit import BuildBusy, BuildOptions, Job, build_documents
+    from handoutkit.output import LOCK_NAME
 
     out = tmp_path / "out"
     out.mkdir()
@@ -344,8 +344,7 @@ def _building(project: Project, out: Path) -> tuple[subprocess.Popen[bytes], set
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
 def test_a_build_stopped_from_outside_leaves_no_worker_and_no_lock(
         project: Project, tmp_path: Path, sig: signal.Signals) -> None:
-    from handoutkit.builder import BuildOptions, build_documents
-    from handoutkit.plan import make_plan
+    from handoutkit import BuildOptions, build_documents, make_plan
 
     out = tmp_path / "out"
     process, workers = _building(project, out)

@@ -16,14 +16,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from handoutkit import InputError, Project, load_clinic, load_region
 from handoutkit.catalog import load_catalog, parse_po
 from handoutkit.checks import check_messages
 from handoutkit.cli import app
-from handoutkit.clinic import load_clinic
 from handoutkit.content import load_handout
-from handoutkit.errors import InputError
-from handoutkit.project import TEMPLATE_DOMAIN, Project
-from handoutkit.regions import load_region
+from handoutkit.project import TEMPLATE_DOMAIN
 
 from .conftest import ROOT
 
@@ -143,8 +141,8 @@ WORDS = st.sampled_from([
 
 @given(args=st.lists(WORDS, max_size=6))
 def test_random_command_lines(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> None:
+    from handoutkit import BuildReport
     from handoutkit import builder as build
-    from handoutkit.builder import BuildReport
 
     # Parsing and planning are what is fuzzed here; rendering has its own tests.
     monkeypatch.setattr(build, "build_documents",

@@ -15,14 +15,14 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from typer.testing import CliRunner
 
-from handoutkit.catalog import TranslationRecord, load_catalog
+from handoutkit import Job, Project, TranslationRecord
+from handoutkit.catalog import load_catalog
 from handoutkit.cli import app
 from handoutkit.extract import templates
 from handoutkit.i18n import plural_forms
 from handoutkit.pipeline import load_handouts
-from handoutkit.plan import Job
 from handoutkit.pofile import po_bytes, read_header
-from handoutkit.project import BUILTIN_LOCALES, TEMPLATE_DOMAIN, Project
+from handoutkit.project import BUILTIN_LOCALES, TEMPLATE_DOMAIN
 from handoutkit.render import render_html
 from handoutkit.translate import catalogs_for, translate
 
@@ -448,8 +448,8 @@ BAD_LINES = {
 
 def test_po_lines_babel_would_misread_are_syntax_errors(tmp_path: Path) -> None:
     """Babel silently accepts each of these; GNU msgfmt and handoutkit reject them."""
+    from handoutkit import InputError
     from handoutkit.catalog import parse_po
-    from handoutkit.errors import InputError
 
     for bad, message in BAD_LINES.items():
         path = tmp_path / "bad.po"
@@ -469,7 +469,7 @@ def test_po_lines_babel_would_misread_are_syntax_errors(tmp_path: Path) -> None:
 def test_every_entry_says_where_it_prints_and_the_levels_aim() -> None:
     """Each entry of every shipped template: its section (or box), its level and that
     level's target, from the string's own id."""
-    from handoutkit.levels import LEVELS
+    from handoutkit import LEVELS
 
     checked = 0
     for template in sorted((ROOT / "locales").glob("*.pot")):

@@ -14,12 +14,17 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from handoutkit import builder
-from handoutkit.builder import BuildOptions, BuildReport, build_documents
+from handoutkit import (
+    BuildOptions,
+    BuildReport,
+    Job,
+    Project,
+    build_documents,
+    builder,
+    load_clinic,
+    make_plan,
+)
 from handoutkit.cli import app
-from handoutkit.clinic import load_clinic
-from handoutkit.plan import Job, make_plan
-from handoutkit.project import Project
 from handoutkit.theme import BUILTIN_THEME
 
 from .conftest import ROOT, SECOND_HANDOUT, set_msgstr, squash

@@ -14,10 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from handoutkit import Limits
+from handoutkit import Limits, Project
 from handoutkit.cli import app as cli
 from handoutkit.infobutton import wanted_language
-from handoutkit.project import Project
 from handoutkit.serve import create_app
 
 from .conftest import ROOT

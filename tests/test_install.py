@@ -13,9 +13,9 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
+from handoutkit import Project
 from handoutkit.cli import app, complete_handouts, complete_languages, complete_regions
 from handoutkit.content import load_handout
-from handoutkit.project import Project
 from handoutkit.theme import BUILTIN_THEME
 
 from .conftest import HANDOUT, ROOT, build_wheel, pdf_text

@@ -16,12 +16,19 @@ from fontTools.pens.recordingPen import RecordingPen
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from handoutkit.builder import BuildOptions, build_documents, default_jobs
+from handoutkit import (
+    BuildOptions,
+    Job,
+    Project,
+    build_documents,
+    default_jobs,
+    load_region,
+    plan_jobs,
+    read_settings,
+)
 from handoutkit.catalog import load_catalog
 from handoutkit.content import load_handout
-from handoutkit.plan import Job, plan_jobs, read_settings
-from handoutkit.project import TEMPLATE_DOMAIN, Project
-from handoutkit.regions import load_region
+from handoutkit.project import TEMPLATE_DOMAIN
 
 from .conftest import HANDOUT, LANGUAGES, ROOT, pdf_pages, squash
 from .test_translations import comparable
@@ -165,7 +172,7 @@ def test_standard_documents_fit_two_pages(shipped_build: Path, regional: dict[Jo
 
 
 def test_a_clinic_gives_the_number_on_leaflets_with_no_region(tmp_path: Path) -> None:
-    from handoutkit.clinic import load_clinic
+    from handoutkit import load_clinic
 
     clinic = load_clinic(ROOT / "examples" / "clinic" / "clinic.toml")
     assert clinic.profile.emergency == "911"

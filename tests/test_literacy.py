@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from handoutkit import Project
 from handoutkit.cli import app
 from handoutkit.glossary import GLOSSARY_FILE, load_glossary
 from handoutkit.passive import passive_phrases
-from handoutkit.project import Project
 
 from .conftest import HANDOUT, ROOT
 
@@ -143,7 +143,7 @@ def test_the_glossary_rows_are_sourced_and_a_bad_row_names_its_line(tmp_path: Pa
     assert all(t.plain and t.source and t.source in sources for t in avoid)
     bad = tmp_path / GLOSSARY_FILE
     bad.write_text("term,note,translate,avoid\naddict,,yes,rude\n")
-    from handoutkit.errors import InputError
+    from handoutkit import InputError
 
     with pytest.raises(InputError) as caught:
         load_glossary(bad)

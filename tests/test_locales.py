@@ -10,9 +10,10 @@ from pathlib import Path
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from handoutkit import Project, language
 from handoutkit.cli import app
-from handoutkit.languages import bcp47, canonical_locale, language
-from handoutkit.project import BUILTIN_LOCALES, Project
+from handoutkit.languages import bcp47, canonical_locale
+from handoutkit.project import BUILTIN_LOCALES
 
 from .conftest import HANDOUT
 

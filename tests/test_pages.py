@@ -12,12 +12,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from handoutkit import Project, plan_jobs, read_settings
 from handoutkit.catalog import load_catalog
 from handoutkit.cli import app
 from handoutkit.pdf import PageLayout, RenderedPdf
 from handoutkit.pipeline import Inputs
-from handoutkit.plan import plan_jobs, read_settings
-from handoutkit.project import TEMPLATE_DOMAIN, Project
+from handoutkit.project import TEMPLATE_DOMAIN
 from handoutkit.translate import PrintedHandout
 from handoutkit.verify import layout_problems
 

@@ -18,13 +18,11 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from handoutkit import Choice, LivePreview
+from handoutkit import Choice, InputError, LivePreview, Problem, Project
 from handoutkit.cli import app as cli
 from handoutkit.content import load_handout
-from handoutkit.errors import InputError, Problem
 from handoutkit.livepreview import Build
 from handoutkit.preview import create_app
-from handoutkit.project import Project
 from handoutkit.theme import BUILTIN_THEME
 
 from .conftest import HANDOUT, ROOT, set_msgstr, squash

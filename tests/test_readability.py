@@ -9,12 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from handoutkit import BuildOptions, check_readability
+from handoutkit import BuildOptions, Job, Project, check_readability, language, make_plan
 from handoutkit import build as build_documents
 from handoutkit.cli import app
-from handoutkit.languages import language
-from handoutkit.plan import Job, make_plan
-from handoutkit.project import Project
 from handoutkit.readability import (
     english_syllables,
     fernandez_huerta,

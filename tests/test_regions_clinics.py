@@ -14,16 +14,22 @@ import zxingcpp
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from handoutkit.builder import BuildOptions, build_documents
+from handoutkit import (
+    BuildOptions,
+    InputError,
+    Job,
+    Project,
+    build_documents,
+    language,
+    load_clinic,
+    load_region,
+    make_plan,
+    plan_jobs,
+    read_settings,
+)
 from handoutkit.catalog import load_catalog
 from handoutkit.cli import app
-from handoutkit.clinic import load_clinic
 from handoutkit.content import load_handout
-from handoutkit.errors import InputError
-from handoutkit.languages import language
-from handoutkit.plan import Job, make_plan, plan_jobs, read_settings
-from handoutkit.project import Project
-from handoutkit.regions import load_region
 
 from .conftest import HANDOUT, ROOT, pdf_pages, pdf_text, squash
 from .test_translations import comparable

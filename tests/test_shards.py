@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from handoutkit import Project, Shard, make_plan
 from handoutkit.cli import app
-from handoutkit.plan import Shard, make_plan
-from handoutkit.project import Project
 
 from .conftest import ROOT
 

@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from handoutkit import Project
 from handoutkit.cli import app
-from handoutkit.project import Project
 
 from .conftest import HANDOUT, ROOT, pdf_text
 

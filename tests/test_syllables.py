@@ -217,10 +217,8 @@ def test_simple_count_is_a_fair_second_opinion() -> None:
 
 def test_spanish_easy_score_agrees_with_an_independent_count(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from handoutkit import literacy, readability
+    from handoutkit import Project, literacy, make_plan, readability
     from handoutkit import pipeline as build
-    from handoutkit.plan import make_plan
-    from handoutkit.project import Project
 
     project = Project(ROOT)
     jobs = make_plan(project, ["kratom-chronic-pain"], ["es"], ["easy"])

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from handoutkit import Project
 from handoutkit.cli import app
-from handoutkit.project import TEMPLATE_DOMAIN, Project
+from handoutkit.project import TEMPLATE_DOMAIN
 
 from .conftest import HANDOUT, own_catalog, pdf_text, set_msgstr, squash
 

@@ -9,13 +9,12 @@ from pathlib import Path
 import pypdfium2
 import pytest
 
+from handoutkit import Project, language, make_plan
 from handoutkit.catalog import Translator, load_catalog
 from handoutkit.content import load_handout
 from handoutkit.i18n import status
-from handoutkit.languages import language
 from handoutkit.messages import text_context
-from handoutkit.plan import make_plan
-from handoutkit.project import REGIONS_DOMAIN, TEMPLATE_DOMAIN, Project
+from handoutkit.project import REGIONS_DOMAIN, TEMPLATE_DOMAIN
 from handoutkit.translate import catalogs_for, translate
 from handoutkit.verify import missing_glyphs
 
@@ -167,8 +166,7 @@ def test_language_facts_come_from_one_place() -> None:
 
 
 def test_a_character_no_font_draws_fails_the_build(project: Project, tmp_path: Path) -> None:
-    from handoutkit.builder import BuildOptions, build_documents
-    from handoutkit.plan import Job
+    from handoutkit import BuildOptions, Job, build_documents
 
     from .conftest import set_msgstr
 

@@ -14,14 +14,19 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from handoutkit.builder import build_documents
-from handoutkit.catalog import TranslationRecord
-from handoutkit.clinic import load_clinic
-from handoutkit.errors import InputError
+from handoutkit import (
+    BuildOptions,
+    InputError,
+    Job,
+    Project,
+    TranslationRecord,
+    build_documents,
+    load_clinic,
+    make_plan,
+)
 from handoutkit.pdf import FetchLog, RenderedPdf, html_to_pdf, make_fetcher
-from handoutkit.pipeline import BuildOptions, Inputs
-from handoutkit.plan import Job, make_plan
-from handoutkit.project import TEMPLATE_DOMAIN, Project
+from handoutkit.pipeline import Inputs
+from handoutkit.project import TEMPLATE_DOMAIN
 from handoutkit.render import render_html
 from handoutkit.theme import BUILTIN_THEME
 from handoutkit.verify import check_pdf
@@ -198,7 +203,8 @@ def test_svg_logo_that_points_outside_fails_the_build(project: Project, tmp_path
     with pytest.raises(InputError, match="links an image outside the file"):
         load_clinic(profile)
     # ...and the renderer's fetcher refuses it too, should such a logo reach it.
-    from handoutkit.clinic import Clinic, ClinicProfile
+    from handoutkit import Clinic
+    from handoutkit.clinic import ClinicProfile
 
     data_url = "data:image/svg+xml;base64," + __import__("base64").b64encode(
         logo.read_bytes()).decode()
