@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +73,26 @@ class Tree:
 
 # --- timing -------------------------------------------------------------------------------
 
-def median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
+@dataclass(frozen=True)
+class Figure:
+    """Milliseconds of one action over interleaved rounds: the median, and the spread."""
+
+    low: float
+    median: float
+    high: float
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> Figure:
+        return cls(min(seconds) * 1000, statistics.median(seconds) * 1000, max(seconds) * 1000)
+
+    def text(self, digits: int = 0, unit: str = " ms") -> str:
+        """``median (min–max)``, e.g. ``184 (179–201) ms``."""
+        return f"{self.median:.{digits}f} ({self.low:.{digits}f}–{self.high:.{digits}f}){unit}"
 
 
 def interleaved(actions: dict[str, Callable[[], object]], repeat: int = REPEAT
-                ) -> dict[str, float]:
-    """Median milliseconds of each action, run in turns so that drift hits all alike."""
+                ) -> dict[str, Figure]:
+    """Each action's figure, run in turns so that drift hits all alike."""
     for action in actions.values():
         action()  # warm-up: imports, fonts, template compilation, bytecode
     samples: dict[str, list[float]] = {name: [] for name in actions}
@@ -88,12 +101,12 @@ def interleaved(actions: dict[str, Callable[[], object]], repeat: int = REPEAT
             start = time.perf_counter()
             action()
             samples[name].append(time.perf_counter() - start)
-    return {name: median_ms(values) for name, values in samples.items()}
+    return {name: Figure.of(values) for name, values in samples.items()}
 
 
 def processes(commands: dict[str, tuple[list[str], dict[str, str]]],
-              repeat: int = PROCESS_REPEAT) -> dict[str, float]:
-    """Median wall milliseconds of each command (a whole process), run in turns."""
+              repeat: int = PROCESS_REPEAT) -> dict[str, Figure]:
+    """Each command's wall time as a whole process, the commands run in turns."""
     def run(command: list[str], env: dict[str, str]) -> Callable[[], object]:
         return lambda: subprocess.run(command, env=env, check=True, capture_output=True)
 
@@ -175,7 +188,8 @@ def child_per_pdf(project_dir: str, html_out: str) -> dict[str, Any]:
         "render": lambda: layout(html, *seen["args"], **seen["kwargs"]),
         "pipeline": lambda: render_pdf(project, job, options=options),
     })
-    return {**ms, "ratio": ms["pipeline"] / ms["bare_shared"]}
+    return {"figures": {name: asdict(figure) for name, figure in ms.items()},
+            "ratio": ms["pipeline"].median / ms["bare_shared"].median}
 
 
 def child_prime(project_dir: str, out_dir: str) -> dict[str, Any]:
@@ -214,11 +228,16 @@ weasyprint.HTML(string=page["html"], base_url=page["base_url"]).write_pdf(
 # --- the trees' figures, side by side -----------------------------------------------------
 
 def per_pdf(trees: list[Tree], work: Path) -> dict[str, dict[str, Any]]:
-    return {tree.name: tree.child("per-pdf", str(tree.root), str(work / f"{tree.slug}.json"))
-            for tree in trees}
+    found = {}
+    for tree in trees:
+        child = tree.child("per-pdf", str(tree.root), str(work / f"{tree.slug}.json"))
+        found[tree.name] = {**{name: Figure(**figure)
+                               for name, figure in child["figures"].items()},
+                            "ratio": child["ratio"]}
+    return found
 
 
-def startup(trees: list[Tree], work: Path) -> dict[str, dict[str, float]]:
+def startup(trees: list[Tree], work: Path) -> dict[str, dict[str, Any]]:
     """Whole processes: ``--help`` against ``python -c pass``, imports, and a one-document
     build against a one-shot script giving WeasyPrint the same page (the HTML per_pdf kept)."""
     bare = work / "bare.py"
@@ -244,15 +263,20 @@ def startup(trees: list[Tree], work: Path) -> dict[str, dict[str, float]]:
         mine = {key.split("/", 1)[1]: value for key, value in ms.items()
                 if key.startswith(f"{tree.name}/")}
         figures[tree.name] = {**mine, "floor": ms["floor"],
-                              "help_ratio": mine["help"] / ms["floor"],
-                              "one_doc_ratio": mine["one_doc"] / mine["bare_script"]}
+                              "help_ratio": mine["help"].median / ms["floor"].median,
+                              "one_doc_ratio": mine["one_doc"].median
+                              / mine["bare_script"].median}
     return figures
 
 
 def noop_scale(trees: list[Tree], work: Path, sizes: tuple[int, ...]
                ) -> dict[str, dict[int, dict[str, float]]]:
     """A no-op ``handout build`` of the plan, in projects with ``size - 1`` extra copies of
-    the topic (its facts and catalogs included): each tree builds its own copies first."""
+    the topic (its facts and catalogs included): each tree builds its own copies first. The
+    floor script (bench/floor.py: read the manifest, hash each input, stat each PDF) runs in
+    the same turns on this tree's copy."""
+    from handoutkit.theme import BUILTIN_THEME
+
     commands, counts = {}, {}
     for tree in trees:
         for size in sizes:
@@ -266,9 +290,15 @@ def noop_scale(trees: list[Tree], work: Path, sizes: tuple[int, ...]
             assert statuses == {"skipped"}, (tree.name, size, statuses)  # a true no-op
             commands[f"{tree.name}/{size}"] = (tree.handout("build", "-q", *where), tree.env())
             counts[f"{tree.name}/{size}"] = primed["documents"]
+            if tree.root == ROOT:
+                commands[f"floor/{size}"] = ([sys.executable, str(ROOT / "bench" / "floor.py"),
+                                              str(project), str(project / "build"),
+                                              str(BUILTIN_THEME)], tree.env())
     ms = processes(commands)
     return {tree.name: {size: {"documents": counts[f"{tree.name}/{size}"],
-                               "ms": ms[f"{tree.name}/{size}"]} for size in sizes}
+                               "ms": ms[f"{tree.name}/{size}"].median,
+                               "figure": ms[f"{tree.name}/{size}"],
+                               "floor": ms[f"floor/{size}"]} for size in sizes}
             for tree in trees}
 
 
@@ -291,28 +321,25 @@ def checkout(commit: str) -> Iterator[Tree]:
 
 # --- this tree only: the whole plan, edits, memory, sizes ---------------------------------
 
-def matrix(work: Path) -> dict[str, float]:
-    """The whole plan with one worker and with two, each run as a user runs it: a fresh
-    `handout build` process (workers forked from a cold CLI, not from this warmed process)."""
+def matrix(work: Path, rounds: int = 3) -> dict[str, Any]:
+    """The whole plan with one worker and with two, each as a user runs it: a fresh `handout
+    build --force` process (its workers started by a cold CLI, not forked from this warmed
+    process), the two in turns for ``rounds`` rounds."""
     from handoutkit import PlanRequest, Project, plan_jobs, read_settings
 
     project = Project(ROOT)
     jobs = plan_jobs(project, read_settings(project).plan or PlanRequest())
-    figures: dict[str, float] = {"documents": len(jobs)}
     handout = str(Path(sys.executable).with_name("handout"))
-    for workers in (1, 2):
-        out = work / f"matrix-{workers}"
-        start = time.perf_counter()
-        subprocess.run([handout, "build", "-q", "-j", str(workers), "-o", str(out),
-                        "--project", str(ROOT)], check=True)
-        figures[f"jobs{workers}_s"] = time.perf_counter() - start
-    figures["speedup"] = figures["jobs1_s"] / figures["jobs2_s"]
-    figures["pdfs_per_s_jobs1"] = len(jobs) / figures["jobs1_s"]
-    figures["pdfs_per_s_jobs2"] = len(jobs) / figures["jobs2_s"]
+    commands = {f"jobs{workers}": (
+        [handout, "build", "-q", "--force", "-j", str(workers), "-o",
+         str(work / f"matrix-{workers}"), "--project", str(ROOT)], dict(os.environ))
+        for workers in (1, 2)}
+    seconds = processes(commands, rounds)
     identical = all((work / "matrix-1" / str(j.output)).read_bytes()
                     == (work / "matrix-2" / str(j.output)).read_bytes() for j in jobs)
-    figures["jobs2_identical_bytes"] = float(identical)
-    return figures
+    return {"documents": len(jobs), "jobs1": seconds["jobs1"], "jobs2": seconds["jobs2"],
+            "speedup": seconds["jobs1"].median / seconds["jobs2"].median,
+            "identical": identical, "rounds": rounds}
 
 
 def rebuilds(work: Path) -> dict[str, Any]:
@@ -397,14 +424,19 @@ def _table(trees: list[Tree], rows: list[tuple[str, Callable[[str], str], str]])
     return "\n".join(lines) + "\n"
 
 
+def _seconds(figure: Figure) -> str:
+    return f"{figure.median / 1000:.2f} s ({figure.low / 1000:.2f}–{figure.high / 1000:.2f})"
+
+
 def pdf_section(trees: list[Tree], pdf: dict[str, dict[str, Any]]) -> str:
     def ms(key: str) -> Callable[[str], str]:
-        return lambda name: f"{pdf[name][key]:.1f}"
+        return lambda name: pdf[name][key].text(1, "")
 
     return f"""## 1. One two-page A4 handout (English, standard level): pipeline vs bare WeasyPrint
 
-Milliseconds per PDF, medians of {REPEAT} rounds after a warm-up, the four variants in turns in
-one process per tree.
+Milliseconds per PDF, median (min–max) of {REPEAT} rounds after a warm-up, the four variants
+in turns in one process per tree. Both bare rows parse the stylesheet once, outside the timed
+call, as the pipeline does once per process.
 
 """ + _table(trees, [
         ("bare WeasyPrint, same final HTML and PDF/UA options, new FontConfiguration each time",
@@ -414,17 +446,17 @@ one process per tree.
         ("handoutkit full pipeline (load, translate, score, render HTML, PDF, verify)",
          ms("pipeline"), ""),
         ("**pipeline ÷ bare WeasyPrint** (shared FontConfiguration)",
-         lambda name: f"**{pdf[name]['ratio']:.2f}×**", "≤ 1.0×")])
+         lambda name: f"**{pdf[name]['ratio']:.2f}×** (medians)", "≤ 1.0×")])
 
 
-def startup_section(trees: list[Tree], start: dict[str, dict[str, float]]) -> str:
+def startup_section(trees: list[Tree], start: dict[str, dict[str, Any]]) -> str:
     def ms(key: str) -> Callable[[str], str]:
-        return lambda name: f"{start[name][key]:.0f} ms"
+        return lambda name: start[name][key].text()
 
     return f"""## 5. Start-up: whole processes
 
-Wall time of each command as a new process, medians of {PROCESS_REPEAT} rounds in turns after a
-warm-up. The one-document build is `handout build {' '.join(ONE_DOCUMENT)} --force -j 1`; the
+Wall time of each command as a new process, median (min–max) of {PROCESS_REPEAT} rounds in
+turns after a warm-up; ratios are of medians. The one-document build is `handout build {' '.join(ONE_DOCUMENT)} --force -j 1`; the
 bare script imports WeasyPrint and lays out the HTML that build prints, with the same options.
 
 """ + _table(trees, [
@@ -455,6 +487,13 @@ def scale_section(trees: list[Tree], noop: dict[str, dict[int, dict[str, float]]
 
         rows.append((f"{size}× the topic" + (" (the project as shipped)" if size == 1 else ""),
                      cell, "< 0.5 s at 800 documents" if number == len(sizes_run) - 1 else ""))
+    if 1 in sizes_run:
+        rows.append(("floor script (bench/floor.py: read the manifest, hash each input, stat "
+                     "each PDF), as shipped", lambda name: noop[name][1]["floor"].text(), ""))
+        rows.append(("no-op as shipped (median (min–max))",
+                     lambda name: noop[name][1]["figure"].text(), ""))
+        rows.append(("**no-op ÷ floor**, as shipped", lambda name: (
+            f"**{noop[name][1]['ms'] / noop[name][1]['floor'].median:.1f}×**"), "≤ 5×"))
     if 1 in sizes_run and 8 in sizes_run:
         rows.append(("**no-op at 8× ÷ no-op as shipped**",
                      lambda name: f"**{noop[name][8]['ms'] / noop[name][1]['ms']:.2f}×**",
@@ -532,13 +571,16 @@ Run: {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}; reproduce with `.venv/bin/p
         report += f"""
 ## 2. The whole plan (`handout.toml`): serial vs two workers
 
+Each a new `handout build --force` process, the two in turns: median (min–max) of
+{grid['rounds']} rounds after a warm-up.
+
 | what | value |
 | --- | ---: |
 | documents | {grid['documents']:.0f} |
-| `--jobs 1` | {grid['jobs1_s']:.2f} s ({grid['pdfs_per_s_jobs1']:.1f} PDFs/s) |
-| `--jobs 2` | {grid['jobs2_s']:.2f} s ({grid['pdfs_per_s_jobs2']:.1f} PDFs/s) |
-| speed-up | **{grid['speedup']:.2f}×** (target ≥ 1.7× on 2 cores) |
-| `--jobs 2` PDFs byte-identical to `--jobs 1` | {'yes' if grid['jobs2_identical_bytes'] else 'NO'} |
+| `--jobs 1` | {_seconds(grid['jobs1'])} ({grid['documents'] / grid['jobs1'].median * 1000:.1f} PDFs/s) |
+| `--jobs 2` | {_seconds(grid['jobs2'])} ({grid['documents'] / grid['jobs2'].median * 1000:.1f} PDFs/s) |
+| speed-up (medians) | **{grid['speedup']:.2f}×** (target ≥ 1.7× on 2 cores) |
+| `--jobs 2` PDFs byte-identical to `--jobs 1` | {'yes' if grid['identical'] else 'NO'} |
 
 ## 3. Incremental rebuilds (the CLI in a subprocess, start-up included)
 

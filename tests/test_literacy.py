@@ -148,3 +148,56 @@ def test_the_glossary_rows_are_sourced_and_a_bad_row_names_its_line(tmp_path: Pa
     with pytest.raises(InputError) as caught:
         load_glossary(bad)
     assert caught.value.problems[0].line == 2 and "avoid is 'rude'" in str(caught.value)
+
+
+_LOOKUP = """
+import json, sys
+from handoutkit import frequencies
+words = sys.argv[1].split()
+values = {w: frequencies.zipf({w}, "en") for w in words}
+top = sorted(frequencies.most_frequent("en", 150))
+frequencies.save()
+print(json.dumps({"values": values, "top": top, "imported": "wordfreq" in sys.modules}))
+"""
+
+
+def _lookup(cache: Path, words: str) -> dict[str, object]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _LOOKUP, words], capture_output=True,
+                          text=True, timeout=120, env={"XDG_CACHE_HOME": str(cache),
+                                                       "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def test_word_frequencies_are_wordfreqs_and_the_next_process_needs_no_wordfreq(
+        tmp_path: Path) -> None:
+    import wordfreq
+
+    words = "kratom naloxone breathing the tolerance"
+    expected = {w: wordfreq.zipf_frequency(w, "en") for w in words.split()}
+    top = sorted(wordfreq.top_n_list("en", 150))
+    first = _lookup(tmp_path, words)
+    assert first == {"values": expected, "top": top, "imported": True}
+    again = _lookup(tmp_path, words)
+    assert again == {"values": expected, "top": top, "imported": False}  # from the cache
+    assert _lookup(tmp_path, "kratom xylazine")["imported"] is True  # a new word: looked up
+    [kept] = (tmp_path / "handoutkit").glob("zipf-*_en-*.json")
+    assert set(json.loads(kept.read_text())["zipf"]) >= {*words.split(), "xylazine"}
+
+
+def test_a_damaged_or_unwritable_frequency_cache_is_only_slower(tmp_path: Path) -> None:
+    import wordfreq
+
+    expected = {"naloxone": wordfreq.zipf_frequency("naloxone", "en")}
+    _lookup(tmp_path, "naloxone")
+    [kept] = (tmp_path / "handoutkit").glob("zipf-*_en-*.json")
+    for damage in ('{"zipf": {"naloxone": "NaN"}, "top": 3}', "not json", '{"zipf": []}'):
+        kept.write_text(damage)
+        assert _lookup(tmp_path, "naloxone")["values"] == expected, damage
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder would be")
+    assert _lookup(blocked, "naloxone")["values"] == expected

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 
+from . import frequencies
 from .glossary import Term
 from .languages import frequency_list
 from .levels import LEVELS
@@ -74,6 +75,7 @@ def score_document(doc: PrintedHandout, glossary: Iterable[Term] = ()) -> Readab
     texts = doc.body_texts()
     own = [t for t in texts if not t.fallback] or texts
     literacy = check(own, doc.language.measure, doc.language.code, report.level, glossary)
+    frequencies.save()  # the words looked up, for the next process
     return replace(report, measures=report.measures + literacy.measures,
                    findings=literacy.findings)
 
@@ -266,11 +268,8 @@ def _density(sentences: list[Sentence], wordlist: str | None) -> float:
     return 100 * sum(u not in common for u in units) / max(1, len(units))
 
 
-@cache
 def _most_frequent(wordlist: str) -> frozenset[str]:
-    import wordfreq
-
-    return frozenset(wordfreq.top_n_list(wordlist, FUNCTION_WORDS))
+    return frequencies.most_frequent(wordlist, FUNCTION_WORDS)
 
 
 #: Pronouns Spanish writes onto a verb ("frótelo", "láveselas", "pararlos"): a frequency
@@ -294,9 +293,6 @@ def _forms(word: str, wordlist: str) -> set[str]:
 
 @cache
 def _zipf(word: str, wordlist: str) -> float:
-    import wordfreq
-
-    return max(float(wordfreq.zipf_frequency(form, wordlist))
-               for form in _forms(word, wordlist))
+    return frequencies.zipf(_forms(word, wordlist), wordlist)
 
 
