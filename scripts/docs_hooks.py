@@ -1,9 +1,10 @@
-"""MkDocs hooks: the CLI and file-format reference pages, generated from the code at build time.
+"""MkDocs hooks: the CLI and file-format reference pages, generated from the code at build time,
+and a name for the theme's search dialog.
 
 A page holds a marker (``<!-- generated: cli -->`` or ``<!-- generated: formats -->``) that this
 hook replaces, so the references come from the Typer app and the pydantic schemas themselves
 and cannot drift from them. ``tests/test_docs.py`` builds the site with ``--strict`` and checks
-the CLI page against every command's ``--help``.
+the CLI page against every command's ``--help``, and runs axe-core on every page.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import re
+import types
 import typing
 from collections.abc import Iterator
 from typing import Any
@@ -75,11 +77,21 @@ def cli_reference() -> str:
 
 
 def _type_name(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) if not typing.get_args(annotation) else None
-    text = text or str(annotation)
-    text = re.sub(r"\b(?:typing|datetime|handoutkit\.\w+|pydantic\.\w+)\.", "", text)
-    text = re.sub(r"Annotated\[(\w+), [^\]]*\]", r"\1", text)
-    return text.replace("NoneType", "None")
+    """A field's type as its schema spells it, without modules or ``Annotated`` constraints."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(arg) for arg in args)
+    if origin is typing.Literal:
+        return f"Literal[{', '.join(repr(arg) for arg in args)}]"
+    if args:
+        name = getattr(origin, "__name__", None) or _type_name(origin)
+        return f"{name}[{', '.join('...' if a is Ellipsis else _type_name(a) for a in args)}]"
+    if annotation is type(None):
+        return "None"
+    text = getattr(annotation, "__name__", None) or str(annotation)
+    return re.sub(r"\b(?:typing|datetime|handoutkit\.\w+|pydantic\.\w+)\.", "", text)
 
 
 def _field_notes(model: type) -> dict[str, str]:
@@ -108,7 +120,9 @@ def _model_table(model: Any) -> str:
     for name, field in model.model_fields.items():
         required = "yes" if field.is_required() else f"no (default `{field.default!r}`)" \
             if field.default is not None and not callable(field.default) else "no"
-        rows.append(f"| `{name}` | `{_cell(_type_name(field.annotation))}` | {required} | "
+        # a code span keeps its pipes out of the table's cells, and shows a backslash as it is
+        kind = " ".join(_type_name(field.annotation).split())
+        rows.append(f"| `{name}` | `{kind}` | {required} | "
                     f"{_cell(notes.get(name, ''))} |")
     return "\n".join(rows)
 
@@ -148,3 +162,26 @@ def on_page_markdown(markdown: str, **_: Any) -> str:
     if "<!-- generated: formats -->" in markdown:
         markdown = markdown.replace("<!-- generated: formats -->", formats_reference())
     return markdown
+
+
+_SEARCH_DIALOG = 'data-md-component="search" role="dialog"'
+
+
+def _name_search_dialog(html: str) -> str:
+    """Material's search is a ``role="dialog"`` without a name (axe-core's aria-dialog-name):
+    it gets the words of its own search field's label ("Search", in the theme's language)."""
+    label = re.search(r'<input [^>]*class="md-search__input"[^>]*aria-label="([^"]*)"', html)
+    if label and _SEARCH_DIALOG + ">" in html:
+        html = html.replace(_SEARCH_DIALOG + ">",
+                            f'{_SEARCH_DIALOG} aria-label="{label.group(1)}">', 1)
+    return html
+
+
+def on_post_page(output: str, **_: Any) -> str:
+    """Every page's HTML, once the theme has made it."""
+    return _name_search_dialog(output)
+
+
+def on_post_template(output_content: str, **_: Any) -> str:
+    """The theme's own pages (404.html), which do not pass through ``on_post_page``."""
+    return _name_search_dialog(output_content)

@@ -37,8 +37,12 @@ needs_chromium = pytest.mark.skipif(
 
 
 @contextmanager
-def chromium(profile: Path, width: int = WIDTHS[-1], height: int = 900) -> Iterator[WebDriver]:
-    """A headless Chromium with its profile in ``profile``, quit on the way out."""
+def chromium(profile: Path, width: int = WIDTHS[-1], height: int = 900, *,
+             mouse: bool = False) -> Iterator[WebDriver]:
+    """A headless Chromium with its profile in ``profile``, quit on the way out.
+
+    Headless, it has no pointer that hovers (CSS ``(hover: none)``, as a phone); with ``mouse``
+    it says it has a mouse (``(hover: hover)``, ``(pointer: fine)``), as a desktop does."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -48,6 +52,9 @@ def chromium(profile: Path, width: int = WIDTHS[-1], height: int = 900) -> Itera
                  "--disable-background-networking",
                  f"--user-data-dir={profile}"):
         options.add_argument(flag)
+    if mouse:  # Blink's HoverType 2 is "hover", its PointerType 4 is "fine"
+        options.add_argument("--blink-settings=primaryHoverType=2,availableHoverTypes=2,"
+                             "primaryPointerType=4,availablePointerTypes=4")
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         driver.set_script_timeout(60)  # a hang guard
@@ -95,7 +102,9 @@ def axe_violations(driver: WebDriver, url: str, tags: Sequence[str],
     found = driver.execute_async_script(
         "const [tags, disable, done] = arguments;"
         "const rules = Object.fromEntries(disable.map(id => [id, {enabled: false}]));"
-        "axe.run(document, {runOnly: {type: 'tag', values: tags}, rules})"
+        # two frames, for the page's own scripts to finish laying it out
+        "new Promise(next => requestAnimationFrame(() => requestAnimationFrame(next)))"
+        ".then(() => axe.run(document, {runOnly: {type: 'tag', values: tags}, rules}))"
         ".then(r => done(r.violations.map(v => [v.id, v.nodes.length,"
         " v.nodes.slice(0, 3).map(n => n.target.join(' '))])))"
         ".catch(e => done([['axe failed', 0, [String(e)]]]));", list(tags), list(disable))

@@ -8,7 +8,6 @@ import html
 import json
 import re
 import shutil
-import sys
 import unicodedata
 from pathlib import Path
 from urllib.parse import urljoin
@@ -20,14 +19,12 @@ from typer.testing import CliRunner
 from handoutkit import Project
 from handoutkit.cli import app
 
+from .browser import WCAG, WIDTHS, axe_violations, chromium, needs_chromium
 from .conftest import HANDOUT, ROOT, pdf_text
 
 runner = CliRunner()
 BASE = "https://handouts.example.org/clinic/"
 LANGS = ("en", "es", "ar")
-AXE = Path(sys.executable).parent.parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 def _invoke(project: Project, *args: str):  # type: ignore[no-untyped-def]
@@ -166,36 +163,13 @@ def test_the_desk_serves_the_site(site: tuple[Project, Path]) -> None:
         assert client.get("/site/../handout.toml").status_code == 404
 
 
-@pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-                    reason="Debian's chromium and chromium-driver are not installed "
-                           "(`make test` installs them)")
+@needs_chromium
 def test_axe_core_finds_no_violation_on_any_page(site: tuple[Project, Path],
                                                  tmp_path: Path) -> None:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    assert AXE.is_file(), "axe-core is not installed: run `make setup-test`"
     _, folder = site
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", f"--user-data-dir={tmp_path / 'p'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_script_timeout(60)  # a hang guard
-    axe = AXE.read_text()
-    try:
-        for width in (390, 1280):  # a phone and a desktop
+    with chromium(tmp_path / "profile") as driver:
+        for width in WIDTHS:
             driver.set_window_size(width, 900)
             for page in _pages(folder):
-                driver.get(page.as_uri())
-                driver.execute_script(axe)
-                violations = driver.execute_async_script(
-                    "const done = arguments[arguments.length - 1];"
-                    "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa',"
-                    " 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"
-                    ".then(r => done(r.violations.map(v => [v.id, v.nodes.length])))"
-                    ".catch(e => done([['axe failed', String(e)]]));")
+                violations = axe_violations(driver, page.as_uri(), [*WCAG, "best-practice"])
                 assert violations == [], (page.relative_to(folder), width, violations)
-    finally:
-        driver.quit()
