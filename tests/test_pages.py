@@ -5,6 +5,7 @@ The build refuses a document that breaks a rule, naming it."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -236,3 +237,27 @@ def test_the_projects_publisher_is_printed_and_a_clinic_replaces_it(project: Pro
 
     metadata = PdfReader(pdf).metadata
     assert metadata is not None and metadata.author == "Harbour Health Trust"
+
+
+def test_large_print_leaflets_with_long_closing_matter_build_and_run_it_on(
+        tmp_path: Path) -> None:
+    """Large print in the US, where a legal section and six sources end the leaflet: the
+    closing matter, too long to stand whole beside the last text, used to be pushed to a page
+    of its own and the leaflet refused (a clinic's large print answered 409). Now it starts
+    beside the text and only its sources run on."""
+    result = runner.invoke(app, ["build", "opioid-overdose-naloxone", "--lang", "en", "--lang",
+                                 "es", "--lang", "ar", "--lang", "id", "-l", "easy", "-r", "US",
+                                 "--large-print", "--json", "-o", str(tmp_path), "--project",
+                                 str(ROOT)])
+    assert result.exit_code == 0, result.output
+    documents = json.loads(result.stdout)["documents"]
+    assert len(documents) == 4
+    content = yaml.safe_load(
+        (ROOT / "handouts" / "opioid-overdose-naloxone" / "handout.yaml").read_text())
+    for document in documents:
+        pages = [squash(page) for page in pdf_pages(Path(document["path"]))]
+        title = squash(content["sources"][-1]["title"])[:20]
+        assert title in pages[-1], document["path"]  # the sources end the leaflet
+        starts = min(n for n, page in enumerate(pages) if squash(
+            content["sources"][0]["title"])[:20] in page)
+        assert starts >= len(pages) - 2, document["path"]  # on the last page or the one before

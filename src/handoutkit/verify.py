@@ -62,7 +62,10 @@ def layout_problems(pdf: RenderedPdf, large_print: bool = False) -> list[str]:
         if len(on) > 1:
             problems.append(f"page rule steps-on-one-page: the numbered steps of section "
                             f"{name.split(':', 1)[1]!r} run over pages {on[0]}–{on[-1]}")
-    if len(pages) > 1 and not any(b.startswith(_BODY) for b in pages[-1].blocks):
+    # The closing matter may not stand on a last page of its own; it may run on onto one from
+    # a page of text (a compact page lets it break, when whole it would not fit beside the text).
+    if (len(pages) > 1 and not any(b.startswith(_BODY) for b in pages[-1].blocks)
+            and "closing" not in pages[-2].blocks):
         problems.append(f"page rule no-closing-page: page {len(pages)} holds only the "
                         "disclaimer and sources")
     for number, (page, following) in enumerate(itertools.pairwise(pages), 1):
