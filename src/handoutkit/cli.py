@@ -31,7 +31,7 @@ from . import (
 )
 
 if TYPE_CHECKING:
-    from . import DocumentResult, Job, PlanRequest, Progress, ReadabilityReport
+    from . import BuildReport, DocumentResult, Job, PlanRequest, Progress, ReadabilityReport
 
 EXIT_FAILED = 1
 EXIT_INPUT = 2
@@ -305,6 +305,12 @@ def build(
                        "half-written is left; run the build again to finish", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
+    _report_build(report, output, as_json)
+
+
+def _report_build(report: BuildReport, output: Output, as_json: bool) -> None:
+    """Say what a build did, per document and in sum, and exit with what it means: 0 all made
+    or up to date, 1 a document failed a check, 2 an input is malformed."""
     for result in report.results:
         if result.fallbacks and result.status == "built" and not output.quiet:
             typer.echo(f"warning: {result.job}: {len(result.fallbacks)} string(s) not translated, "
