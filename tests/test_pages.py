@@ -261,3 +261,19 @@ def test_large_print_leaflets_with_long_closing_matter_build_and_run_it_on(
         starts = min(n for n, page in enumerate(pages) if squash(
             content["sources"][0]["title"])[:20] in page)
         assert starts >= len(pages) - 2, document["path"]  # on the last page or the one before
+
+
+def test_no_title_ends_on_a_line_of_one_word(tmp_path: Path) -> None:
+    """The review found "away" alone under a large-print title: the last two words of a title
+    keep together (a no-break space), whatever the language and print size."""
+    result = runner.invoke(app, ["build", "kratom-chronic-pain", "--lang", "en", "-l", "easy",
+                                 "--large-print", "--json", "-o", str(tmp_path), "--project",
+                                 str(ROOT)])
+    assert result.exit_code == 0, result.output
+    [document] = json.loads(result.stdout)["documents"]
+    title = yaml.safe_load((ROOT / "handouts" / "kratom-chronic-pain" / "handout.yaml"
+                            ).read_text())["title"]
+    title = title if isinstance(title, str) else title["easy"]
+    lines = pdf_pages(Path(document["path"]))[0].splitlines()
+    last = next(line for line in lines if line.split() and title.endswith(line.split()[-1]))
+    assert len(last.split()) >= 2, lines[:4]  # "go away", never "away" alone

@@ -46,7 +46,20 @@ def environment(theme: Theme) -> jinja2.Environment:
         keep_trailing_newline=True,
         bytecode_cache=_compiled_templates(),
     )
+    env.filters["last_words_together"] = last_words_together
     return env
+
+
+#: The last space of a text that has words after it, outside any tag: the one before its last
+#: word (and the closing tags after that word).
+_LAST_SPACE = re.compile(r" (?=[^ <>]+(?:</[a-z]+>)*$)")
+
+
+def last_words_together(markup: Markup) -> Markup:
+    """A title whose last two words cannot part: no line of it is a lone word ("away",
+    "vida" alone under a title, as the printed review found). Text without spaces (Chinese)
+    is left as it is; Thai still breaks inside its phrases, between syllables."""
+    return Markup(_LAST_SPACE.sub("\u00a0", str(markup), count=1))
 
 
 @lru_cache(maxsize=1)
