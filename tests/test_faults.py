@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -358,6 +359,27 @@ def test_a_build_stopped_from_outside_leaves_no_worker_and_no_lock(
     # The next build takes the folder at once: no orphan holds its lock.
     jobs = make_plan(project, [HANDOUT], ["en"], ["easy"])
     report = build_documents(project, jobs, BuildOptions(out_dir=out, lock_timeout=0.5))
+    assert not report.failed
+
+
+def test_a_stop_a_signal_asked_for_holds_though_its_exception_was_lost(
+        project: Project, tmp_path: Path) -> None:
+    """Python drops an exception raised in an at-fork hook (logging's runs as each worker is
+    forked): a SIGTERM landing there must still stop the build, before its next document."""
+    from handoutkit import BuildOptions, build_documents, ended_by_signals, make_plan
+
+    jobs = make_plan(project, [HANDOUT], ["en"])
+    with pytest.raises(KeyboardInterrupt), ended_by_signals():
+        with contextlib.suppress(KeyboardInterrupt):  # lost, as in the at-fork hook
+            signal.raise_signal(signal.SIGTERM)
+        build_documents(project, jobs, BuildOptions(out_dir=tmp_path / "out"))
+    assert not list(tmp_path.rglob("*.pdf"))
+    # Lost after the last document: the block still ends as interrupted.
+    with (pytest.raises(KeyboardInterrupt), ended_by_signals(),
+          contextlib.suppress(KeyboardInterrupt)):
+        signal.raise_signal(signal.SIGHUP)
+    with ended_by_signals():  # a next build in this process is not stopped by an old signal
+        report = build_documents(project, jobs[:1], BuildOptions(out_dir=tmp_path / "o"))
     assert not report.failed
 
 

@@ -34,6 +34,7 @@ Build:
     ``build``/``build_documents`` write PDFs and the manifest; ``BuildOptions`` how;
     ``BuildReport``/``DocumentResult`` what came of it; ``Progress`` the progress callback;
     ``default_jobs`` worker processes; ``merge_manifests`` join a sharded build;
+    ``ended_by_signals`` Ctrl-C, SIGTERM and SIGHUP end a build cleanly;
     ``render_pdf``/``assess``/``check_readability`` one document in memory;
     ``ReadabilityReport``/``TranslationRecord`` a document's scores and translation.
 
@@ -82,6 +83,7 @@ _EXPORTS = {
     "build": "builder", "build_documents": "builder", "BuildOptions": "pipeline",
     "BuildReport": "builder", "DocumentResult": "pipeline", "Progress": "builder",
     "default_jobs": "builder", "merge_manifests": "builder", "render_pdf": "pipeline",
+    "ended_by_signals": "output",
     "assess": "pipeline", "check_readability": "pipeline", "ReadabilityReport": "readability",
     "TranslationRecord": "catalog",
     # translators
@@ -114,7 +116,7 @@ __all__ = [  # noqa: RUF022  (grouped by purpose, as _EXPORTS and the docstring 
     # build
     "BuildOptions", "BuildReport", "DocumentResult", "Progress", "ReadabilityReport",
     "TranslationRecord", "assess", "build", "build_documents", "check_readability",
-    "default_jobs", "merge_manifests", "render_pdf",
+    "default_jobs", "ended_by_signals", "merge_manifests", "render_pdf",
     # translators
     "catalog_status", "check_catalogs", "compile_catalogs", "export_tbx", "init_language",
     "review_catalogs", "superseded_translations", "update_catalogs", "write_templates",
@@ -171,7 +173,7 @@ if TYPE_CHECKING:
     from .languages import PAPERS, language
     from .levels import LEVELS
     from .livepreview import LivePreview
-    from .output import BuildBusy
+    from .output import BuildBusy, ended_by_signals
     from .pipeline import (
         BuildOptions,
         DocumentRefused,

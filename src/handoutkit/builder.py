@@ -52,6 +52,7 @@ from .output import (
     check_writable,
     file_sha256,
     file_stamp,
+    raise_if_stopped,
     remove_leftovers,
     sha256,
     write_atomic,
@@ -328,6 +329,7 @@ def _build_locked(project: Project, jobs: list[Job], names: list[str], options: 
         _render_parallel(inputs, jobs, todo, options, finish, progress, lock_fd)
     else:
         for index in todo:
+            raise_if_stopped()
             if progress:
                 progress(jobs[index], None)
             finish(index, *_render_guarded(inputs, jobs[index], options))
@@ -439,6 +441,7 @@ def _render_parallel(inputs: Inputs, jobs: list[Job], todo: list[int], options: 
                     progress(jobs[index], None)
                 pending.add(pool.submit(_worker_render, index))
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            raise_if_stopped()
             for future in done:
                 index, result, pdf = future.result()
                 finish(index, result, pdf)

@@ -267,6 +267,7 @@ def build(
         Shard,
         build_documents,
         default_jobs,
+        ended_by_signals,
         load_clinic,
         plan_jobs,
         read_settings,
@@ -295,7 +296,7 @@ def build(
         _warn_about_catalogs(proj, sorted({job.lang for job in mine}), output)
         output.detail(f"{len(mine)} document(s) into {_shown(out_dir)}")
         try:
-            with _ended_by_signals(), _progress(len(mine), output) as progress:
+            with ended_by_signals(), _progress(len(mine), output) as progress:
                 report = build_documents(proj, jobs, options, progress)
         except BuildBusy as exc:
             typer.echo(f"error: {exc}", err=True)
@@ -1042,24 +1043,6 @@ def i18n_compile(quiet: QuietOption = False, verbose: VerboseOption = False,
         proj = _project(project)
         for path in compile_catalogs(proj):
             Output(quiet, verbose).result(f"wrote {proj.label(path)}")
-
-
-@contextmanager
-def _ended_by_signals() -> Iterator[None]:
-    """SIGTERM (a container stopping, `timeout`, a cancelled CI job) and SIGHUP (a closed
-    terminal) end a build as Ctrl-C does: workers stopped, temporary files removed."""
-    import signal
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    ended_by = (signal.SIGTERM, signal.SIGHUP)
-    previous = {signum: signal.signal(signum, interrupt) for signum in ended_by}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 @contextmanager

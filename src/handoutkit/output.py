@@ -70,6 +70,41 @@ def write_atomic(path: Path, data: bytes) -> None:
             raise
 
 
+#: Set once a signal asked the build to stop (see :func:`ended_by_signals`).
+_stop_asked = threading.Event()
+
+
+@contextmanager
+def ended_by_signals() -> Iterator[None]:
+    """Ctrl-C, SIGTERM (a container stopping, `timeout`, a cancelled CI job) and SIGHUP (a
+    closed terminal) end a build the same way: a ``KeyboardInterrupt`` that stops the workers
+    and removes temporary files. Python drops an exception raised inside an at-fork hook
+    (logging's runs as each worker is forked), so the request is also kept, and the build's
+    loops ask :func:`raise_if_stopped` between documents."""
+    def interrupt(signum: int, frame: object) -> None:
+        _stop_asked.set()
+        raise KeyboardInterrupt
+
+    _stop_asked.clear()
+    ended_by = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, interrupt) for signum in ended_by}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        asked = _stop_asked.is_set()
+        _stop_asked.clear()  # a later build, or the desk, in this process is not stopped
+    if asked:  # the block ended though a signal asked it to stop: its exception was lost
+        raise KeyboardInterrupt
+
+
+def raise_if_stopped() -> None:
+    """End the build now if a signal asked it to stop and its exception was lost."""
+    if _stop_asked.is_set():
+        raise KeyboardInterrupt
+
+
 @contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold SIGINT, SIGTERM and SIGHUP until the block is done (main thread only: Python
