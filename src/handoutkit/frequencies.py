@@ -19,7 +19,6 @@ import json
 import math
 import os
 import tempfile
-from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -89,17 +88,18 @@ def most_frequent(wordlist: str, count: int) -> frozenset[str]:
 
 def save() -> None:
     """Write what this process looked up for the processes after it."""
-    for wordlist in _loaded:
-        _remembered(wordlist).save()
+    for remembered in _by_list.values():
+        remembered.save()
 
 
-_loaded: list[str] = []
+#: Each word list this process has used, read from its file once.
+_by_list: dict[str, _Remembered] = {}
 
 
-@cache
 def _remembered(wordlist: str) -> _Remembered:
-    _loaded.append(wordlist)
-    return _Remembered(wordlist)
+    if wordlist not in _by_list:
+        _by_list[wordlist] = _Remembered(wordlist)
+    return _by_list[wordlist]
 
 
 def _cache_file(wordlist: str) -> Path | None:
