@@ -166,6 +166,12 @@ def test_each_rule_is_named_when_broken() -> None:
     assert layout_problems(_pdf(PageLayout(body, 0.9, (1,)), PageLayout(("closing",), 0.3, (1,))
                                 )) == ["page rule no-closing-page: page 2 holds only the "
                                        "disclaimer and sources"]
+    # Run on from a page of text: allowed; starting a page of its own, though it runs on: not.
+    assert layout_problems(_pdf(PageLayout((*body, "closing"), 0.9, (1,)),
+                                PageLayout(("closing",), 0.3, (1,)))) == []
+    assert layout_problems(_pdf(PageLayout(body, 0.9, (1,)), PageLayout(("closing",), 1.0, (1,)),
+                                PageLayout(("closing",), 0.3, (1,)))) == [
+        "page rule no-closing-page: page 2 holds only the disclaimer and sources"]
     steps = layout_problems(_pdf(PageLayout((*body, "steps:s"), 1.0, (1,)),
                                  PageLayout(("section:s", "steps:s", "closing"), 0.5, (1,))))
     assert steps == ["page rule steps-on-one-page: the numbered steps of section 's' run over "

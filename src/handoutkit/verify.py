@@ -62,11 +62,12 @@ def layout_problems(pdf: RenderedPdf, large_print: bool = False) -> list[str]:
         if len(on) > 1:
             problems.append(f"page rule steps-on-one-page: the numbered steps of section "
                             f"{name.split(':', 1)[1]!r} run over pages {on[0]}–{on[-1]}")
-    # The closing matter may not stand on a last page of its own; it may run on onto one from
-    # a page of text (a compact page lets it break, when whole it would not fit beside the text).
-    if (len(pages) > 1 and not any(b.startswith(_BODY) for b in pages[-1].blocks)
-            and "closing" not in pages[-2].blocks):
-        problems.append(f"page rule no-closing-page: page {len(pages)} holds only the "
+    # The closing matter may not start a page of its own; it may run on from a page of text
+    # onto the last one (a compact page lets it break, when whole it would not fit beside the
+    # text).
+    starts = next((n for n, page in enumerate(pages) if "closing" in page.blocks), len(pages) - 1)
+    if len(pages) > 1 and not any(b.startswith(_BODY) for b in pages[starts].blocks):
+        problems.append(f"page rule no-closing-page: page {starts + 1} holds only the "
                         "disclaimer and sources")
     for number, (page, following) in enumerate(itertools.pairwise(pages), 1):
         opening = following.blocks[:2]
