@@ -845,6 +845,7 @@ def manifest_merge(
         output.result(f"{merged.documents} document(s) from {len(merged.parts)} "
                       f"part(s) into {_shown(merged.path)}")
 
+
 LangOption = Annotated[list[str] | None, typer.Option(
     "--lang", help="Only this language (repeatable; default: all).", show_default=False,
     autocompletion=complete_languages)]
