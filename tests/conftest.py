@@ -9,8 +9,10 @@ import io
 import json
 import multiprocessing
 import os
+import re
 import shutil
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,31 +52,39 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
+def made_once(shared: Path, name: str, make: Callable[[Path], None]) -> Path:
+    """``shared/name``, made by ``make`` once per run: the first process to ask makes it
+    while the others wait, then all read the same files."""
+    out = shared / name
+    done = shared / f"{name}.complete"
+    with _exclusive(shared / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)  # a worker's earlier failed try
+            make(out)
+            done.touch()
+    return out
+
+
 @pytest.fixture(scope="session")
 def plan_build(shared: Path) -> Path:
     """Every document of the plan in handout.toml, built as `make build` builds it (through
-    the CLI), once per run: the first worker to need it builds it on both cores while the
-    others wait, then all read the same files. Their text is extracted once as well."""
+    the CLI) on both cores, once per run; their text is extracted once as well."""
     from typer.testing import CliRunner
 
     from handoutkit.cli import app
 
-    out = shared / "plan-build"
-    done = out / ".complete"
-    with _exclusive(shared / "plan-build.lock"):
-        if not done.exists():
-            shutil.rmtree(out, ignore_errors=True)  # a worker's earlier failed try
-            result = CliRunner().invoke(app, ["build", "-q", "--json", "-o", str(out),
-                                              "--project", str(ROOT)])
-            assert result.exit_code == 0, result.output  # the plan refuses none of its documents
-            documents = json.loads(result.stdout)["documents"]
-            assert all(d["status"] == "built" and not d["fallbacks"] for d in documents), [
-                (d["output"], d["status"], d["fallbacks"]) for d in documents
-                if d["status"] != "built" or d["fallbacks"]]
-            with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-                list(pool.map(pdf_pages, sorted(out.rglob("*.pdf"))))
-            done.touch()
-    return out
+    def make(out: Path) -> None:
+        result = CliRunner().invoke(app, ["build", "-q", "--json", "-o", str(out),
+                                          "--project", str(ROOT)])
+        assert result.exit_code == 0, result.output  # the plan refuses none of its documents
+        documents = json.loads(result.stdout)["documents"]
+        assert all(d["status"] == "built" and not d["fallbacks"] for d in documents), [
+            (d["output"], d["status"], d["fallbacks"]) for d in documents
+            if d["status"] != "built" or d["fallbacks"]]
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+            list(pool.map(pdf_pages, sorted(out.rglob("*.pdf"))))
+
+    return made_once(shared, "plan-build", make)
 
 
 @pytest.fixture(scope="session")
@@ -86,18 +96,23 @@ def shipped_build(plan_build: Path) -> Path:
     return plan_build
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """A copy of the repository's content, catalogs and templates that a test may change,
-    as a user keeps them: the theme's own files stay in the package (a test that edits the
-    theme's words edits the project's own copy, made by ``own_catalog`` as `i18n` makes it)."""
+def copy_project(dest: Path) -> Project:
+    """A copy of the repository's content, catalogs and templates, as a user keeps them: the
+    theme's own files stay in the package (a test that edits the theme's words edits the
+    project's own copy, made by ``own_catalog`` as `i18n` makes it)."""
     for name in ("handouts", "locales", "templates"):
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, tmp_path / name)
+            shutil.copytree(source, dest / name)
         elif source.is_file():
-            shutil.copyfile(source, tmp_path / name)
-    return Project(tmp_path)
+            shutil.copyfile(source, dest / name)
+    return Project(dest)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A copy of the repository's project (see ``copy_project``) that a test may change."""
+    return copy_project(tmp_path)
 
 
 def own_catalog(project: Project, lang: str, domain: str) -> Path:
@@ -118,23 +133,26 @@ def package_untouched() -> Iterator[None]:
     assert digest() == before, "a test changed the package's theme files"
 
 
-def build_wheel(dest: Path) -> Path:
-    """The wheel of this tree, built from a copy of its sources (a build in place writes
-    ``build/`` and ``*.egg-info`` into the repository, and two at once collide)."""
+@pytest.fixture(scope="session")
+def wheel(shared: Path) -> Path:
+    """The wheel of this tree, built once per run from a copy of its sources (a build in
+    place writes ``build/`` and ``*.egg-info`` into the repository, and two at once collide)."""
     import subprocess
     import sys
 
-    source = dest / "source"
-    source.mkdir(parents=True)
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy2(ROOT / name, source / name)
-    shutil.copytree(ROOT / "src", source / "src",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(dest), str(source)], check=True,
-                   capture_output=True, timeout=600)
-    (wheel,) = dest.glob("handoutkit-*.whl")
-    return wheel
+    def make(dest: Path) -> None:
+        source = dest / "source"
+        source.mkdir(parents=True)
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
+            shutil.copy2(ROOT / name, source / name)
+        shutil.copytree(ROOT / "src", source / "src",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                        "--no-build-isolation", "-w", str(dest), str(source)], check=True,
+                       capture_output=True, timeout=600)
+
+    (built,) = made_once(shared, "wheel", make).glob("handoutkit-*.whl")
+    return built
 
 
 def children(pid: int) -> set[int]:
@@ -183,12 +201,28 @@ def _pages(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
     kept = TEXT_CACHE[0] / f"{hashlib.sha256(data).hexdigest()}.json" if TEXT_CACHE else None
     if kept is not None and kept.exists():
         return tuple(json.loads(kept.read_text("utf-8")))
-    pages = tuple(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+    pages = _extracted(data)
     if kept is not None:
         partial = kept.with_suffix(f".{os.getpid()}.part")
         partial.write_text(json.dumps(pages), "utf-8")
         partial.replace(kept)  # whole or absent, for the other workers
     return pages
+
+
+#: Arabic letters (and their presentation forms) and Thai: scripts whose marks and ligatures
+#: only pypdf gives in reading order.
+_COMPLEX = re.compile("[\u0600-\u06ff\u0e00-\u0e7f\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def _extracted(data: bytes) -> tuple[str, ...]:
+    """Each page's text: poppler's ``pdftotext`` (a tenth of pypdf's time), or pypdf where the
+    document holds Arabic or Thai (poppler gives lam-alef ligatures in visual order and
+    splits Thai marks from their letters)."""
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=data,
+                          capture_output=True, check=True).stdout.decode("utf-8")
+    if _COMPLEX.search(text):
+        return tuple(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+    return tuple(text.split("\f")[:-1])  # a form feed ends each page
 
 
 def pdf_text(path: Path) -> str:

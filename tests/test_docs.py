@@ -16,22 +16,26 @@ from typer.testing import CliRunner
 from handoutkit.cli import app
 
 from .browser import WCAG, WIDTHS, axe_violations, chromium, needs_chromium, served
-from .conftest import ROOT
+from .conftest import ROOT, made_once
 
 MKDOCS = Path(sys.executable).with_name("mkdocs")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="session")
+def site(shared: Path) -> Path:
+    """The site built once per run, with --strict."""
     if not MKDOCS.exists():
         pytest.fail("mkdocs is not installed: run `make setup-test`")
-    out = tmp_path_factory.mktemp("site")
-    built = subprocess.run([str(MKDOCS), "build", "--strict", "-q", "-d", str(out)], cwd=ROOT,
-                           capture_output=True, text=True, timeout=300,
-                           env={"PATH": "/usr/bin:/bin", "NO_MKDOCS_2_WARNING": "1",
-                                "HOME": str(out)})
-    assert built.returncode == 0, built.stderr
-    return out
+
+    def make(out: Path) -> None:
+        out.mkdir()
+        built = subprocess.run([str(MKDOCS), "build", "--strict", "-q", "-d", str(out)],
+                               cwd=ROOT, capture_output=True, text=True, timeout=300,
+                               env={"PATH": "/usr/bin:/bin", "NO_MKDOCS_2_WARNING": "1",
+                                    "HOME": str(out)})
+        assert built.returncode == 0, built.stderr
+
+    return made_once(shared, "docs-site", make)
 
 
 def _text(page: Path) -> str:

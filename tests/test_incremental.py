@@ -27,7 +27,7 @@ from handoutkit import (
 from handoutkit.cli import app
 from handoutkit.theme import BUILTIN_THEME
 
-from .conftest import ROOT, SECOND_HANDOUT, set_msgstr, squash
+from .conftest import ROOT, SECOND_HANDOUT, copy_project, made_once, set_msgstr, squash
 
 runner = CliRunner()
 HANDOUT = "kratom-chronic-pain"
@@ -37,6 +37,28 @@ LANGS = ["en", "es"]  # two languages, two levels: enough to show what is left a
 def build(project: Project, out: Path, **options: object) -> BuildReport:
     jobs = make_plan(project, [HANDOUT], LANGS)
     return build_documents(project, jobs, BuildOptions(out_dir=out, **options))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def first_build(shared: Path) -> Path:
+    """The four documents of ``build`` as the unchanged project makes them (one worker), once
+    per run."""
+    def make(out: Path) -> None:
+        source = out.with_name("first-build-project")
+        shutil.rmtree(source, ignore_errors=True)  # a worker's earlier failed try
+        project = copy_project(source)
+        assert set(statuses(build(project, out, jobs=1)).values()) == {"built"}
+
+    return made_once(shared, "first-build", make)
+
+
+@pytest.fixture
+def built(first_build: Path, tmp_path: Path) -> Path:
+    """A copy of ``first_build`` for the test's own project: up to date, as a build folder
+    copied from elsewhere (a CI artefact) is, so a test starts where a first build ends."""
+    out = tmp_path / "out"
+    shutil.copytree(first_build, out)
+    return out
 
 
 def statuses(report: BuildReport) -> dict[str, str]:
@@ -56,43 +78,42 @@ def test_editing_one_entry_rebuilds_exactly_the_documents_that_print_it(project:
                      "es.standard": "skipped"}
 
 
-def test_editing_the_template_rebuilds_everything(project: Project, tmp_path: Path) -> None:
-    build(project, tmp_path)
+def test_editing_the_template_rebuilds_everything(project: Project, built: Path) -> None:
     css = project.root / "templates" / "handout.css"  # a project's override
     css.write_text((BUILTIN_THEME / "handout.css").read_text() + "\n/* a change */\n")
-    assert set(statuses(build(project, tmp_path)).values()) == {"built"}
+    assert set(statuses(build(project, built)).values()) == {"built"}
 
 
-def test_a_failed_document_is_retried_next_time(project: Project, tmp_path: Path) -> None:
-    build(project, tmp_path)
+def test_a_failed_document_is_retried_next_time(project: Project, built: Path) -> None:
     path = project.catalog_path("es", HANDOUT)
     good = path.read_text()
     long_sentence = " ".join(["anticonstitucionalmente"] * 40) + "."
     set_msgstr(project.catalog_path("es", HANDOUT), "what-is-it.plant.easy", long_sentence)
-    failed = build(project, tmp_path)
+    failed = build(project, built)
     assert statuses(failed)["es.easy"] == "failed"
     assert [r.job.lang + "." + r.job.level for r in failed.failed] == ["es.easy"]
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest = json.loads((built / "manifest.json").read_text())
     entry = next(e for e in manifest["outputs"] if e["lang"] == "es" and e["level"] == "easy")
     assert entry["retry"] is True
 
     path.write_text(good)  # back to the inputs of the PDF on disk: still rebuilt once
-    assert statuses(build(project, tmp_path))["es.easy"] == "built"
-    assert statuses(build(project, tmp_path))["es.easy"] == "skipped"
+    assert statuses(build(project, built))["es.easy"] == "built"
+    assert statuses(build(project, built))["es.easy"] == "skipped"
 
 
-def test_force_rebuilds_all(project: Project, tmp_path: Path) -> None:
-    build(project, tmp_path)
-    assert set(statuses(build(project, tmp_path, force=True)).values()) == {"built"}
+def test_force_rebuilds_all(project: Project, built: Path) -> None:
+    assert set(statuses(build(project, built)).values()) == {"skipped"}
+    assert set(statuses(build(project, built, force=True)).values()) == {"built"}
 
 
-def test_two_workers_give_the_same_bytes_as_one(project: Project, tmp_path: Path) -> None:
-    serial = build(project, tmp_path / "one", jobs=1)
-    parallel = build(project, tmp_path / "two", jobs=2)
-    assert [r.job for r in serial.results] == [r.job for r in parallel.results]
-    for a, b in zip(serial.results, parallel.results, strict=True):
-        assert a.path.read_bytes() == b.path.read_bytes(), a.job
-    manifest_one = json.loads((tmp_path / "one" / "manifest.json").read_text())
+def test_two_workers_give_the_same_bytes_as_one(project: Project, first_build: Path,
+                                               tmp_path: Path) -> None:
+    parallel = build(project, tmp_path / "two", jobs=2)  # `first_build` was made by one
+    assert set(statuses(parallel).values()) == {"built"}
+    for result in parallel.results:
+        serial = first_build / result.path.relative_to(tmp_path / "two")
+        assert serial.read_bytes() == result.path.read_bytes(), result.job
+    manifest_one = json.loads((first_build / "manifest.json").read_text())
     manifest_two = json.loads((tmp_path / "two" / "manifest.json").read_text())
     for manifest in (manifest_one, manifest_two):  # each file's own identity differs
         for entry in manifest["outputs"]:
@@ -300,11 +321,10 @@ def pdf_bytes_text(data: bytes) -> str:
 
 
 def test_a_pdf_edited_in_place_is_rebuilt_though_the_manifest_was_touched(
-        project: Project, tmp_path: Path) -> None:
+        project: Project, built: Path) -> None:
     import os
 
-    out = tmp_path / "out"
-    build(project, out)
+    out = built
     pdf = out / HANDOUT / "en" / f"{HANDOUT}.en.easy.a4.pdf"
     data = bytearray(pdf.read_bytes())
     data[-100] ^= 0xFF  # same size, other bytes
@@ -318,11 +338,10 @@ def test_a_pdf_edited_in_place_is_rebuilt_though_the_manifest_was_touched(
 
 
 def test_a_font_change_rebuilds_and_the_manifest_names_the_fonts_used(
-        project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        project: Project, built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import handoutkit.fonts as fonts
 
-    out = tmp_path / "out"
-    build(project, out)
+    out = built
     entry = json.loads((out / "manifest.json").read_text())["outputs"][0]
     assert any(name.startswith("Noto") for name in entry["fonts"]), entry["fonts"]
     assert set(statuses(build(project, out)).values()) == {"skipped"}

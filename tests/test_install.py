@@ -18,7 +18,7 @@ from handoutkit.cli import app, complete_handouts, complete_languages, complete_
 from handoutkit.content import load_handout
 from handoutkit.theme import BUILTIN_THEME
 
-from .conftest import HANDOUT, ROOT, build_wheel, pdf_text
+from .conftest import HANDOUT, ROOT, pdf_text
 
 HANDOUT_BIN = Path(sys.executable).with_name("handout")
 
@@ -94,8 +94,7 @@ def test_new_writes_a_topic_that_validates_and_reads_easily(tmp_path: Path) -> N
     assert bad.exit_code == 2 and "not a topic id" in bad.stderr
 
 
-def test_the_wheel_carries_the_theme_and_the_scaffold(tmp_path: Path) -> None:
-    wheel = build_wheel(tmp_path)
+def test_the_wheel_carries_the_theme_and_the_scaffold(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in BUILTIN_THEME.rglob("*"):
         if path.is_file() and "__pycache__" not in path.parts:

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import HANDOUT, ROOT, build_wheel, pdf_text
+from .conftest import HANDOUT, ROOT, pdf_text
 
 pytestmark = pytest.mark.xdist_group("installed")  # one worker builds and installs once
 
@@ -92,7 +92,7 @@ def _package_files(venv: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def installed() -> Iterator[Installed]:
+def installed(wheel: Path) -> Iterator[Installed]:
     """The wheel built from this tree and installed into a new virtualenv (its dependencies
     come from the suite's own environment, so nothing is downloaded)."""
     base = Path(tempfile.mkdtemp(prefix="handoutkit-installed-"))
@@ -100,7 +100,6 @@ def installed() -> Iterator[Installed]:
         base.chmod(0o777)
         (base / "home").mkdir(mode=0o777)
         (base / "home").chmod(0o777)
-        wheel = build_wheel(base / "wheels")
         venv = base / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True,
                        capture_output=True, timeout=COMMAND_TIMEOUT)

@@ -399,26 +399,50 @@ _PR_SET_PDEATHSIG = 1
 
 def die_with_parent(parent: int, lock_fd: int | None = None) -> None:
     """First thing in each worker process (of a build or the desk): let go of the build
-    folder's lock, which is the build's alone, and die with the parent, however it ends
-    (``kill -9`` included): an orphaned worker would hold the lock, and its memory."""
+    folder's lock, which is the build's alone, and die with ``parent``, however it ends
+    (``kill -9`` included): an orphaned worker would hold the lock, and its memory.
+
+    A build's workers are its children. The desk's are a fork server's, which lives as long
+    as they do, so they watch the desk itself."""
     if lock_fd is not None:
         with contextlib.suppress(OSError):
             os.close(lock_fd)
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        died_with_parent = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
-    except (OSError, AttributeError):  # not Linux: watch the parent instead
-        died_with_parent = False
-    if os.getppid() != parent:  # it died before the signal was asked for
-        os._exit(1)
-    if not died_with_parent:
-        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    if os.getppid() == parent:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:  # it died before the signal was asked for
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):  # not Linux
+            pass
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
 
 def _exit_with(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.5)  # no portable event for a parent's death; Linux uses the signal
+    """Wait for ``parent`` to end (on Linux, an event on its pidfd), then end this process."""
+    import select
+
+    try:
+        handle = os.pidfd_open(parent)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd (not Linux, or before 5.3)
+        while _alive(parent):
+            time.sleep(0.5)  # no portable event for another process's end
+        os._exit(1)
+    select.select([handle], [], [])  # readable when the process ends
     os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _render_parallel(inputs: Inputs, jobs: list[Job], todo: list[int], options: BuildOptions,

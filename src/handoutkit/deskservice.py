@@ -244,10 +244,14 @@ def _render_pdf(root: str, job: Job, clinic_path: str | None, prepared_for: str 
 
 
 def _warm_worker() -> bool:
-    """Run in each new worker at launch: the imports and first-use work a render needs, so the
-    first request does not pay for them."""
-    from .pipeline import render_pdf  # noqa: F401  (imports WeasyPrint, Jinja2, the theme)
+    """Run in each new worker at launch: the imports a render needs, so the first request
+    does not pay for them (already done where the fork server imported them)."""
+    import importlib
 
+    from .pipeline import RENDER_MODULES
+
+    for name in RENDER_MODULES:
+        importlib.import_module(name)
     return True
 
 
@@ -504,9 +508,15 @@ class RenderService:
             import multiprocessing
 
             from .builder import die_with_parent
+            from .pipeline import RENDER_MODULES
 
+            # Not fork: the desk has threads. A fork server that has imported what a render
+            # needs starts each worker (and each replacement) warm, for a fork's cost; it
+            # ends when the desk does.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__, *RENDER_MODULES])
             self.pools.append(ProcessPoolExecutor(
-                self.limits.workers, mp_context=multiprocessing.get_context("spawn"),
+                self.limits.workers, mp_context=context,
                 initializer=die_with_parent, initargs=(os.getpid(),)))
         return self.pools[0]
 

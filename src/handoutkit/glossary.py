@@ -20,6 +20,7 @@ error, a preferred one it does not use a warning.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -63,9 +64,14 @@ class Term:
     def pattern(self, plural: bool = False) -> re.Pattern[str]:
         """The term as a whole word or phrase, any case, any run of spaces between words;
         with ``plural``, its plural too (addict, addicts; adicto, adictos)."""
-        words = r"\s+".join(re.escape(word) for word in self.text.split())
-        ending = "(?:s|es)?" if plural else ""
-        return re.compile(rf"(?<!\w){words}{ending}(?!\w)", re.I)
+        return _whole_words(self.text, plural)
+
+
+@functools.lru_cache(maxsize=4096)  # each term is looked for in every message of a catalog
+def _whole_words(text: str, plural: bool) -> re.Pattern[str]:
+    words = r"\s+".join(re.escape(word) for word in text.split())
+    ending = "(?:s|es)?" if plural else ""
+    return re.compile(rf"(?<!\w){words}{ending}(?!\w)", re.I)
 
 
 def load_glossary(path: Path) -> tuple[Term, ...]:

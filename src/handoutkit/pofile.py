@@ -191,6 +191,7 @@ def _possible_breaks(chars: Sequence[str]) -> list[int]:
     return breaks
 
 
+@lru_cache(maxsize=4096)
 def _width(char: str) -> int:
     """Columns on a terminal, as libunistring's uc_width counts them for UTF-8."""
     code = ord(char)
@@ -203,6 +204,8 @@ def _width(char: str) -> int:
 def _line_breaks(chars: Sequence[str], width: int, column: int,
                  overrides: Sequence[int | None]) -> set[int]:
     """Where to break so no line passes ``width`` (libunistring's u8_width_linebreaks)."""
+    if column + sum(map(_width, chars)) <= width:
+        return set()  # it all fits: most strings, found without the UAX #14 classes
     found: set[int] = set()
     last: int | None = None
     piece = 0

@@ -203,27 +203,39 @@ def estimate_table() -> str:
     words = [(word, int(count)) for word, _, count in
              (line.partition("\t") for line in _lines(CMU_TABLE))
              if word.isascii() and word.isalpha() and len(word) > 1]
-    # Each word's groups with their context keys, found once for all rounds.
-    groups = [(syllables, [(_contexts(word, span), word[span[0]:span[1]])
-                           for span in vowel_groups(word)]) for word, syllables in words]
+    # Each distinct context (its keys and its group) once, and each word as its syllables and
+    # the numbers of its groups' contexts: found once for all rounds.
+    numbers: dict[tuple[str, ...], int] = {}
+    contexts: list[tuple[tuple[str, ...], str]] = []
+    grouped: _Grouped = []
+    for word, syllables in words:
+        found = []
+        for span in vowel_groups(word):
+            keys = _contexts(word, span)
+            number = numbers.get(keys)
+            if number is None:
+                number = numbers[keys] = len(contexts)
+                contexts.append((keys, word[span[0]:span[1]]))
+            found.append(number)
+        grouped.append((syllables, tuple(found)))
     learned: _Learned = [{} for _ in range(5)]
     for round_ in range(_ROUNDS):
-        learned = _recount(groups, learned, first_round=round_ == 0)
+        learned = _recount(grouped, contexts, learned, first_round=round_ == 0)
     return _table("cmudict", "Syllables a vowel group adds in context, learned from the CMU "
-                  "Pronouncing Dictionary's counts", _cmu_licence(), _kept_rows(words, learned))
+                  "Pronouncing Dictionary's counts", _cmu_licence(),
+                  _kept_rows([keys for keys, _ in contexts], learned))
 
 
-#: A dictionary word's syllables and its vowel groups, each with its context keys.
-_Grouped = list[tuple[int, list[tuple[tuple[str, ...], str]]]]
+#: A dictionary word's syllables and the numbers of its vowel groups' contexts.
+_Grouped = list[tuple[int, tuple[int, ...]]]
 
 
-def _recount(words: _Grouped, learned: _Learned, first_round: bool) -> _Learned:
+def _recount(words: _Grouped, contexts: list[tuple[tuple[str, ...], str]], learned: _Learned,
+             first_round: bool) -> _Learned:
     """Split every word's count among its vowel groups as ``learned`` finds likeliest, and
     count what each context added."""
     import math
     from collections import Counter
-
-    costs: dict[tuple[str, ...], list[float]] = {}  # a context's cost per part count, once
 
     def cost_of(keys: tuple[str, ...], group: str) -> list[float]:
         if first_round:
@@ -237,44 +249,47 @@ def _recount(words: _Grouped, learned: _Learned, first_round: bool) -> _Learned:
         guess = _first_guess(group)
         return [abs(parts - guess) * 2.0 for parts in range(4)]
 
-    tally: Counter[tuple[tuple[str, ...], int]] = Counter()  # (a group's keys, its parts)
-    for syllables, groups in words:
-        if len(groups) == 1:  # the one group has them all, if it can
-            if syllables <= min(3, len(groups[0][1]) + 1):
-                tally[groups[0][0], syllables] += 1
+    costs = [cost_of(keys, group) for keys, group in contexts]  # per part count
+    most = [min(3, len(group) + 1) for _, group in contexts]  # parts a group can take
+    tally = [0] * (4 * len(contexts))  # (a context's number, its parts) -> times
+    for syllables, numbers in words:
+        if len(numbers) == 1:  # the one group has them all, if it can
+            if syllables <= most[numbers[0]]:
+                tally[4 * numbers[0] + syllables] += 1
             continue
         # cheapest split of `syllables` among the groups, group by group
         best: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
-        for keys, group in groups:
-            cost = costs.get(keys)
-            if cost is None:
-                cost = costs[keys] = cost_of(keys, group)
+        for number in numbers:
+            cost, limit = costs[number], most[number]
             following: dict[int, tuple[float, tuple[int, ...]]] = {}
             for total, (spent, split) in best.items():
-                for parts in range(min(3, len(group) + 1, syllables - total) + 1):
+                for parts in range(min(limit, syllables - total) + 1):
                     option = (spent + cost[parts], (*split, parts))
-                    if total + parts not in following or option < following[total + parts]:
+                    kept = following.get(total + parts)
+                    if kept is None or option < kept:
                         following[total + parts] = option
             best = following
         if syllables in best:
-            tally.update(zip((keys for keys, _ in groups), best[syllables][1], strict=True))
+            for number, parts in zip(numbers, best[syllables][1], strict=True):
+                tally[4 * number + parts] += 1
     counted: _Learned = [{} for _ in range(5)]
-    for (keys, parts), times in tally.items():
-        for table, key in zip(counted, keys, strict=True):
-            seen = table.get(key)
-            if seen is None:
-                seen = table[key] = Counter()
-            seen[parts] += times
+    for slot, times in enumerate(tally):
+        if times:
+            keys, parts = contexts[slot // 4][0], slot % 4
+            for table, key in zip(counted, keys, strict=True):
+                seen = table.get(key)
+                if seen is None:
+                    seen = table[key] = Counter()
+                seen[parts] += times
     return counted
 
 
-def _kept_rows(words: list[tuple[str, int]], learned: _Learned) -> dict[str, str]:
+def _kept_rows(contexts: list[tuple[str, ...]], learned: _Learned) -> dict[str, str]:
     """The contexts seen often and agreed on enough that change what a shorter one says."""
     rows: dict[str, str] = {}
     parents: dict[str, str] = {}
-    for word, _ in words:
-        for span in vowel_groups(word):
-            parents.update(itertools.pairwise(_contexts(word, span)))
+    for keys in contexts:
+        parents.update(itertools.pairwise(keys))
 
     def answer(key: str) -> int:
         """What the kept rows say for a context (the first guess where none speaks)."""
