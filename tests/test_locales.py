@@ -3,6 +3,7 @@ zh-Hans or zh-CN are one language to every command; an unknown folder is a warni
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -41,12 +42,16 @@ def test_a_bcp47_folder_builds_beside_the_others(project: Project, tmp_path: Pat
                     project.locales_dir / "pt-BR" / "LC_MESSAGES" / "handoutkit.po")
     (project.locales_dir / "klingon" / "LC_MESSAGES").mkdir(parents=True)
     out = tmp_path / "out"
-    result = invoke(project, "build", HANDOUT, "-l", "easy", "-o", str(out))
+    result = invoke(project, "build", HANDOUT, "-l", "easy", "--lang", "es", "--lang", "pt-BR",
+                    "--lang", "zh_Hans", "-o", str(out))
     assert result.exit_code == 0, result.output
     assert "locales/klingon: not a locale code" in result.stderr
     made = sorted(p.name for p in out.rglob("*.pdf"))
-    assert f"{HANDOUT}.pt_BR.easy.a4.pdf" in made and f"{HANDOUT}.es.easy.a4.pdf" in made
-    assert f"{HANDOUT}.zh_Hans.easy.a4.pdf" in made and len(made) >= 9
+    assert made == sorted(f"{HANDOUT}.{lang}.easy.a4.pdf" for lang in ("es", "pt_BR", "zh_Hans"))
+    listed = invoke(project, "list", "--json")  # the topic has it beside the others
+    assert listed.exit_code == 0, listed.output
+    [topic] = [t for t in json.loads(listed.stdout)["handouts"] if t["id"] == HANDOUT]
+    assert {"pt_BR", "es", "zh_Hans"} <= set(topic["languages"]) and len(topic["languages"]) >= 9
     pdf = PdfReader(out / HANDOUT / "pt_BR" / f"{HANDOUT}.pt_BR.easy.a4.pdf")
     assert pdf.trailer["/Root"]["/Lang"] == "pt-BR"
     # The platform's spelling works wherever a language is named.
