@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import datetime as dt
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -452,6 +453,9 @@ def _render_parallel(inputs: Inputs, jobs: list[Job], todo: list[int], options: 
     _WORKER = (inputs, jobs, options, os.getpid())
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # What the workers inherit is never garbage to them: frozen, their collections skip it
+    # (and leave its memory shared with this process, not copied).
+    gc.freeze()
     pool = ProcessPoolExecutor(max_workers=min(options.jobs, len(todo)), mp_context=context,
                                initializer=die_with_parent, initargs=(os.getpid(), lock_fd))
     try:
@@ -483,6 +487,7 @@ def _render_parallel(inputs: Inputs, jobs: list[Job], todo: list[int], options: 
         pool.shutdown()
     finally:
         _WORKER = None
+        gc.unfreeze()
 
 
 def _render_guarded(inputs: Inputs, job: Job, options: BuildOptions
