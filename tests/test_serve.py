@@ -321,7 +321,10 @@ def test_page_and_api_name_the_same_file(client: TestClient) -> None:
                                                                        "paper": "a5"}).text
 
 
-def test_a_killed_worker_is_replaced(tmp_path: Path) -> None:
+@pytest.mark.parametrize("killed", ["worker", "worker and fork server"])
+def test_a_killed_worker_is_replaced(killed: str) -> None:
+    """Killed workers (and the fork server that starts them) are replaced, and the request
+    that found them dead is served."""
     import signal
 
     app = create_app(Project(ROOT), build_dir=NO_BUILD,
@@ -330,8 +333,17 @@ def test_a_killed_worker_is_replaced(tmp_path: Path) -> None:
     with TestClient(app) as desk:
         assert desk.get("/api/render", params=params).status_code == 200
         pool = app.state.service.pools[0]
-        for process in list(pool._processes.values()):
-            os.kill(process.pid, signal.SIGKILL)
+        workers = [process.pid for process in pool._processes.values()]
+        if killed != "worker":  # the fork server is each worker's parent
+            if not Path("/proc/self/stat").is_file():
+                pytest.skip("reads /proc (Linux)")
+            parents = {int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                       for pid in workers}
+            assert os.getpid() not in parents
+            for pid in parents:
+                os.kill(pid, signal.SIGKILL)
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
         response = desk.get("/api/render", params={**params, "level": "standard"})
         assert response.status_code == 200
         assert desk.get("/healthz").json()["pools_replaced"] == 1
