@@ -30,7 +30,7 @@ from pypdf import PdfReader
 from handoutkit import Choice, Limits, Project, choice_values
 from handoutkit.serve import _ScrubPreparedFor, create_app, server_config
 
-from .conftest import HANDOUT, ROOT, set_msgstr, squash
+from .conftest import HANDOUT, ROOT, children, set_msgstr, squash
 
 # Made at run time, so the name stands in no file of the tree unless the desk writes it there.
 NAME = f"Zeb {uuid.uuid4().hex[:12]}"
@@ -334,12 +334,11 @@ def test_a_killed_worker_is_replaced(killed: str) -> None:
         assert desk.get("/api/render", params=params).status_code == 200
         pool = app.state.service.pools[0]
         workers = [process.pid for process in pool._processes.values()]
-        if killed != "worker":  # the fork server is each worker's parent
-            if not Path("/proc/self/stat").is_file():
+        if killed != "worker":  # the fork server, not this process, is each worker's parent
+            if not Path("/proc/self/task").is_dir():
                 pytest.skip("reads /proc (Linux)")
-            parents = {int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-                       for pid in workers}
-            assert os.getpid() not in parents
+            parents = {pid for pid in children(os.getpid()) if children(pid) & set(workers)}
+            assert parents and not children(os.getpid()) & set(workers)
             for pid in parents:
                 os.kill(pid, signal.SIGKILL)
         for pid in workers:
