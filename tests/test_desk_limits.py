@@ -53,7 +53,9 @@ def test_a_desk_killed_with_sigkill_leaves_no_process(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     handout = Path(sys.executable).with_name("handout")
+    # A build folder with nothing in it: the render goes to a worker even after `make build`.
     process = subprocess.Popen([str(handout), "serve", "--port", str(port), "--workers", "1",
+                                "--build-dir", str(tmp_path / "no-build"),
                                 "--project", str(ROOT)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:

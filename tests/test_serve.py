@@ -561,7 +561,8 @@ def test_end_to_end_in_headless_chromium(tmp_path: Path) -> None:
     handout = Path(sys.executable).with_name("handout")
     cache = tmp_path / "cache"
     server = subprocess.Popen([str(handout), "serve", "--port", str(port), "--workers", "1",
-                               "--cache-dir", str(cache), "-C", str(ROOT)],
+                               "--cache-dir", str(cache), "--build-dir", str(NO_BUILD),
+                               "-C", str(ROOT)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
