@@ -132,6 +132,11 @@ def test_one_failure_does_not_stop_the_others_unless_fail_fast(project: Project,
     stopped = build(project, tmp_path / "fast", fail_fast=True, jobs=1)
     assert statuses(stopped)["es.easy"] == "failed"
     assert statuses(stopped)["es.standard"] == "not built"
+    # Two workers: a document made stops nothing (a render's own result is never `ok`, only
+    # its written PDF makes it so); the failure stops what was not handed out yet.
+    parallel = statuses(build(project, tmp_path / "fast2", fail_fast=True, jobs=2))
+    assert parallel["en.easy"] == parallel["en.standard"] == "built"
+    assert parallel["es.easy"] == "failed"
     result = runner.invoke(app, ["build", "--lang", "es", "--fail-fast", "-j", "1", "-o",
                                  str(tmp_path / "cli"), "--project", str(project.root)])
     assert result.exit_code == 1 and "not built: --fail-fast" in result.stderr

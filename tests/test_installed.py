@@ -101,7 +101,9 @@ def installed(wheel: Path) -> Iterator[Installed]:
         (base / "home").mkdir(mode=0o777)
         (base / "home").chmod(0o777)
         venv = base / "venv"
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True,
+        # No pip of its own (ensurepip alone takes seconds): the suite's pip is reached
+        # through the path below, and a `pip` command that runs it as this environment's.
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
                        capture_output=True, timeout=COMMAND_TIMEOUT)
         # The suite's site-packages after the new environment's own, as a plain path: its
         # .pth files (the editable install of this tree among them) are not read.
@@ -111,6 +113,10 @@ def installed(wheel: Path) -> Iterator[Installed]:
             check=True, capture_output=True, text=True).stdout.strip())
         (purelib / "zz-handoutkit-test-deps.pth").write_text(
             sysconfig.get_paths()["purelib"] + "\n")
+        pip = venv / "bin" / "pip"
+        pip.write_text(f"#!{venv / 'bin' / 'python'}\nimport sys\n"
+                       "from pip._internal.cli.main import main\nsys.exit(main())\n")
+        pip.chmod(0o755)
         subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--no-index",
                         str(wheel)], check=True, capture_output=True, timeout=COMMAND_TIMEOUT)
         where = subprocess.run([str(venv / "bin" / "python"), "-c",

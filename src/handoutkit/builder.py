@@ -20,21 +20,14 @@ only if an entry changed.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as dt
-import gc
 import hashlib
 import json
-import multiprocessing
 import os
 import posixpath
 import re
-import signal
-import threading
-import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -326,15 +319,29 @@ def _build_locked(project: Project, jobs: list[Job], names: list[str], options: 
         if progress:
             progress(result.job, result)
 
+    def render(index: int) -> tuple[DocumentResult, RenderedPdf | None]:
+        return _render_guarded(inputs, jobs[index], options)
+
+    def started(index: int) -> None:
+        if progress:
+            progress(jobs[index], None)
+
+    def finished(index: int, made: tuple[DocumentResult, RenderedPdf | None]) -> bool:
+        """Record the document; whether to go on (a render's own result is never ``ok``:
+        only its written PDF makes it so, in ``finish``)."""
+        finish(index, *made)
+        done = results[index]
+        return not options.fail_fast or (done is not None and done.ok)
+
     if options.jobs > 1 and len(todo) > 1:
-        _render_parallel(inputs, jobs, todo, options, finish, progress, lock_fd)
+        from .workers import render_parallel
+
+        render_parallel(render, todo, options.jobs, started, finished, lock_fd)
     else:
         for index in todo:
             raise_if_stopped()
-            if progress:
-                progress(jobs[index], None)
-            finish(index, *_render_guarded(inputs, jobs[index], options))
-            if options.fail_fast and not results[index].ok:  # type: ignore[union-attr]
+            started(index)
+            if not finished(index, render(index)):
                 break
     return _report(results, jobs, options)
 
@@ -380,114 +387,6 @@ def _manifest_entry(result: DocumentResult, pdf: RenderedPdf, options: BuildOpti
         readability={**readability.as_dict(),
                      "override": options.allow_hard and not readability.passed},
         warnings=[*result.warnings, *pdf.warnings], stamp=stamp, fonts=list(pdf.fonts))
-
-
-#: What worker processes build from: set before the pool forks, so they inherit it loaded.
-_WORKER: tuple[Inputs, list[Job], BuildOptions, int] | None = None
-
-
-def _worker_render(index: int) -> tuple[int, DocumentResult, RenderedPdf | None]:
-    assert _WORKER is not None
-    inputs, jobs, options, parent = _WORKER
-    if os.getppid() != parent:  # the build that asked for this is gone: do nothing
-        os._exit(1)
-    return (index, *_render_guarded(inputs, jobs[index], options))
-
-
-#: Linux's prctl option that sends the child a signal when its parent dies.
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(parent: int, lock_fd: int | None = None) -> None:
-    """First thing in each worker process (of a build or the desk): let go of the build
-    folder's lock, which is the build's alone, and die with ``parent``, however it ends
-    (``kill -9`` included): an orphaned worker would hold the lock, and its memory.
-
-    A build's workers are its children. The desk's are a fork server's, which lives as long
-    as they do, so they watch the desk itself."""
-    if lock_fd is not None:
-        with contextlib.suppress(OSError):
-            os.close(lock_fd)
-    if os.getppid() == parent:
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
-                if os.getppid() != parent:  # it died before the signal was asked for
-                    os._exit(1)
-                return
-        except (OSError, AttributeError):  # not Linux
-            pass
-    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-
-
-def _exit_with(parent: int) -> None:
-    """Wait for ``parent`` to end (on Linux, an event on its pidfd), then end this process."""
-    import select
-
-    try:
-        handle = os.pidfd_open(parent)
-    except ProcessLookupError:
-        os._exit(1)
-    except (AttributeError, OSError):  # no pidfd (not Linux, or before 5.3)
-        while _alive(parent):
-            time.sleep(0.5)  # no portable event for another process's end
-        os._exit(1)
-    select.select([handle], [], [])  # readable when the process ends
-    os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # no signal sent: whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, as another user's
-        pass
-    return True
-
-
-def _render_parallel(inputs: Inputs, jobs: list[Job], todo: list[int], options: BuildOptions,
-                     finish: Callable[[int, DocumentResult, RenderedPdf | None], None],
-                     progress: Progress | None, lock_fd: int | None = None) -> None:
-    global _WORKER
-    _WORKER = (inputs, jobs, options, os.getpid())
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    # What the workers inherit is never garbage to them: frozen, their collections skip it
-    # (and leave its memory shared with this process, not copied).
-    gc.freeze()
-    pool = ProcessPoolExecutor(max_workers=min(options.jobs, len(todo)), mp_context=context,
-                               initializer=die_with_parent, initargs=(os.getpid(), lock_fd))
-    try:
-        queue = list(todo)
-        pending: set[Future[tuple[int, DocumentResult, RenderedPdf | None]]] = set()
-        # Submit no more than the workers can take, so --fail-fast stops promptly.
-        while queue or pending:
-            while queue and len(pending) < options.jobs:
-                index = queue.pop(0)
-                if progress:
-                    progress(jobs[index], None)
-                pending.add(pool.submit(_worker_render, index))
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            raise_if_stopped()
-            for future in done:
-                index, result, pdf = future.result()
-                finish(index, result, pdf)
-                if options.fail_fast and not result.ok:
-                    queue.clear()
-    except BaseException:
-        # Interrupted (Ctrl-C, SIGTERM, SIGHUP): stop the workers now rather than wait for
-        # the documents they are making; nothing they make is written.
-        for process in list(getattr(pool, "_processes", {}).values()):
-            with contextlib.suppress(OSError):
-                process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    else:
-        pool.shutdown()
-    finally:
-        _WORKER = None
-        gc.unfreeze()
 
 
 def _render_guarded(inputs: Inputs, job: Job, options: BuildOptions

@@ -507,8 +507,8 @@ class RenderService:
         if not self.pools:
             import multiprocessing
 
-            from .builder import die_with_parent
             from .pipeline import RENDER_MODULES
+            from .workers import die_with_parent
 
             # Not fork: the desk has threads. A fork server that has imported what a render
             # needs starts each worker (and each replacement) warm, for a fork's cost; it

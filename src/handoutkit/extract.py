@@ -13,8 +13,10 @@ again rewrites nothing.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import textwrap
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -164,21 +166,29 @@ def region_words(project: Project, created: dt.date, report_bugs_to: str) -> Cat
     return _add_extracted(project, catalog, files)
 
 
+@lru_cache(maxsize=32)
+def _template_messages(source: bytes) -> tuple[tuple[Any, tuple[str, ...], str | None], ...]:
+    """A template's messages, with their comments and contexts. Kept per process by the
+    template's bytes: every extract and update reads the theme's templates, which rarely
+    change."""
+    options = {"extensions": "jinja2.ext.i18n", "silent": "false"}
+    return tuple((message, tuple(comments), context) for _, message, comments, context in
+                 extract("jinja2.ext:babel_extract", io.BytesIO(source),
+                         keywords=DEFAULT_KEYWORDS, comment_tags=(TRANSLATOR_TAG,),
+                         options=options, strip_comment_tags=True))
+
+
 def template_words(project: Project, created: dt.date, report_bugs_to: str) -> Catalog:
     """The ``.pot`` catalog of the templates' own words ("Sources", "Page 1 of 2")."""
     catalog = _new_catalog(TEMPLATE_DOMAIN, "handoutkit's templates", created, report_bugs_to)
-    options = {"extensions": "jinja2.ext.i18n", "silent": "false"}
     for path in project.theme.files("*.j2"):
         relative = file_label(path, project.root)
         try:
-            with path.open("rb") as fileobj:
-                found = list(extract("jinja2.ext:babel_extract", fileobj,
-                                     keywords=DEFAULT_KEYWORDS, comment_tags=(TRANSLATOR_TAG,),
-                                     options=options, strip_comment_tags=True))
+            found = _template_messages(path.read_bytes())
         except Exception as exc:  # Jinja2 raises TemplateSyntaxError with a line number
             line = getattr(exc, "lineno", None)
             raise InputError.at(f"template syntax error: {exc}", path, line) from None
-        for _lineno, message, comments, context in found:
+        for message, comments, context in found:
             # A comment's lines as a .po file gives them back: one a line, without the
             # template's indentation (msgmerge copies the template's lines as they are).
             lines = [line.strip() for comment in comments for line in comment.splitlines()]

@@ -267,10 +267,13 @@ def _inside_directives(text: str) -> set[int]:
     return inside
 
 
+@lru_cache(maxsize=16384)
 def wrap(keyword: str, text: str, prefix: str = "", python_format: bool = False,
-         no_wrap: bool = False) -> list[str]:
+         no_wrap: bool = False) -> tuple[str, ...]:
     """``keyword "text"`` as GNU gettext's ``wrap()`` prints it: one quoted line per ``\\n``,
-    each wrapped at 79 columns, and an empty first line when the string takes several."""
+    each wrapped at 79 columns, and an empty first line when the string takes several.
+
+    Kept per process: a msgid is written alike in every language's catalog, at every update."""
     keep_whole = _inside_directives(text) if python_format else set()
     width = (10**9 if no_wrap else WIDTH) - 1 - (len(prefix) + 1)
     portions = re.findall(r"[^\n]*\n|[^\n]+", text) or [""]
@@ -304,7 +307,7 @@ def wrap(keyword: str, text: str, prefix: str = "", python_format: bool = False,
             line += char
         lines.append(line + '"')
         first = False
-    return lines
+    return tuple(lines)
 
 
 # --- catalogs -------------------------------------------------------------------------------
