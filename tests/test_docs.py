@@ -4,6 +4,7 @@ the README stays a short page of links."""
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
@@ -44,9 +45,14 @@ def _text(page: Path) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", page.read_text()))
 
 
+@functools.cache
+def _help(*path: str) -> str:
+    return CliRunner().invoke(app, [*path, "--help"], terminal_width=200).output
+
+
 def _listed(*path: str) -> list[str]:
     """The commands a group's --help lists under "Commands:"."""
-    lines = CliRunner().invoke(app, [*path, "--help"], terminal_width=200).output.splitlines()
+    lines = _help(*path).splitlines()
     start = lines.index("Commands:") + 1
     names = []
     for line in lines[start:]:
@@ -71,7 +77,7 @@ def test_the_cli_reference_lists_every_command_and_option_help_shows(site: Path)
     assert len(commands) > 15
     for path in commands:
         assert " ".join(["handout", *path]) in page, path
-        help_text = CliRunner().invoke(app, [*path, "--help"], terminal_width=200).output
+        help_text = _help(*path)
         for option in set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", help_text)):
             if option != "--help":
                 assert option in page, (path, option)

@@ -159,6 +159,24 @@ def test_help_and_list_load_nothing_they_do_not_use() -> None:
                          "weasyprint"}
 
 
+def test_a_noop_build_loads_neither_the_renderer_nor_the_workers(tmp_path: Path) -> None:
+    """Nothing to make: no WeasyPrint, no worker processes, no process pool."""
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["build", HANDOUT, "--lang", "en", "-l", "easy", "-j", "2",
+                               "-o", str(out), "--project", str(ROOT)]).exit_code == 0
+    code = ("import json, sys; from handoutkit.cli import app; "
+            f"sys.argv = ['handout', 'build', {HANDOUT!r}, '--lang', 'en', '-l', 'easy', "
+            f"'-j', '2', '-q', '-o', {str(out)!r}, '--project', {str(ROOT)!r}]\n"
+            "try: app()\nexcept SystemExit as end: print(json.dumps([end.code, "
+            "sorted(sys.modules)]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    status, loaded = json.loads(done.stdout)
+    assert status == 0
+    assert not set(loaded) & {"weasyprint", "handoutkit.workers", "handoutkit.pdf",
+                              "multiprocessing", "concurrent.futures"}
+
+
 def _refuse_to_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object) -> None:
         raise AssertionError("an up-to-date build loaded its inputs")

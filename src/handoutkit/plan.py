@@ -102,8 +102,9 @@ def make_plan(project: Project, handouts: list[str] | None = None,
 
     A topic is built in the source language and in every language with its catalog. Without
     languages, a region picks its own (those the topic has; the source language if it has
-    none of them). A language asked for by name must exist for each topic named; when no
-    topic is named, topics without that language are left out.
+    none of them); the region ``""`` is the neutral, region-less leaflet. A language asked
+    for by name must exist for each topic named; when no topic is named, topics without that
+    language are left out.
     """
     available_langs = project.languages()
     named_topics = bool(handouts)
@@ -113,8 +114,9 @@ def make_plan(project: Project, handouts: list[str] | None = None,
     levels = _choose("level", "reading level", levels, list(LEVEL_NAMES), "handout list")
     if papers:
         _choose("paper", "paper size", papers, list(PAPERS), "handout build --help")
-    if regions:
-        _choose("region", "region", regions, region_codes(project.handouts_dir), "handout list")
+    if any(regions or ()):
+        _choose("region", "region", [code for code in regions or () if code],
+                region_codes(project.handouts_dir), "handout list")
     _choose("lang", "language", langs, available_langs, "handout i18n status")
     if also:
         _choose("also", "language", [also], available_langs, "handout i18n status")
@@ -147,7 +149,7 @@ def make_plan(project: Project, handouts: list[str] | None = None,
                 chosen = has
             second = also if also in has else None
             for lang, level, paper in product(chosen, levels, chosen_papers):
-                jobs.append(Job(handout, lang, level, paper, region_code, large_print,
+                jobs.append(Job(handout, lang, level, paper, region_code or None, large_print,
                                 second if second != lang else None, preview))
     return jobs
 
@@ -425,12 +427,8 @@ def toml_line_of(path: Path, loc: tuple[int | str, ...]) -> int | None:
 
 def plan_jobs(project: Project, request: PlanRequest) -> list[Job]:
     """Expand a request; the region ``""`` means the neutral, region-less leaflet."""
-    jobs: list[Job] = []
-    for region in request.regions or [""]:
-        jobs += make_plan(project, request.handouts, request.langs, request.levels,
-                          request.papers, [region] if region else None, request.large_print,
-                          request.also, request.preview)
-    return jobs
+    return make_plan(project, request.handouts, request.langs, request.levels, request.papers,
+                     request.regions, request.large_print, request.also, request.preview)
 
 
 def load_toml(path: Path, kind: str) -> dict[str, Any]:
