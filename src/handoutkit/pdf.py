@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cidfont import compact_cff
+from .textlayer import give_glyphs_their_text
 from .theme import STYLESHEET_NAME, Theme
 
 if TYPE_CHECKING:
@@ -146,8 +147,14 @@ def _parse_stylesheet(asset_roots: tuple[Path, ...], path: Path, mtime_ns: int,
     return _ParsedStylesheet(css, tuple(log.served), tuple(log.refused), tuple(messages))
 
 
+def _finish(document: Any, pdf: Any) -> None:
+    """WeasyPrint's finisher: the text layer, then the fonts' size."""
+    give_glyphs_their_text(document, pdf)
+    _compact_cid_fonts(document, pdf)
+
+
 def _compact_cid_fonts(_document: Any, pdf: Any) -> None:
-    """WeasyPrint's finisher: embed each CID-keyed CFF font with the glyphs drawn only.
+    """Embed each CID-keyed CFF font with the glyphs drawn only.
 
     A Chinese page's two Noto Sans CJK faces shrink from about 370 KB to 83 KB (cidfont.py).
     """
@@ -259,7 +266,7 @@ def html_to_pdf(html: str, asset_roots: Sequence[Path]) -> RenderedPdf:
         ).render(stylesheets=[sheet.css], font_config=font_configuration(), pdf_tags=True,
                  pdf_variant=PDF_VARIANT)
         data = document.write_pdf(pdf_tags=True, pdf_variant=PDF_VARIANT,
-                                  finisher=_compact_cid_fonts)
+                                  finisher=_finish)
     logged = [*sheet.messages, *messages]
     return RenderedPdf(data, len(document.pages),
                        tuple(m for level, m in logged if level < logging.ERROR),
