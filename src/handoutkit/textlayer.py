@@ -32,7 +32,10 @@ def give_glyphs_their_text(document: Any, pdf: Any) -> None:
     streams = _to_unicode_streams(pdf)
     for font in document.fonts.values():
         stream = streams.get(font.name.decode("latin-1"))
-        if stream is None or not font.to_unicode:
+        # A glyph is misread only after a cluster drawn with more glyphs than characters
+        # (one glyph got the text, the others none) or fewer (a ligature). A font whose map
+        # shows neither is left as it is, its cmap unread (a CJK font's takes 0.1 s).
+        if stream is None or all(len(text) == 1 for text in font.to_unicode.values()):
             continue
         nominal = _nominal_characters(font.hash, font.glyph_count, _cmap_table(font))
         mapping = {glyph: _text_of(glyph, text, nominal) for glyph, text in
