@@ -117,6 +117,10 @@ if [ "$TEST" = yes ] && [ ! -f "$VENV/axe/node_modules/axe-core/axe.min.js" ]; t
         say "npm is missing: the site's accessibility test needs axe-core (apt-get install npm)"
     fi
 fi
+# The package's modules compiled once, here: an editable install leaves them as source, and
+# where PYTHONDONTWRITEBYTECODE is set no process keeps what it compiles, so every `handout`
+# process (and every test's) would compile all of them again.
+"$VENV/bin/python" -m compileall -q src >/dev/null || say "could not compile src/ (each run will)"
 if ! "$VENV/bin/python" -c 'import weasyprint' 2>/dev/null; then
     say "WeasyPrint cannot load Pango: install it (see above) and run this again"
     exit 1
