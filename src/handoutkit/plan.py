@@ -114,9 +114,10 @@ def make_plan(project: Project, handouts: list[str] | None = None,
     levels = _choose("level", "reading level", levels, list(LEVEL_NAMES), "handout list")
     if papers:
         _choose("paper", "paper size", papers, list(PAPERS), "handout build --help")
-    if any(regions or ()):
-        _choose("region", "region", [code for code in regions or () if code],
-                region_codes(project.handouts_dir), "handout list")
+    named_regions = [code for code in regions or () if code]  # "" is no region
+    if named_regions:
+        _choose("region", "region", named_regions, region_codes(project.handouts_dir),
+                "handout list")
     _choose("lang", "language", langs, available_langs, "handout i18n status")
     if also:
         _choose("also", "language", [also], available_langs, "handout i18n status")

@@ -31,13 +31,13 @@ def give_glyphs_their_text(document: Any, pdf: Any) -> None:
     is not the character the glyph is drawn for."""
     streams = _to_unicode_streams(pdf)
     for font in document.fonts.values():
-        stream = streams.get(font.name.decode("latin-1"))
+        stream = streams.get(font.name)
         # A glyph is misread only after a cluster drawn with more glyphs than characters
         # (one glyph got the text, the others none) or fewer (a ligature). A font whose map
         # shows neither is left as it is, its cmap unread (a CJK font's takes 0.1 s).
         if stream is None or all(len(text) == 1 for text in font.to_unicode.values()):
             continue
-        nominal = _nominal_characters(font.hash, font.glyph_count, _cmap_table(font))
+        nominal = _nominal_characters(font.glyph_count, _cmap_table(font))
         mapping = {glyph: _text_of(glyph, text, nominal) for glyph, text in
                    font.to_unicode.items()}
         if mapping != font.to_unicode:
@@ -57,19 +57,12 @@ def _text_of(glyph: int, recorded: str, nominal: dict[int, tuple[str, ...]]) -> 
     return unicodedata.normalize("NFKC", min(characters))
 
 
-def _to_unicode_streams(pdf: Any) -> dict[str, Any]:
-    """Each Type0 font's ToUnicode stream, by the font's PDF name (``/ABCDEF+Noto-Sans``)."""
-    found = {}
-    for obj in pdf.objects:
-        if isinstance(obj, dict) and obj.get("Subtype") == "/Type0" and "ToUnicode" in obj:
-            name, reference = (_text(obj["BaseFont"]), _text(obj["ToUnicode"]))
-            found[name] = pdf.objects[int(reference.split()[0])]
-    return found
-
-
-def _text(value: bytes | str) -> str:
-    """A PDF name or reference as pydyf keeps it (bytes), as text."""
-    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+def _to_unicode_streams(pdf: Any) -> dict[bytes, Any]:
+    """Each Type0 font's ToUnicode stream, by the font's PDF name (``b"/ABCDEF+Noto-Sans"``,
+    as WeasyPrint names the font and pydyf keeps the name; a reference is ``b"12 0 R"``)."""
+    return {obj["BaseFont"]: pdf.objects[int(obj["ToUnicode"].split()[0])]
+            for obj in pdf.objects
+            if isinstance(obj, dict) and obj.get("Subtype") == "/Type0" and "ToUnicode" in obj}
 
 
 def _cmap_table(font: Any) -> bytes:
@@ -87,9 +80,9 @@ def _cmap_table(font: Any) -> bytes:
 
 
 @lru_cache(maxsize=64)
-def _nominal_characters(font_key: str, glyph_count: int, cmap: bytes
-                        ) -> dict[int, tuple[str, ...]]:
-    """Each glyph's characters, from the font's ``cmap`` (kept per process and font)."""
+def _nominal_characters(glyph_count: int, cmap: bytes) -> dict[int, tuple[str, ...]]:
+    """Each glyph's characters, from the font's ``cmap`` (kept per process and font file:
+    a face drawn at several sizes is read once)."""
     from fontTools.ttLib import TTFont, newTable
 
     if not cmap:
