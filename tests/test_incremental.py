@@ -159,6 +159,21 @@ def test_help_and_list_load_nothing_they_do_not_use() -> None:
                          "weasyprint"}
 
 
+def test_loading_the_renderer_runs_no_other_program() -> None:
+    """WeasyPrint's library lookups ran ldconfig, gcc and ld in every process that rendered."""
+    code = ("import json, subprocess\n"
+            "started = []\n"
+            "class Spy(subprocess.Popen):\n"
+            "    def __init__(self, args, *rest, **options):\n"
+            "        started.append(str(args)); super().__init__(args, *rest, **options)\n"
+            "subprocess.Popen = Spy\n"
+            "import handoutkit.pdf; handoutkit.pdf.font_configuration()\n"
+            "print(json.dumps(started))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert json.loads(done.stdout) == []
+
+
 def test_a_noop_build_loads_neither_the_renderer_nor_the_workers(tmp_path: Path) -> None:
     """Nothing to make: no WeasyPrint, no worker processes, no process pool."""
     out = tmp_path / "out"

@@ -1,15 +1,17 @@
 """Lay out HTML as PDF with WeasyPrint, loading nothing but the project's own assets.
 
-WeasyPrint is imported here only, and only when a PDF is made: importing it costs about half
-a second, which ``handout --help`` and ``handout list`` should not pay. What is the same for
-every document (the font configuration, the theme's parsed stylesheet) is made once per
-process; CJK fonts are embedded with the glyphs drawn only (cidfont.py).
+WeasyPrint is imported here only, and this module only when a PDF is made: importing it
+costs about a third of a second, which ``handout --help`` and a no-op build should not pay.
+What is the same for every document (the font configuration, the theme's parsed stylesheet)
+is made once per process; CJK fonts are embedded with the glyphs drawn only (cidfont.py).
 """
 
 from __future__ import annotations
 
+import ctypes.util
 import logging
 import mimetypes
+import sys
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -17,14 +19,37 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .cidfont import compact_cff
 from .textlayer import give_glyphs_their_text
 from .theme import STYLESHEET_NAME, Theme
 
-if TYPE_CHECKING:
+
+@contextmanager
+def _libraries_loaded_by_soname() -> Iterator[None]:
+    """Let WeasyPrint load its C libraries without running a compiler.
+
+    WeasyPrint asks for each library by several names, Windows' and macOS' first; for each name
+    that fails, cffi calls ``ctypes.util.find_library``, which on Linux runs ldconfig, gcc and
+    ld (Kozea/WeasyPrint#1125): 0.15 s of every process that renders. On Linux that search only
+    ever answers a soname, and WeasyPrint's lists name each library's soname too, which the
+    dynamic loader finds by itself."""
+    if not sys.platform.startswith("linux"):
+        yield
+        return
+    search = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = search
+
+
+with _libraries_loaded_by_soname():
+    import weasyprint
     from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 #: ``data:`` URLs are only for small inline images (a logo, the QR code).
 MAX_DATA_URL_BYTES = 300 * 1024
@@ -45,8 +70,6 @@ def make_fetcher(asset_roots: Sequence[Path], log: FetchLog) -> Any:
     The roots are layers, first wins: a relative link resolves in the first root, and a file
     missing there is looked up at the same relative path in the next (a theme override).
     """
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
     roots = [root.resolve() for root in asset_roots]
 
     def layered(path: Path) -> Path | None:
@@ -82,8 +105,6 @@ def make_fetcher(asset_roots: Sequence[Path], log: FetchLog) -> Any:
 @lru_cache(maxsize=1)
 def font_configuration() -> FontConfiguration:
     """One font configuration per process: building it again per PDF costs ~10 ms."""
-    from weasyprint.text.fonts import FontConfiguration
-
     return FontConfiguration()
 
 
@@ -135,8 +156,6 @@ def _theme_stylesheet(asset_roots: Sequence[Path]) -> _ParsedStylesheet:
 @lru_cache(maxsize=8)
 def _parse_stylesheet(asset_roots: tuple[Path, ...], path: Path, mtime_ns: int,
                       size: int) -> _ParsedStylesheet:
-    import weasyprint
-
     # Fetched as the page's own link would be: by URL, through the fetcher, so that the
     # stylesheet's imports and fonts are held to the theme's folders too.
     log = FetchLog()
@@ -251,8 +270,6 @@ class RenderedPdf:
 def html_to_pdf(html: str, asset_roots: Sequence[Path]) -> RenderedPdf:
     """Render ``html`` to PDF bytes with the theme's stylesheet; its relative links resolve in
     the layered ``asset_roots`` (the theme's folders, overrides first)."""
-    import weasyprint
-
     sheet = _theme_stylesheet(asset_roots)
     log = FetchLog(list(sheet.served), list(sheet.refused))
     with _weasyprint_messages() as messages:

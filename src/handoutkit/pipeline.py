@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 DOMAINS = [TEMPLATE_DOMAIN, REGIONS_DOMAIN]
 #: What a render imports on first use (late, so `--help` and a no-op never load it): a
 #: process that will render imports these ahead, as the desk's workers do.
-RENDER_MODULES = ("weasyprint", "handoutkit.pdf", "handoutkit.render", "handoutkit.translate",
+RENDER_MODULES = ("handoutkit.pdf", "handoutkit.render", "handoutkit.translate",
                   "handoutkit.verify", "handoutkit.literacy")
 
 
