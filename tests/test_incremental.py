@@ -174,22 +174,38 @@ def test_loading_the_renderer_runs_no_other_program() -> None:
     assert json.loads(done.stdout) == []
 
 
-def test_a_noop_build_loads_neither_the_renderer_nor_the_workers(tmp_path: Path) -> None:
-    """Nothing to make: no WeasyPrint, no worker processes, no process pool."""
-    out = tmp_path / "out"
-    assert runner.invoke(app, ["build", HANDOUT, "--lang", "en", "-l", "easy", "-j", "2",
-                               "-o", str(out), "--project", str(ROOT)]).exit_code == 0
-    code = ("import json, sys; from handoutkit.cli import app; "
-            f"sys.argv = ['handout', 'build', {HANDOUT!r}, '--lang', 'en', '-l', 'easy', "
-            f"'-j', '2', '-q', '-o', {str(out)!r}, '--project', {str(ROOT)!r}]\n"
-            "try: app()\nexcept SystemExit as end: print(json.dumps([end.code, "
-            "sorted(sys.modules)]))")
+def _build_in_a_process(out: Path, *extra: str) -> tuple[int, set[str], list[bool]]:
+    """`handout build` of the topic's easy documents in a new process: its exit status, the
+    modules it loaded, and for each process it forked whether the stop signals were held."""
+    argv = ["handout", "build", HANDOUT, "-l", "easy", "-j", "2", "-q", "-o", str(out),
+            "--project", str(ROOT), *extra]
+    code = ("import json, os, signal, sys\n"
+            "held = []\n"
+            "os.register_at_fork(before=lambda: held.append({signal.SIGINT, signal.SIGTERM, "
+            "signal.SIGHUP} <= signal.pthread_sigmask(signal.SIG_BLOCK, [])))\n"
+            "from handoutkit.cli import app\n"
+            f"sys.argv = {argv!r}\n"
+            "try: app()\n"
+            "except SystemExit as end: print(json.dumps([end.code, sorted(sys.modules), held]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
-    status, loaded = json.loads(done.stdout)
-    assert status == 0
-    assert not set(loaded) & {"weasyprint", "handoutkit.workers", "handoutkit.pdf",
-                              "multiprocessing", "concurrent.futures"}
+    status, loaded, held = json.loads(done.stdout)
+    return status, set(loaded), held
+
+
+def test_a_build_process_loads_only_what_it_uses(tmp_path: Path) -> None:
+    """A parallel build forks its workers with Ctrl-C, SIGTERM and SIGHUP held (one handled in
+    an at-fork hook left logging's lock held, and the build hung), and reads what they send
+    without loading WeasyPrint; a no-op loads no renderer, no workers, no process pool."""
+    out = tmp_path / "out"
+    status, loaded, held = _build_in_a_process(out, "--lang", "en", "--lang", "es")
+    assert status == 0 and len(list(out.rglob("*.pdf"))) == 2
+    assert "handoutkit.workers" in loaded and held and all(held)
+    assert "weasyprint" not in loaded
+    status, loaded, held = _build_in_a_process(out, "--lang", "en")
+    assert status == 0 and not held
+    assert not loaded & {"weasyprint", "handoutkit.workers", "handoutkit.pdf",
+                         "multiprocessing", "concurrent.futures"}
 
 
 def _refuse_to_parse(monkeypatch: pytest.MonkeyPatch) -> None:

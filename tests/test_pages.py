@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from handoutkit import Project, plan_jobs, read_settings
 from handoutkit.catalog import load_catalog
 from handoutkit.cli import app
-from handoutkit.pdf import PageLayout, RenderedPdf
 from handoutkit.pipeline import Inputs
 from handoutkit.project import TEMPLATE_DOMAIN
+from handoutkit.rendered import FetchLog, PageLayout, RenderedPdf
 from handoutkit.translate import PrintedHandout
 from handoutkit.verify import layout_problems
 
@@ -152,7 +152,6 @@ def test_every_legal_fact_cites_a_section_and_a_primary_source_or_says_why_not()
 # --- the rules themselves, and the build refusing a document that breaks one ---------------------
 
 def _pdf(*pages: PageLayout) -> RenderedPdf:
-    from handoutkit.pdf import FetchLog
 
     return RenderedPdf(b"", len(pages), (), (), FetchLog(), pages)
 

@@ -24,10 +24,11 @@ from handoutkit import (
     load_clinic,
     make_plan,
 )
-from handoutkit.pdf import FetchLog, RenderedPdf, html_to_pdf, make_fetcher
+from handoutkit.pdf import html_to_pdf, make_fetcher
 from handoutkit.pipeline import Inputs
 from handoutkit.project import TEMPLATE_DOMAIN
 from handoutkit.render import render_html
+from handoutkit.rendered import FetchLog, RenderedPdf
 from handoutkit.theme import BUILTIN_THEME
 from handoutkit.verify import check_pdf
 

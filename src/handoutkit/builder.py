@@ -64,7 +64,7 @@ from .regions import StaleItem, region_codes
 from .theme import file_label
 
 if TYPE_CHECKING:
-    from .pdf import RenderedPdf
+    from .rendered import RenderedPdf
 
 #: The label of the tool's version among a document's recorded inputs.
 VERSION_LABEL = "handoutkit"

@@ -55,7 +55,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         mode = _default_mode()
     # SIGTERM and SIGHUP end a build as Ctrl-C does, by an exception: held until the file is
     # whole, so that none lands between making the temporary file and cleaning it up.
-    with _signals_held():
+    with signals_held():
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.",
                                         suffix=TEMP_SUFFIX)
         try:
@@ -72,6 +72,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 #: Set once a signal asked the build to stop (see :func:`ended_by_signals`).
 _stop_asked = threading.Event()
+#: What ends a build: Ctrl-C, SIGTERM and SIGHUP.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextmanager
@@ -86,8 +88,7 @@ def ended_by_signals() -> Iterator[None]:
         raise KeyboardInterrupt
 
     _stop_asked.clear()
-    ended_by = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {signum: signal.signal(signum, interrupt) for signum in ended_by}
+    previous = {signum: signal.signal(signum, interrupt) for signum in STOP_SIGNALS}
     try:
         yield
     finally:
@@ -106,14 +107,13 @@ def raise_if_stopped() -> None:
 
 
 @contextmanager
-def _signals_held() -> Iterator[None]:
+def signals_held() -> Iterator[None]:
     """Hold SIGINT, SIGTERM and SIGHUP until the block is done (main thread only: Python
     runs signal handlers there)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield
     finally:

@@ -16,12 +16,13 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .cidfont import compact_cff
+from .rendered import FetchLog, PageLayout, RenderedPdf
 from .textlayer import give_glyphs_their_text
 from .theme import STYLESHEET_NAME, Theme
 
@@ -54,14 +55,6 @@ with _libraries_loaded_by_soname():
 #: ``data:`` URLs are only for small inline images (a logo, the QR code).
 MAX_DATA_URL_BYTES = 300 * 1024
 PDF_VARIANT = "pdf/ua-1"
-
-
-@dataclass
-class FetchLog:
-    """Every URL the renderer asked for, and whether it was served."""
-
-    served: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
 
 
 def make_fetcher(asset_roots: Sequence[Path], log: FetchLog) -> Any:
@@ -202,22 +195,6 @@ def _compact_cid_fonts(_document: Any, pdf: Any) -> None:
                 font.pop("CIDToGIDMap", None)  # TrueType CIDFonts only; a CFF one has a charset
 
 
-@dataclass(frozen=True)
-class PageLayout:
-    """What one page holds, read from the laid-out boxes: the page rules (verify.py) are
-    checked on this, before any PDF is written."""
-
-    #: The ``data-block`` names of the template's elements on the page, in order, each once.
-    blocks: tuple[str, ...]
-    #: The share of the page's content height the flowing text fills (0 to 1).
-    filled: float
-    #: For each footer part (``data-block="footer"``) in the page's margins, its lines.
-    footer_lines: tuple[int, ...]
-    #: Each named element's first box on the page: (name, top, height), as shares of the
-    #: page's content height.
-    spans: tuple[tuple[str, float, float], ...] = ()
-
-
 def page_layouts(document: Any) -> tuple[PageLayout, ...]:
     """Each page of a rendered WeasyPrint document, as :class:`PageLayout`."""
     layouts = []
@@ -248,23 +225,6 @@ def page_layouts(document: Any) -> tuple[PageLayout, ...]:
         layouts.append(PageLayout(tuple(blocks), min(1.0, (bottom - top) / height) if height
                                   else 1.0, tuple(footer.values()), tuple(spans.values())))
     return tuple(layouts)
-
-
-@dataclass(frozen=True)
-class RenderedPdf:
-    data: bytes
-    page_count: int
-    warnings: tuple[str, ...]
-    #: WeasyPrint's ERROR messages, e.g. PDF/UA's "missing lang" or "missing alt": each fails
-    #: the document.
-    errors: tuple[str, ...]
-    #: What the document was made from: the theme's stylesheet (fetched once per process),
-    #: then what its page asked for.
-    fetches: FetchLog
-    #: What each page holds, for the page rules.
-    pages: tuple[PageLayout, ...] = ()
-    #: The fonts the PDF embeds, by PostScript name (without the subset tag).
-    fonts: tuple[str, ...] = ()
 
 
 def html_to_pdf(html: str, asset_roots: Sequence[Path]) -> RenderedPdf:

@@ -36,9 +36,9 @@ from .theme import STYLESHEET_NAME, TEMPLATE_NAME
 
 if TYPE_CHECKING:
     from .clinic import Clinic
-    from .pdf import RenderedPdf
     from .readability import ReadabilityReport
     from .render import RenderedHtml, WebPage
+    from .rendered import RenderedPdf
     from .translate import PrintedHandout
 
 DOMAINS = [TEMPLATE_DOMAIN, REGIONS_DOMAIN]

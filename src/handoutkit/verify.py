@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .fonts import families, installed_font
 from .levels import LEVELS
-from .pdf import PageLayout, RenderedPdf
+from .rendered import PageLayout, RenderedPdf
 from .translate import PrintedHandout
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
 
-from .output import raise_if_stopped
+from .output import STOP_SIGNALS, raise_if_stopped, signals_held
 
 Result = TypeVar("Result")
 
@@ -52,7 +52,12 @@ def render_parallel(render: Callable[[int], Result], todo: list[int], workers: i
             while queue and len(pending) < workers:
                 index = queue.pop(0)
                 started(index)
-                pending.add(pool.submit(_worker_render, index))
+                # The first submits fork the workers. A stop signal handled in an at-fork
+                # hook raises where Python drops the exception, and in logging's hook it
+                # leaves logging's lock held: any other thread that logs then hangs, and
+                # the build with it. Held here, the signal ends the build after the fork.
+                with signals_held():
+                    pending.add(pool.submit(_worker_render, index))
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             raise_if_stopped()
             for future in done:
@@ -92,6 +97,7 @@ def die_with_parent(parent: int, lock_fd: int | None = None) -> None:
 
     A build's workers are its children. The desk's are a fork server's, which lives as long
     as they do, so they watch the desk itself."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held while it was forked
     if lock_fd is not None:
         with contextlib.suppress(OSError):
             os.close(lock_fd)

@@ -1,0 +1,50 @@
+"""What a render gives back: a PDF's bytes, what its pages hold and what it fetched.
+
+Plain data, apart from pdf.py: a build's workers send these to the build, which must be able
+to read them without loading WeasyPrint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FetchLog:
+    """Every URL the renderer asked for, and whether it was served."""
+
+    served: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    """What one page holds, read from the laid-out boxes: the page rules (verify.py) are
+    checked on this, before any PDF is written."""
+
+    #: The ``data-block`` names of the template's elements on the page, in order, each once.
+    blocks: tuple[str, ...]
+    #: The share of the page's content height the flowing text fills (0 to 1).
+    filled: float
+    #: For each footer part (``data-block="footer"``) in the page's margins, its lines.
+    footer_lines: tuple[int, ...]
+    #: Each named element's first box on the page: (name, top, height), as shares of the
+    #: page's content height.
+    spans: tuple[tuple[str, float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    page_count: int
+    warnings: tuple[str, ...]
+    #: WeasyPrint's ERROR messages, e.g. PDF/UA's "missing lang" or "missing alt": each fails
+    #: the document.
+    errors: tuple[str, ...]
+    #: What the document was made from: the theme's stylesheet (fetched once per process),
+    #: then what its page asked for.
+    fetches: FetchLog
+    #: What each page holds, for the page rules.
+    pages: tuple[PageLayout, ...] = ()
+    #: The fonts the PDF embeds, by PostScript name (without the subset tag).
+    fonts: tuple[str, ...] = ()
