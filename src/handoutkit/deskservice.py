@@ -238,7 +238,7 @@ def _render_pdf(root: str, job: Job, clinic_path: str | None, prepared_for: str 
         data, _ = render_pdf(project, job, clinic, prepared_for, options)
     except DocumentRefused as exc:
         return None, exc.problems
-    from .pdf import first_page_png
+    from .rendered import first_page_png
 
     return (first_page_png(data) if as_png else data), ()
 
@@ -487,7 +487,7 @@ class RenderService:
         if built is not None:
             self.stats.build_hits += 1
             if as_png:
-                from .pdf import first_page_png
+                from .rendered import first_page_png
 
                 return await asyncio.to_thread(first_page_png, built)
             return built

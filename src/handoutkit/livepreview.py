@@ -23,12 +23,12 @@ import jinja2
 from .catalog import Lookup
 from .errors import InputError, Problem
 from .languages import language
-from .pdf import first_page_png
 from .pipeline import DOMAINS, BuildOptions, DocumentResult, Inputs, render_document
 from .plan import PLAN_FILE, Choice, Job, read_settings
 from .pofile import singular_id
 from .project import Project
 from .render import environment
+from .rendered import first_page_png
 from .theme import BUILTIN_THEME, OVERRIDES_FOLDER, file_label
 from .translate import catalogs_for
 

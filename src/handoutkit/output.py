@@ -80,9 +80,9 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 def ended_by_signals() -> Iterator[None]:
     """Ctrl-C, SIGTERM (a container stopping, `timeout`, a cancelled CI job) and SIGHUP (a
     closed terminal) end a build the same way: a ``KeyboardInterrupt`` that stops the workers
-    and removes temporary files. Python drops an exception raised inside an at-fork hook
-    (logging's runs as each worker is forked), so the request is also kept, and the build's
-    loops ask :func:`raise_if_stopped` between documents."""
+    and removes temporary files. Python drops an exception it cannot raise (in an at-fork
+    hook of a fork made outside :func:`signals_held`, in a finaliser), so the request is also
+    kept, and the build's loops ask :func:`raise_if_stopped` between documents."""
     def interrupt(signum: int, frame: object) -> None:
         _stop_asked.set()
         raise KeyboardInterrupt

@@ -256,20 +256,3 @@ def embedded_fonts(document: Any) -> tuple[str, ...]:
     names = {font.name.decode("latin-1").lstrip("/").split("+", 1)[-1]
              for font in document.fonts.values()}
     return tuple(sorted(names))
-
-
-def first_page_png(pdf: bytes, scale: float = 1.5) -> bytes:
-    """Page 1 of a PDF as a PNG image (the desk's and the live preview's picture of a
-    document, for browsers that show no PDF)."""
-    import io
-
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        image = document[0].render(scale=scale).to_pil()
-    finally:
-        document.close()
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()

@@ -1,7 +1,8 @@
-"""What a render gives back: a PDF's bytes, what its pages hold and what it fetched.
+"""What a render gives back: a PDF's bytes, what its pages hold and what it fetched; and
+page 1 of a PDF as an image.
 
-Plain data, apart from pdf.py: a build's workers send these to the build, which must be able
-to read them without loading WeasyPrint.
+Apart from pdf.py, which loads WeasyPrint: a build reads what its workers send, and the desk
+shows a PDF the build made, without loading it.
 """
 
 from __future__ import annotations
@@ -48,3 +49,20 @@ class RenderedPdf:
     pages: tuple[PageLayout, ...] = ()
     #: The fonts the PDF embeds, by PostScript name (without the subset tag).
     fonts: tuple[str, ...] = ()
+
+
+def first_page_png(pdf: bytes, scale: float = 1.5) -> bytes:
+    """Page 1 of a PDF as a PNG image (the desk's and the live preview's picture of a
+    document, for browsers that show no PDF)."""
+    import io
+
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=scale).to_pil()
+    finally:
+        document.close()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
