@@ -51,10 +51,6 @@ import itertools
 import unicodedata
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from collections import Counter
 
 DATA = Path(__file__).parent / "data"
 #: ``word<TAB>syllables`` for every word of the CMU dictionary.
@@ -188,8 +184,9 @@ _SUPPORT = 5
 _AGREEMENT = 0.6
 
 
-#: What each context was seen to add: one table per context length, most context first.
-_Learned = list[dict[str, "Counter[int]"]]
+#: How often each context was seen to add 0, 1, 2 and 3 syllables: one table per context
+#: length, most context first.
+_Learned = list[dict[str, list[int]]]
 
 
 def estimate_table() -> str:
@@ -235,7 +232,6 @@ def _recount(words: _Grouped, contexts: list[tuple[tuple[str, ...], str]], learn
     """Split every word's count among its vowel groups as ``learned`` finds likeliest, and
     count what each context added."""
     import math
-    from collections import Counter
 
     def cost_of(keys: tuple[str, ...], group: str) -> list[float]:
         if first_round:
@@ -243,8 +239,8 @@ def _recount(words: _Grouped, contexts: list[tuple[tuple[str, ...], str]], learn
             return [abs(parts - guess) * 2.0 for parts in range(4)]
         for level, key in enumerate(keys):
             seen = learned[level].get(key)
-            if seen and seen.total() >= _SUPPORT:
-                total = seen.total() + 0.4
+            if seen and sum(seen) >= _SUPPORT:
+                total = sum(seen) + 0.4
                 return [-math.log((seen[parts] + 0.1) / total) for parts in range(4)]
         guess = _first_guess(group)
         return [abs(parts - guess) * 2.0 for parts in range(4)]
@@ -257,13 +253,31 @@ def _recount(words: _Grouped, contexts: list[tuple[tuple[str, ...], str]], learn
             if syllables <= most[numbers[0]]:
                 tally[4 * numbers[0] + syllables] += 1
             continue
+        if len(numbers) == 2:  # half the words: the same choice as below, without its tables
+            first, second = numbers
+            head, tail = costs[first], costs[second]
+            chosen, least = -1, 0.0
+            # ties go to the smaller first part, as the tuples below compare
+            for parts in range(max(0, syllables - most[second]),
+                               min(most[first], syllables) + 1):
+                spent = 0.0 + head[parts] + tail[syllables - parts]
+                if chosen < 0 or spent < least:
+                    chosen, least = parts, spent
+            if chosen >= 0:
+                tally[4 * first + chosen] += 1
+                tally[4 * second + syllables - chosen] += 1
+            continue
         # cheapest split of `syllables` among the groups, group by group
         best: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
+        rest = sum(most[number] for number in numbers)  # what the groups to come can take
         for number in numbers:
             cost, limit = costs[number], most[number]
+            rest -= limit
             following: dict[int, tuple[float, tuple[int, ...]]] = {}
             for total, (spent, split) in best.items():
-                for parts in range(min(limit, syllables - total) + 1):
+                # only splits that can still add up to `syllables`
+                for parts in range(max(0, syllables - total - rest),
+                                   min(limit, syllables - total) + 1):
                     option = (spent + cost[parts], (*split, parts))
                     kept = following.get(total + parts)
                     if kept is None or option < kept:
@@ -273,14 +287,16 @@ def _recount(words: _Grouped, contexts: list[tuple[tuple[str, ...], str]], learn
             for number, parts in zip(numbers, best[syllables][1], strict=True):
                 tally[4 * number + parts] += 1
     counted: _Learned = [{} for _ in range(5)]
-    for slot, times in enumerate(tally):
-        if times:
-            keys, parts = contexts[slot // 4][0], slot % 4
+    for number, (keys, _) in enumerate(contexts):
+        times = tally[4 * number:4 * number + 4]
+        if any(times):
             for table, key in zip(counted, keys, strict=True):
                 seen = table.get(key)
                 if seen is None:
-                    seen = table[key] = Counter()
-                seen[parts] += times
+                    table[key] = times.copy()
+                else:
+                    for parts in range(4):
+                        seen[parts] += times[parts]
     return counted
 
 
@@ -303,9 +319,9 @@ def _kept_rows(contexts: list[tuple[str, ...]], learned: _Learned) -> dict[str, 
 
     for level in range(4, -1, -1):  # shorter contexts first: a longer one is kept if it differs
         for key, seen in sorted(learned[level].items()):
-            if seen.total() >= _SUPPORT:
-                parts = max(sorted(seen), key=lambda n: (seen[n], -n))
-                if seen[parts] < _AGREEMENT * seen.total():
+            if sum(seen) >= _SUPPORT:
+                parts = max(range(4), key=lambda n: (seen[n], -n))
+                if seen[parts] < _AGREEMENT * sum(seen):
                     continue
                 if parts != (answer(parents[key]) if key in parents else _first_guess(
                         key[1:key.index("]")])):
