@@ -613,6 +613,12 @@ def test_the_glossary_holds_catalogs_to_kept_and_preferred_terms(project: Projec
     check = invoke(project, "i18n", "check", "--lang", "es")
     assert check.exit_code == 2
     assert f"msgctxt {entry.context!r}: glossary term '7-OH' is kept" in check.stderr
+    as_json = invoke(project, "i18n", "check", "--lang", "es", "--json")
+    report = json.loads(as_json.stdout)
+    assert as_json.exit_code == 2 and report["format"] == "handoutkit.catalog-check/1"
+    (kept,) = [f for f in report["findings"] if "'7-OH' is kept" in f["message"]]
+    assert not report["ok"] and kept["severity"] == "error" and kept["file"] == str(catalog)
+    assert catalog.read_text().splitlines()[kept["line"] - 1].startswith("msgid ")
     # A preferred translation not used is advice: named, never failing.
     set_msgstr(catalog, str(entry.context), str(entry.string))
     import csv
@@ -627,6 +633,11 @@ def test_the_glossary_holds_catalogs_to_kept_and_preferred_terms(project: Projec
     glossary.write_text(out.getvalue())
     advice = invoke(project, "i18n", "check", "--lang", "es")
     assert advice.exit_code == 0 and "warning:" in advice.stderr and "'cratom'" in advice.stderr
+    as_json = invoke(project, "i18n", "check", "--lang", "es", "--json")
+    report = json.loads(as_json.stdout)
+    assert as_json.exit_code == 0 and report["ok"]
+    assert {f["severity"] for f in report["findings"]} == {"warning"}
+    assert any("'cratom'" in f["message"] for f in report["findings"])
 
 
 def test_the_glossary_exports_to_tbx_as_weblate_imports_it(project: Project) -> None:

@@ -183,13 +183,14 @@ def load_catalog(path: Path) -> MessageCatalog:
     except OSError:
         pass  # gone or unreadable: read_text says which
     text = read_text(path, MAX_PO_BYTES, "catalog")
-    catalog = _load(path, text)
+    catalog = catalog_from(path, text, parse_po(path, text))
     _parsed[path] = (hashlib.sha256(text.encode()).hexdigest(), catalog)
     return catalog
 
 
-def _load(path: Path, text: str) -> MessageCatalog:
-    catalog = parse_po(path, text)
+def catalog_from(path: Path, text: str, catalog: Catalog) -> MessageCatalog:
+    """What a build reads of ``catalog`` (parsed from ``text``), or the
+    :class:`InputError` a build would stop on."""
     blocking = [f.problem for f in check_messages(catalog, path) if f.blocks_build]
     if blocking:
         raise InputError(blocking)

@@ -994,22 +994,39 @@ def i18n_status(lang: LangOption = None,
 
 
 @i18n_app.command("check")
-def i18n_check(lang: LangOption = None, quiet: QuietOption = False,
-               verbose: VerboseOption = False, project: ProjectOption = None) -> None:
+def i18n_check(
+    lang: LangOption = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Also print every finding as JSON, for a CI job or a platform's "
+                       "hook.")] = False,
+    quiet: QuietOption = False, verbose: VerboseOption = False,
+    project: ProjectOption = None,
+) -> None:
     """Find broken placeholders, wrong plural forms, markup and syntax errors in catalogs.
 
-    Exits 2 when it finds any, naming the file and line of each.
+    Exits 2 when it finds any, naming the file and line of each. Glossary advice (a
+    preferred word not used) is printed as a warning and never fails.
+
+    Examples:
+
+      handout i18n check --lang es
+
+      handout i18n check --json > findings.json
     """
     from . import check_catalogs
 
-    with user_errors():
+    with user_errors(as_json):
         proj = _project(project)
         findings = check_catalogs(proj, lang)
     for finding in findings:
         typer.echo(f"{'warning' if finding.advice else 'error'}: {finding.problem}", err=True)
+    if as_json:
+        from . import json_report
+
+        typer.echo(json_report("catalog-check", findings))
     if any(not finding.advice for finding in findings):
         raise typer.Exit(EXIT_INPUT)
-    Output(quiet, verbose).result("all catalogs pass")
+    Output(quiet or as_json, verbose).result("all catalogs pass")
 
 
 @i18n_app.command("glossary")

@@ -15,13 +15,14 @@ import io
 import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel import Locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
 
-from .catalog import MAX_PO_BYTES, load_catalog, parse_po
+from .catalog import MAX_PO_BYTES, catalog_from, load_catalog, parse_po
 from .checks import Finding, check_messages
 from .errors import InputError, Problem
 from .extract import template_header, templates
@@ -38,6 +39,9 @@ from .project import (
 from .review import Review, fingerprint, read_review, with_review
 from .theme import TEMPLATE_NAME
 from .yamlfile import read_text
+
+if TYPE_CHECKING:
+    from .glossary import Term
 
 _SLAVIC = ("nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && "
            "(n%100<10 || n%100>=20) ? 1 : 2);")
@@ -309,41 +313,52 @@ def _key(message: Message) -> tuple[str | None, str]:
     return message.context, singular_id(message)
 
 
-def check_catalog(path: Path) -> list[Finding]:
-    """Every problem in one ``.po`` file that would break or mislead a build.
+def check_catalog(path: Path, terms: tuple[Term, ...] = (), lang: str = "") -> list[Finding]:
+    """Every problem in one ``.po`` file that would break or mislead a build, and where its
+    translations leave a term of ``lang`` in the glossary ``terms``.
 
-    A syntax error raises :class:`InputError`; a bad Plural-Forms rule is found by loading
-    the catalog as a build would.
+    A syntax error raises :class:`InputError`; a bad Plural-Forms rule is found by reading
+    the catalog as a build would. The file is read and parsed once for all of it.
     """
-    findings = check_messages(parse_po(path), path)
+    text = read_text(path, MAX_PO_BYTES, "catalog")
+    catalog = parse_po(path, text)
+    findings = _glossary_findings(terms, lang, catalog, path) if terms else []
+    findings += check_messages(catalog, path)
     if not any(f.blocks_build for f in findings):
         try:
-            load_catalog(path)
+            catalog_from(path, text, catalog)
         except InputError as exc:
             findings += [Finding(p, True) for p in exc.problems]
     return findings
 
 
+def _glossary_findings(terms: tuple[Term, ...], lang: str, catalog: Catalog, path: Path
+                       ) -> list[Finding]:
+    from .glossary import glossary_problems
+
+    findings = []
+    for message in catalog:
+        if message.id and isinstance(message.string, str) and message.string:
+            for text, error in glossary_problems(terms, lang, str(message.id), message.string):
+                findings.append(Finding(Problem(
+                    f"msgctxt {message.context!r}: {text}", path, message.lineno,
+                    "keep the term, or change the glossary"), error, advice=not error))
+    return findings
+
+
 def check_project(project: Project, langs: list[str] | None = None) -> list[Finding]:
     """Every catalog problem of ``langs`` (all languages by default)."""
-    from .glossary import GLOSSARY_FILE, glossary_problems, load_glossary
+    from .glossary import GLOSSARY_FILE, load_glossary
 
     langs = [project.canonical(lang) for lang in langs] if langs else None
     findings: list[Finding] = []
     terms = load_glossary(project.locales_dir / GLOSSARY_FILE)
     for lang in langs or project.languages()[1:]:
         for path in project.catalog_files(lang):
-            if terms and path.is_relative_to(project.root):
-                for message in parse_po(path):
-                    if message.id and isinstance(message.string, str) and message.string:
-                        for text, error in glossary_problems(terms, lang, str(message.id),
-                                                             message.string):
-                            findings.append(Finding(Problem(
-                                f"msgctxt {message.context!r}: {text}", path, message.lineno,
-                                "keep the term, or change the glossary"), error,
-                                advice=not error))
+            # the theme's own catalogs are not the project's to keep to its glossary
+            own = terms if path.is_relative_to(project.root) else ()
             try:
-                findings.extend(check_catalog(path))
+                findings.extend(check_catalog(path, own, lang))
             except InputError as exc:
                 findings.extend(Finding(p, True) for p in exc.problems)
     return findings

@@ -14,6 +14,7 @@ from . import __version__
 
 if TYPE_CHECKING:
     from .builder import BuildReport, MergedManifest
+    from .checks import Finding
     from .errors import Problem
     from .i18n import CatalogStatus
     from .pipeline import DocumentResult
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 #: The version of each shape.
 FORMATS = {"build": 1, "check": 1, "list": 1, "plan": 1, "stale": 1, "status": 1, "error": 1,
-           "site": 1, "manifest-merge": 1}
+           "site": 1, "manifest-merge": 1, "catalog-check": 1}
 
 
 def json_report(kind: str, *values: Any, **data: Any) -> str:
@@ -91,10 +92,21 @@ def status(rows: list[CatalogStatus]) -> dict[str, Any]:
     return envelope("status", catalogs=[row.as_dict() for row in rows])
 
 
+def problem(p: Problem) -> dict[str, Any]:
+    return {"message": p.message, "file": str(p.file) if p.file else None, "line": p.line,
+            "hint": p.hint}
+
+
 def error(problems: list[Problem]) -> dict[str, Any]:
-    return envelope("error", ok=False, problems=[
-        {"message": p.message, "file": str(p.file) if p.file else None, "line": p.line,
-         "hint": p.hint} for p in problems])
+    return envelope("error", ok=False, problems=[problem(p) for p in problems])
+
+
+def catalog_check(findings: list[Finding]) -> dict[str, Any]:
+    """``i18n check``: an ``error`` fails the check (``blocks_build``: a build would stop on
+    it too); a ``warning`` is advice."""
+    return envelope("catalog-check", ok=all(f.advice for f in findings), findings=[
+        {"severity": "warning" if f.advice else "error", "blocks_build": f.blocks_build,
+         **problem(f.problem)} for f in findings])
 
 
 def site(report: SiteReport) -> dict[str, Any]:
@@ -111,4 +123,4 @@ def manifest_merge(merged: MergedManifest) -> dict[str, Any]:
 
 _SHAPES: dict[str, Any] = {"build": build, "check": check, "plan": plan, "stale": stale,
                            "status": status, "error": error, "site": site,
-                           "manifest-merge": manifest_merge}
+                           "manifest-merge": manifest_merge, "catalog-check": catalog_check}
