@@ -249,42 +249,9 @@ def _recount(words: _Grouped, contexts: list[tuple[tuple[str, ...], str]], learn
     most = [min(3, len(group) + 1) for _, group in contexts]  # parts a group can take
     tally = [0] * (4 * len(contexts))  # (a context's number, its parts) -> times
     for syllables, numbers in words:
-        if len(numbers) == 1:  # the one group has them all, if it can
-            if syllables <= most[numbers[0]]:
-                tally[4 * numbers[0] + syllables] += 1
-            continue
-        if len(numbers) == 2:  # half the words: the same choice as below, without its tables
-            first, second = numbers
-            head, tail = costs[first], costs[second]
-            chosen, least = -1, 0.0
-            # ties go to the smaller first part, as the tuples below compare
-            for parts in range(max(0, syllables - most[second]),
-                               min(most[first], syllables) + 1):
-                spent = 0.0 + head[parts] + tail[syllables - parts]
-                if chosen < 0 or spent < least:
-                    chosen, least = parts, spent
-            if chosen >= 0:
-                tally[4 * first + chosen] += 1
-                tally[4 * second + syllables - chosen] += 1
-            continue
-        # cheapest split of `syllables` among the groups, group by group
-        best: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
-        rest = sum(most[number] for number in numbers)  # what the groups to come can take
-        for number in numbers:
-            cost, limit = costs[number], most[number]
-            rest -= limit
-            following: dict[int, tuple[float, tuple[int, ...]]] = {}
-            for total, (spent, split) in best.items():
-                # only splits that can still add up to `syllables`
-                for parts in range(max(0, syllables - total - rest),
-                                   min(limit, syllables - total) + 1):
-                    option = (spent + cost[parts], (*split, parts))
-                    kept = following.get(total + parts)
-                    if kept is None or option < kept:
-                        following[total + parts] = option
-            best = following
-        if syllables in best:
-            for number, parts in zip(numbers, best[syllables][1], strict=True):
+        split = _cheapest_split(syllables, numbers, costs, most)
+        if split is not None:
+            for number, parts in zip(numbers, split, strict=True):
                 tally[4 * number + parts] += 1
     counted: _Learned = [{} for _ in range(5)]
     for number, (keys, _) in enumerate(contexts):
@@ -298,6 +265,41 @@ def _recount(words: _Grouped, contexts: list[tuple[tuple[str, ...], str]], learn
                     for parts in range(4):
                         seen[parts] += times[parts]
     return counted
+
+
+def _cheapest_split(syllables: int, numbers: tuple[int, ...], costs: list[list[float]],
+                    most: list[int]) -> tuple[int, ...] | None:
+    """The parts of ``syllables`` each vowel group (by its context's number) adds, the
+    cheapest by ``costs``; ties go to the smaller parts first. ``None``: the groups cannot
+    take that many (``most`` each)."""
+    if len(numbers) == 1:
+        return (syllables,) if syllables <= most[numbers[0]] else None
+    if len(numbers) == 2:  # half the words: the same choice as below, without its tables
+        first, second = numbers
+        head, tail = costs[first], costs[second]
+        chosen, least = -1, 0.0
+        for parts in range(max(0, syllables - most[second]), min(most[first], syllables) + 1):
+            spent = 0.0 + head[parts] + tail[syllables - parts]
+            if chosen < 0 or spent < least:
+                chosen, least = parts, spent
+        return (chosen, syllables - chosen) if chosen >= 0 else None
+    # group by group, the cheapest way to each running total
+    best: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
+    rest = sum(most[number] for number in numbers)  # what the groups to come can take
+    for number in numbers:
+        cost, limit = costs[number], most[number]
+        rest -= limit
+        following: dict[int, tuple[float, tuple[int, ...]]] = {}
+        for total, (spent, split) in best.items():
+            # only splits that can still add up to `syllables`
+            for parts in range(max(0, syllables - total - rest),
+                               min(limit, syllables - total) + 1):
+                option = (spent + cost[parts], (*split, parts))
+                kept = following.get(total + parts)
+                if kept is None or option < kept:
+                    following[total + parts] = option
+        best = following
+    return best[syllables][1] if syllables in best else None
 
 
 def _kept_rows(contexts: list[tuple[str, ...]], learned: _Learned) -> dict[str, str]:
