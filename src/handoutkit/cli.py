@@ -128,7 +128,7 @@ RequireReviewOption = Annotated[bool | None, typer.Option(
     help="Refuse draft translations: only those a reviewer signed off (default: "
          "[build] require_review in handout.toml, else off).", show_default=False)]
 QuietOption = Annotated[bool, typer.Option(
-    "--quiet", "-q", help="Print only errors (and the JSON, with --json).")]
+    "--quiet", "-q", help="Print only errors.")]
 VerboseOption = Annotated[bool, typer.Option(
     "--verbose", "-v", help="Also print the details: every document, file and check.")]
 
