@@ -1117,10 +1117,10 @@ def _progress(total: int, out: "Output") -> "Iterator[Progress | None]":
 def _warn_about_catalogs(project: Project, langs: list[str], output: Output) -> None:
     """Warn of catalog folders named by no locale (skipped, never a stop), and of the theme's
     corrected translations a project's own catalog still keeps."""
-    from . import superseded_translations
-
     if output.quiet:
         return
+    from . import superseded_translations  # the translators' tools: loaded only to warn
+
     for folder in project.unknown_locale_folders():
         typer.echo(f"warning: {project.label(folder)}: not a locale code Babel knows (such as "
                    "es, pt_BR, pt-BR or zh-CN); its catalogs are skipped", err=True)
