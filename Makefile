@@ -9,8 +9,10 @@ BIN := .venv/bin
 build: setup
 	$(BIN)/handout build
 
+# Each xdist worker compiles every test module it collects: where PYTHONDONTWRITEBYTECODE is
+# set, it would do so again on every run (2 s a worker), so the suite keeps its bytecode.
 test: setup-test lint
-	$(BIN)/pytest -n auto --dist loadgroup --durations=10
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist loadgroup --durations=10
 
 # The documentation site from docs/, served while you edit (tests/test_docs.py builds it).
 docs: setup-test
