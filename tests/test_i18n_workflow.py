@@ -338,6 +338,11 @@ def test_po_syntax_error_names_file_and_line(project: Project, tmp_path: Path) -
 
     check = invoke(project, "i18n", "check")
     assert check.exit_code == 2 and f"{path}:" in check.stderr and "syntax" in check.stderr
+    as_json = invoke(project, "i18n", "check", "--json")
+    assert as_json.exit_code == 2 and "Traceback" not in as_json.output
+    (found,) = [f for f in json.loads(as_json.stdout)["findings"] if f["file"] == str(path)]
+    assert found["severity"] == "error" and found["blocks_build"] and "syntax" in found["message"]
+    assert abs(found["line"] - (index + 1)) <= 1
     build = invoke(project, "build", "--lang", "vi", "-o", str(tmp_path))
     assert build.exit_code == 2
     reported = int(build.stderr.split(f"{path}:")[1].split(":")[0])
