@@ -30,7 +30,7 @@ from handoutkit.catalog import load_catalog
 from handoutkit.content import load_handout
 from handoutkit.project import TEMPLATE_DOMAIN
 
-from .conftest import HANDOUT, LANGUAGES, ROOT, pdf_pages, squash
+from .conftest import HANDOUT, LANGUAGES, ROOT, made_once, pdf_pages, squash
 from .test_translations import comparable
 
 #: Regional leaflets that exercise each script and paper, with the region's own number.
@@ -43,19 +43,22 @@ REGIONAL = [Job(HANDOUT, "ar", "standard", "a4", "AU"), Job(HANDOUT, "th", "easy
 
 
 @pytest.fixture(scope="session")
-def regional(plan_build: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[Job, Path]:
+def regional(plan_build: Path, shared: Path) -> dict[Job, Path]:
     """Each regional leaflet: from the run's build of the plan where the plan has it, built
-    here where it does not (large print, a second language)."""
+    once per run where it does not (large print, a second language)."""
     project = Project(ROOT)
     request = read_settings(project).plan
     assert request is not None
     planned = set(plan_jobs(project, request))
     made = {job: plan_build / str(job.output) for job in REGIONAL if job in planned}
-    report = build_documents(project, [job for job in REGIONAL if job not in made],
-                             BuildOptions(out_dir=tmp_path_factory.mktemp("regional"),
-                                          jobs=default_jobs()))
-    assert not report.failed, [(str(r.job), r.problems) for r in report.failed]
-    return made | {r.job: r.path for r in report.results}
+    others = [job for job in REGIONAL if job not in made]
+
+    def make(out: Path) -> None:
+        report = build_documents(project, others, BuildOptions(out_dir=out, jobs=default_jobs()))
+        assert not report.failed, [(str(r.job), r.problems) for r in report.failed]
+
+    out = made_once(shared, "regional", make)
+    return made | {job: out / str(job.output) for job in others}
 
 
 def _help_heading(lang: str) -> str:
