@@ -11,19 +11,21 @@ from pypdf import PdfReader
 from handoutkit import BuildOptions, Job, Project, build_documents, make_plan
 from handoutkit.content import load_handout
 
-from .conftest import ROOT, pdf_pages, pdf_text, squash
+from .conftest import ROOT, made_once, pdf_pages, pdf_text, squash
 
 HANDOUT = "kratom-chronic-pain"
 
 
-@pytest.fixture(scope="module")
-def english_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("build")
-    project = Project(ROOT)
-    jobs = make_plan(project, [HANDOUT], ["en"], None, ["a4", "letter"])
-    report = build_documents(project, jobs, BuildOptions(out_dir=out))
-    assert not report.failed, [r.problems for r in report.failed]
-    return out
+@pytest.fixture(scope="session")
+def english_build(shared: Path) -> Path:
+    """The first topic in English, both levels, A4 and Letter: built once per run."""
+    def make(out: Path) -> None:
+        project = Project(ROOT)
+        jobs = make_plan(project, [HANDOUT], ["en"], None, ["a4", "letter"])
+        report = build_documents(project, jobs, BuildOptions(out_dir=out))
+        assert not report.failed, [r.problems for r in report.failed]
+
+    return made_once(shared, "english-build", make)
 
 
 @pytest.mark.parametrize("level", ["easy", "standard"])
