@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 from handoutkit import Job, Project, TranslationRecord
 from handoutkit.catalog import load_catalog
 from handoutkit.cli import app
+from handoutkit.content import load_handouts
 from handoutkit.extract import templates
 from handoutkit.i18n import plural_forms
-from handoutkit.pipeline import load_handouts
 from handoutkit.pofile import po_bytes, read_header
 from handoutkit.project import BUILTIN_LOCALES, TEMPLATE_DOMAIN
 from handoutkit.render import render_html

@@ -196,7 +196,8 @@ def _build_in_a_process(out: Path, *extra: str) -> tuple[int, set[str], list[boo
 def test_a_build_process_loads_only_what_it_uses(tmp_path: Path) -> None:
     """A parallel build forks its workers with Ctrl-C, SIGTERM and SIGHUP held (one handled in
     an at-fork hook left logging's lock held, and the build hung), and reads what they send
-    without loading WeasyPrint; a no-op loads no renderer, no workers, no process pool."""
+    without loading WeasyPrint; a no-op loads no renderer, no workers, no process pool, and
+    neither the catalogs nor the content's schemas (it reads the manifest's records)."""
     out = tmp_path / "out"
     status, loaded, held = _build_in_a_process(out, "--lang", "en", "--lang", "es")
     assert status == 0 and len(list(out.rglob("*.pdf"))) == 2
@@ -205,7 +206,8 @@ def test_a_build_process_loads_only_what_it_uses(tmp_path: Path) -> None:
     status, loaded, held = _build_in_a_process(out, "--lang", "en")
     assert status == 0 and not held
     assert not loaded & {"weasyprint", "handoutkit.workers", "handoutkit.pdf",
-                         "multiprocessing", "concurrent.futures"}
+                         "multiprocessing", "concurrent.futures", "handoutkit.catalog",
+                         "handoutkit.content", "babel.messages"}
 
 
 def _refuse_to_parse(monkeypatch: pytest.MonkeyPatch) -> None:

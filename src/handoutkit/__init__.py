@@ -85,7 +85,7 @@ _EXPORTS = {
     "default_jobs": "builder", "merge_manifests": "builder", "render_pdf": "pipeline",
     "ended_by_signals": "output",
     "assess": "pipeline", "check_readability": "pipeline", "ReadabilityReport": "readability",
-    "TranslationRecord": "catalog",
+    "TranslationRecord": "rendered",
     # translators
     "write_templates": "i18n", "init_language": "i18n", "update_catalogs": "i18n",
     "review_catalogs": "i18n", "catalog_status": "i18n:status",
@@ -142,7 +142,6 @@ if TYPE_CHECKING:
         default_jobs,
         merge_manifests,
     )
-    from .catalog import TranslationRecord
     from .clinic import Clinic, load_clinic
     from .content import load_each as load_topics
     from .desk import chosen_values as desk_choices
@@ -199,6 +198,7 @@ if TYPE_CHECKING:
     from .project import SOURCE_LANGUAGE, Project
     from .readability import ReadabilityReport
     from .regions import load_region, region_codes, stale_items
+    from .rendered import TranslationRecord
     from .report import json_report
     from .scaffold import create_project, new_topic
     from .serve import serve as serve_desk

@@ -31,10 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import __version__
-from .catalog import TranslationRecord, translation_record
 from .errors import InputError, Problem, UnknownReference
 from .fonts import fontconfig_stamp
 from .output import (
@@ -61,10 +59,8 @@ from .pipeline import (
 from .plan import Job
 from .project import SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
 from .regions import StaleItem, region_codes
+from .rendered import RenderedPdf, TranslationRecord
 from .theme import file_label
-
-if TYPE_CHECKING:
-    from .rendered import RenderedPdf
 
 #: The label of the tool's version among a document's recorded inputs.
 VERSION_LABEL = "handoutkit"
@@ -103,6 +99,7 @@ def document_key(inputs: Inputs, job: Job, options: BuildOptions) -> tuple[str, 
     documents that print it. The template's own words are looked up while rendering, so the
     template catalog counts as a whole file.
     """
+    from .catalog import translation_record
     from .fonts import font_files
 
     project = inputs.project

@@ -8,14 +8,12 @@ current translation falls back to English and is recorded, so the build can repo
 
 from __future__ import annotations
 
-import datetime as dt
 import gettext
 import hashlib
 import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
@@ -25,6 +23,7 @@ from .errors import InputError
 from .output import file_sha256
 from .pofile import set_previous
 from .project import TEMPLATE_DOMAIN
+from .rendered import TranslationRecord
 from .review import Review, read_review
 from .yamlfile import read_text
 
@@ -285,45 +284,6 @@ class Translator:
 
     def recorded(self) -> tuple[Lookup, ...]:
         return tuple(Lookup(*key, value) for key, value in self.lookups.items())
-
-
-@dataclass(frozen=True)
-class TranslationRecord:
-    """What one document prints in its language: coverage, fallbacks and review state.
-
-    ``status`` is ``source`` (the source language), ``reviewed`` (every printed string is
-    translated and covered by a reviewer's sign-off) or ``draft``.
-    """
-
-    lang: str
-    status: str
-    printed: int
-    fallbacks: tuple[str, ...]
-    #: Translated strings no review covers (new, edited, or never reviewed).
-    unreviewed: tuple[str, ...] = ()
-    reviewed_by: str | None = None
-    reviewed_on: dt.date | None = None
-
-    @property
-    def coverage(self) -> float:
-        """The share of printed strings with a current translation (1.0 for the source)."""
-        if self.status == "source" or not self.printed:
-            return 1.0
-        return (self.printed - len(self.fallbacks)) / self.printed
-
-    @classmethod
-    def from_dict(cls, lang: str, data: dict[str, Any]) -> TranslationRecord:
-        """The record as a manifest keeps it."""
-        on = data.get("reviewed_on")
-        return cls(lang, data["status"], data.get("printed", 0), tuple(data.get("fallbacks", ())),
-                   tuple(data.get("unreviewed", ())), data.get("reviewed_by"),
-                   dt.date.fromisoformat(on) if on else None)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "reviewed_by": self.reviewed_by,
-                "reviewed_on": self.reviewed_on.isoformat() if self.reviewed_on else None,
-                "coverage": round(self.coverage, 4), "printed": self.printed,
-                "fallbacks": list(self.fallbacks), "unreviewed": list(self.unreviewed)}
 
 
 def translation_record(lang: str, lookups: tuple[Lookup, ...],

@@ -3,8 +3,9 @@
 ``render_document`` writes nothing and returns an immutable :class:`DocumentResult` with the
 verified PDF, or the reasons it was refused, all at once. ``builder.py`` decides which
 documents to make and writes them; the print desk renders through :func:`render_pdf`.
-The renderer's modules (translation, Jinja2, WeasyPrint's, the checks) are imported where
-they are used: a build whose documents are all up to date loads none of them.
+The renderer's modules (translation, Jinja2, WeasyPrint's, the checks), the catalogs and the
+content's schemas are imported where they are used: a build whose documents are all up to
+date loads none of them.
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .catalog import MessageCatalog, TranslationRecord, translation_record
-from .content import load_each
-from .content import load_handouts as load_handouts  # where the desk and tests load them
 from .errors import HandoutkitError, InputError, UnknownReference
 from .glossary import GLOSSARY_FILE, load_glossary
 from .plan import PLAN_FILE, Job, Policy, Shard, read_settings
@@ -32,9 +30,11 @@ from .regions import (
     profile_path,
     stale_items,
 )
+from .rendered import TranslationRecord
 from .theme import STYLESHEET_NAME, TEMPLATE_NAME
 
 if TYPE_CHECKING:
+    from .catalog import MessageCatalog
     from .clinic import Clinic
     from .readability import ReadabilityReport
     from .render import RenderedHtml, WebPage
@@ -114,6 +114,8 @@ class Inputs:
     """What the build reads, loaded and checked once, and shared by its documents."""
 
     def __init__(self, project: Project, jobs: list[Job]):
+        from .content import load_each
+
         self.project = project
         topics = sorted({job.handout for job in jobs})
         self.sources, broken = load_each(project, topics)
@@ -405,6 +407,7 @@ def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOpti
     reviewer's name), and those words are themselves looked up: render as a draft first,
     and again as reviewed only if every other string is covered by a review.
     """
+    from .catalog import translation_record
     from .render import render_html
 
     job = printed.job

@@ -19,11 +19,12 @@ import jinja2
 from markupsafe import Markup, escape
 
 from . import __version__
-from .catalog import Lookup, MessageCatalog, TranslationRecord, Translator
+from .catalog import Lookup, MessageCatalog, Translator
 from .clinic import Clinic
 from .errors import InputError
 from .languages import PAPERS
 from .project import TEMPLATE_DOMAIN
+from .rendered import TranslationRecord
 from .theme import TEMPLATE_NAME, Theme
 from .translate import PrintedHandout, Text
 

@@ -1,13 +1,16 @@
-"""What a render gives back: a PDF's bytes, what its pages hold and what it fetched; and
-page 1 of a PDF as an image.
+"""What making a document gives back: a PDF's bytes, what its pages hold and what it fetched,
+and what it printed in its language; and page 1 of a PDF as an image.
 
-Apart from pdf.py, which loads WeasyPrint: a build reads what its workers send, and the desk
-shows a PDF the build made, without loading it.
+Plain data, apart from pdf.py, which loads WeasyPrint: a build reads what its workers send,
+a no-op reads its records back from the manifest, and the desk shows a PDF the build made,
+without loading the renderer, the catalogs or the content's schemas.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -49,6 +52,45 @@ class RenderedPdf:
     pages: tuple[PageLayout, ...] = ()
     #: The fonts the PDF embeds, by PostScript name (without the subset tag).
     fonts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TranslationRecord:
+    """What one document prints in its language: coverage, fallbacks and review state.
+
+    ``status`` is ``source`` (the source language), ``reviewed`` (every printed string is
+    translated and covered by a reviewer's sign-off) or ``draft``.
+    """
+
+    lang: str
+    status: str
+    printed: int
+    fallbacks: tuple[str, ...]
+    #: Translated strings no review covers (new, edited, or never reviewed).
+    unreviewed: tuple[str, ...] = ()
+    reviewed_by: str | None = None
+    reviewed_on: dt.date | None = None
+
+    @property
+    def coverage(self) -> float:
+        """The share of printed strings with a current translation (1.0 for the source)."""
+        if self.status == "source" or not self.printed:
+            return 1.0
+        return (self.printed - len(self.fallbacks)) / self.printed
+
+    @classmethod
+    def from_dict(cls, lang: str, data: dict[str, Any]) -> TranslationRecord:
+        """The record as a manifest keeps it."""
+        on = data.get("reviewed_on")
+        return cls(lang, data["status"], data.get("printed", 0), tuple(data.get("fallbacks", ())),
+                   tuple(data.get("unreviewed", ())), data.get("reviewed_by"),
+                   dt.date.fromisoformat(on) if on else None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "reviewed_by": self.reviewed_by,
+                "reviewed_on": self.reviewed_on.isoformat() if self.reviewed_on else None,
+                "coverage": round(self.coverage, 4), "printed": self.printed,
+                "fallbacks": list(self.fallbacks), "unreviewed": list(self.unreviewed)}
 
 
 def first_page_png(pdf: bytes, scale: float = 1.5) -> bytes:
