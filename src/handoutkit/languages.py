@@ -15,7 +15,6 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
-from babel.dates import format_date
 
 from .errors import InputError
 
@@ -115,6 +114,8 @@ class Language:
 
     def format_date(self, date: dt.date, short: bool = False) -> str:
         """``date`` as the language's readers write it (``short``: where space is tight)."""
+        from babel.dates import format_date  # only where a page is made: a no-op prints none
+
         style = self.date_style
         text = format_date(date, style.short if short else style.pattern, locale=self.locale)
         if style.year_offset:
