@@ -18,7 +18,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
-from .checks import check_messages
+from .checks import Finding, check_messages
 from .errors import InputError
 from .output import file_sha256
 from .pofile import set_previous
@@ -187,10 +187,14 @@ def load_catalog(path: Path) -> MessageCatalog:
     return catalog
 
 
-def catalog_from(path: Path, text: str, catalog: Catalog) -> MessageCatalog:
+def catalog_from(path: Path, text: str, catalog: Catalog,
+                 findings: list[Finding] | None = None) -> MessageCatalog:
     """What a build reads of ``catalog`` (parsed from ``text``), or the
-    :class:`InputError` a build would stop on."""
-    blocking = [f.problem for f in check_messages(catalog, path) if f.blocks_build]
+    :class:`InputError` a build would stop on; ``findings``: its messages' checks, where the
+    caller already ran them."""
+    if findings is None:
+        findings = check_messages(catalog, path)
+    blocking = [f.problem for f in findings if f.blocks_build]
     if blocking:
         raise InputError(blocking)
     translations: dict[Key, str | tuple[str, ...]] = {}

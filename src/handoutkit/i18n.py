@@ -322,11 +322,11 @@ def check_catalog(path: Path, terms: tuple[Term, ...] = (), lang: str = "") -> l
     """
     text = read_text(path, MAX_PO_BYTES, "catalog")
     catalog = parse_po(path, text)
-    findings = _glossary_findings(terms, lang, catalog, path) if terms else []
-    findings += check_messages(catalog, path)
+    checked = check_messages(catalog, path)
+    findings = [*(_glossary_findings(terms, lang, catalog, path) if terms else []), *checked]
     if not any(f.blocks_build for f in findings):
         try:
-            catalog_from(path, text, catalog)
+            catalog_from(path, text, catalog, checked)
         except InputError as exc:
             findings += [Finding(p, True) for p in exc.problems]
     return findings
