@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,8 +27,20 @@ if TYPE_CHECKING:
 AXE = Path(sys.executable).parent.parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-#: A phone and a desktop.
-WIDTHS = (390, 1280)
+
+
+@dataclass(frozen=True)
+class Device:
+    """A screen a page is checked on: its width, and whether it is touched (no hover, a
+    coarse pointer, as a phone) or used with a mouse (hover, a fine pointer, as a desktop)."""
+
+    name: str
+    width: int
+    touch: bool
+
+
+#: A phone and a desktop, both checked in one browser (see ``as_device``).
+DEVICES = (Device("phone", 390, touch=True), Device("desktop", 1280, touch=False))
 #: WCAG 2.2 A and AA, as axe-core tags them.
 WCAG = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
 
@@ -37,12 +50,13 @@ needs_chromium = pytest.mark.skipif(
 
 
 @contextmanager
-def chromium(profile: Path, width: int = WIDTHS[-1], height: int = 900, *,
-             mouse: bool = False) -> Iterator[WebDriver]:
-    """A headless Chromium with its profile in ``profile``, quit on the way out.
+def chromium(profile: Path) -> Iterator[WebDriver]:
+    """A headless Chromium with its profile in ``profile``, quit on the way out: a desktop
+    until ``as_device`` makes it another device.
 
-    Headless, it has no pointer that hovers (CSS ``(hover: none)``, as a phone); with ``mouse``
-    it says it has a mouse (``(hover: hover)``, ``(pointer: fine)``), as a desktop does."""
+    Headless, Chromium has no pointer at all; it is told it has a mouse (``(hover: hover)``,
+    ``(pointer: fine)``), as a desktop does, and touch emulation takes that away again for a
+    phone, so one browser (one start) serves both."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -52,9 +66,9 @@ def chromium(profile: Path, width: int = WIDTHS[-1], height: int = 900, *,
                  "--disable-background-networking",
                  f"--user-data-dir={profile}"):
         options.add_argument(flag)
-    if mouse:  # Blink's HoverType 2 is "hover", its PointerType 4 is "fine"
-        options.add_argument("--blink-settings=primaryHoverType=2,availableHoverTypes=2,"
-                             "primaryPointerType=4,availablePointerTypes=4")
+    # Blink's HoverType 2 is "hover", its PointerType 4 is "fine"
+    options.add_argument("--blink-settings=primaryHoverType=2,availableHoverTypes=2,"
+                         "primaryPointerType=4,availablePointerTypes=4")
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         driver.set_script_timeout(60)  # a hang guard
@@ -62,10 +76,18 @@ def chromium(profile: Path, width: int = WIDTHS[-1], height: int = 900, *,
         # where a script sent with each page (half a megabyte) is compiled again each time.
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
                                {"source": _axe_source()})
-        driver.set_window_size(width, height)
+        as_device(driver, DEVICES[-1])
         yield driver
     finally:
         driver.quit()
+
+
+def as_device(driver: WebDriver, device: Device) -> None:
+    """Make the browser ``device`` for the pages loaded from now on: its width, and touch
+    (``(hover: none)``, ``(pointer: coarse)``) or the mouse it was started with."""
+    driver.set_window_size(device.width, 900)
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled",
+                           {"enabled": device.touch, "maxTouchPoints": 5 if device.touch else 1})
 
 
 @contextmanager

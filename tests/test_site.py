@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from handoutkit import Project
 from handoutkit.cli import app
 
-from .browser import WCAG, WIDTHS, axe_violations, chromium, needs_chromium
+from .browser import DEVICES, WCAG, as_device, axe_violations, chromium, needs_chromium
 from .conftest import HANDOUT, ROOT, pdf_text
 
 runner = CliRunner()
@@ -168,8 +168,8 @@ def test_axe_core_finds_no_violation_on_any_page(site: tuple[Project, Path],
                                                  tmp_path: Path) -> None:
     _, folder = site
     with chromium(tmp_path / "profile") as driver:
-        for width in WIDTHS:
-            driver.set_window_size(width, 900)
+        for device in DEVICES:
+            as_device(driver, device)
             for page in _pages(folder):
                 violations = axe_violations(driver, page.as_uri(), [*WCAG, "best-practice"])
-                assert violations == [], (page.relative_to(folder), width, violations)
+                assert violations == [], (page.relative_to(folder), device.name, violations)
