@@ -3,6 +3,7 @@ zh-Hans or zh-CN are one language to every command; an unknown folder is a warni
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -105,3 +106,52 @@ def test_a_language_cldr_knows_little_about_gets_plain_dates_and_one_plural(
     text = pdf_text(pdf)
     assert "M12" not in text and "M11" not in text and re.search(r"\b\d{1,2}\.\d{1,2}\.20\d\d",
                                                                    text)
+
+
+def _fill(project: Project, lang: str, word: str) -> None:
+    """Every entry of ``lang``'s catalogs translated: ``word`` before the English (a draft
+    that shows the script, its placeholders intact)."""
+    from babel.messages.pofile import read_po
+
+    from handoutkit.pofile import po_bytes, read_header
+
+    for path in (project.locales_dir / lang / "LC_MESSAGES").glob("*.po"):
+        text = path.read_text("utf-8")
+        catalog = read_po(io.StringIO(text))
+        for message in catalog:
+            if message.id and isinstance(message.id, str):
+                message.string = f"{word} {message.id}"
+        path.write_bytes(po_bytes(catalog, read_header(text)))
+
+
+def test_a_script_without_an_entry_is_set_in_its_own_noto_family(tmp_path: Path) -> None:
+    """Hindi's script has no entry in languages.SCRIPTS: the installed Noto family named for
+    the script (or else the one fontconfig picks for the language) sets it; Japanese has its
+    own CJK family, no longer the Latin fonts. A Japanese word
+    in an English leaflet is drawn by the font the renderer falls back to; characters no
+    installed font draws are one problem for the document, not one per character."""
+    assert runner.invoke(app, ["init", str(tmp_path / "p")]).exit_code == 0
+    project = Project(tmp_path / "p")
+    for lang, word in (("hi", "नमस्ते"), ("ja", "手洗い")):
+        assert invoke(project, "i18n", "init", lang).exit_code == 0
+        _fill(project, lang, word)
+    out = tmp_path / "out"
+    built = invoke(project, "build", "hand-washing", "-l", "easy", "--allow-hard", "--lang",
+                   "hi", "--lang", "ja", "-o", str(out))
+    assert built.exit_code == 0, built.output
+    fonts = {e["lang"]: e["fonts"] for e in json.loads((out / "manifest.json").read_text())[
+        "outputs"]}
+    assert "Noto-Sans-Devanagari" in fonts["hi"] and "Noto-Sans-CJK-JP" in fonts["ja"], fonts
+
+    content = project.handouts_dir / "hand-washing" / "handout.yaml"
+    english = content.read_text("utf-8")
+    content.write_text(english.replace("Wet your hands", "Wet (手洗い) your hands"), "utf-8")
+    assert invoke(project, "build", "hand-washing", "-l", "easy", "--lang", "en", "-o",
+                  str(out)).exit_code == 0
+    content.write_text(english.replace("Wet your hands", "Wet \U0001F9EA your \U0001FAE7 hands"),
+                       "utf-8")
+    refused = invoke(project, "build", "hand-washing", "-l", "easy", "--lang", "en", "-o",
+                     str(out))
+    assert refused.exit_code == 1
+    assert refused.stderr.count("no installed font draws 2 character(s)") == 1, refused.stderr
+    assert "U+1F9EA" in refused.stderr and "how.wet" in refused.stderr

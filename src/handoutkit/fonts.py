@@ -31,19 +31,40 @@ def installed_font(family: str) -> InstalledFont | None:
     fontconfig's charset is a compact range list: reading a CJK font's cmap with fontTools
     instead would cost each worker process about 40 MB.
     """
+    found = _fc_match(f"{family}:style=Regular")
+    return found[1] if found and family in found[0] else None
+
+
+@cache
+def fallback_font(codepoint: int) -> InstalledFont | None:
+    """The font fontconfig falls back to for a character no family of a stack draws, as the
+    renderer (Pango) does, if one is installed that draws it."""
+    found = _fc_match(f"sans-serif:style=Regular:charset={codepoint:x}")
+    return found[1] if found and found[1].covers(codepoint) else None
+
+
+@cache
+def family_for_language(lang: str) -> str | None:
+    """The family fontconfig picks for text in ``lang`` (an ISO 639 code), or ``None``."""
+    found = _fc_match(f"sans-serif:style=Regular:lang={lang}")
+    return found[0][0] if found else None
+
+
+def _fc_match(pattern: str) -> tuple[list[str], InstalledFont] | None:
+    """fontconfig's best match for ``pattern``: its family names, file and coverage."""
     try:
         found = subprocess.run(
-            ["fc-match", "--format=%{family}\n%{file}\n%{charset}", f"{family}:style=Regular"],
+            ["fc-match", "--format=%{family}\n%{file}\n%{charset}", pattern],
             capture_output=True, text=True, check=True, timeout=20).stdout.split("\n")
     except (OSError, subprocess.SubprocessError):
         return None
-    if len(found) < 3 or family not in found[0].split(","):
+    if len(found) < 3:
         return None
     ranges = []
     for item in found[2].split():
         first, _, last = item.partition("-")
         ranges.append((int(first, 16), int(last or first, 16)))
-    return InstalledFont(Path(found[1]), tuple(sorted(ranges)))
+    return found[0].split(","), InstalledFont(Path(found[1]), tuple(sorted(ranges)))
 
 
 def font_files(stack: str) -> list[Path]:

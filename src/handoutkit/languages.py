@@ -3,7 +3,8 @@
 What CLDR knows (a language's script, direction, own name, month names) comes from Babel;
 what it does not (which installed fonts draw a script, whether the script has italics, which
 readability measure is valid for the language) is one entry per script or language below.
-A language with no entry still works: Latin-script fonts, and the labelled, provisional
+A language whose script has no entry still works: the installed Noto family named for its
+script, or the family fontconfig picks for the language, and the labelled, provisional
 sentence-length measure counted in words.
 """
 
@@ -45,7 +46,31 @@ SCRIPTS: dict[str, ScriptFacts] = {
                         unit="characters"),
     "Arab": ScriptFacts('"Noto Sans Arabic", "Noto Naskh Arabic", "Noto Sans", sans-serif',
                         italics=False),
+    "Jpan": ScriptFacts('"Noto Sans CJK JP", "Noto Sans", sans-serif', italics=False,
+                        unit="characters"),
+    "Kore": ScriptFacts('"Noto Sans CJK KR", "Noto Sans", sans-serif', italics=False),
 }
+
+#: Scripts with no entry above that do not space their words apart: sentences are measured
+#: in characters between spaces, as Thai's are.
+_UNSPACED = frozenset(("Laoo", "Khmr", "Mymr", "Tibt"))
+
+
+@cache
+def script_facts(script: str, lang: str) -> ScriptFacts:
+    """The entry for ``script``, or one made for a script without an entry: the installed
+    Noto family named for the script (Noto Sans Devanagari, Noto Sans Ethiopic) or else the
+    family fontconfig picks for ``lang`` (its orthographies cover some 250 languages), then
+    Noto Sans for the Latin text every page holds (URLs, sources). No faux italics."""
+    if script in SCRIPTS:
+        return SCRIPTS[script]
+    from .fonts import family_for_language, installed_font
+
+    named = f"Noto Sans {Locale('en').scripts.get(script, script)}"
+    family = named if installed_font(named) else family_for_language(lang)
+    stack = dict.fromkeys(filter(None, (family, "Noto Sans", "DejaVu Sans")))
+    return ScriptFacts(", ".join(f'"{name}"' for name in stack) + ", sans-serif",
+                       italics=False, unit="phrase-characters" if script in _UNSPACED else "words")
 
 #: Languages whose readability has a validated formula here (readability.py), or whose
 #: script's default unit is wrong for them (Vietnamese spaces syllables, not words).
@@ -106,11 +131,11 @@ class Language:
 
     @property
     def fonts(self) -> str:
-        return SCRIPTS.get(self.script, _LATIN).fonts
+        return script_facts(self.script, self.locale.language).fonts
 
     @property
     def italics(self) -> bool:
-        return SCRIPTS.get(self.script, _LATIN).italics
+        return script_facts(self.script, self.locale.language).italics
 
     def format_date(self, date: dt.date, short: bool = False) -> str:
         """``date`` as the language's readers write it (``short``: where space is tight)."""
@@ -165,7 +190,7 @@ def language(code: str) -> Language:
     elif locale.territory:
         tag = f"{tag}-{locale.territory}"
     direction = "rtl" if locale.text_direction == "rtl" else "ltr"
-    measure = MEASURES.get(locale.language) or SCRIPTS.get(script, _LATIN).unit
+    measure = MEASURES.get(locale.language) or script_facts(script, locale.language).unit
     return Language(code, tag, direction, locale.get_display_name(locale) or code, locale,
                     script, measure, DATE_STYLES.get(locale.language) or _date_style(locale))
 

@@ -6,7 +6,7 @@ import itertools
 import unicodedata
 from dataclasses import dataclass
 
-from .fonts import families, installed_font
+from .fonts import fallback_font, families, installed_font
 from .levels import LEVELS
 from .rendered import PageLayout, RenderedPdf
 from .translate import PrintedHandout
@@ -23,13 +23,16 @@ class MissingGlyph:
 
 
 def missing_glyphs(doc: PrintedHandout, stack: str) -> list[MissingGlyph]:
-    """Characters no font of ``stack`` can draw: they would print as empty boxes."""
+    """Characters that no font of ``stack`` draws, nor the installed font the renderer would
+    fall back to for them (a Japanese word in an English leaflet): they would print as empty
+    boxes."""
     fonts = [font for family in families(stack) if (font := installed_font(family))]
     missing: dict[str, MissingGlyph] = {}
     for text in doc.printed_texts():
         for char in text.value:
             if (char not in missing and unicodedata.category(char) not in ("Zs", "Cc", "Cf")
-                    and not any(font.covers(ord(char)) for font in fonts)):
+                    and not any(font.covers(ord(char)) for font in fonts)
+                    and fallback_font(ord(char)) is None):
                 missing[char] = MissingGlyph(char, text.context)
     return list(missing.values())
 
@@ -115,11 +118,14 @@ def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | No
         problems.append(f"{pdf.page_count} pages; the {level.name} level must fit on "
                         f"{level.max_pages} (shorten the text)")
     for printed in filter(None, (doc, second)):
-        for glyph in missing_glyphs(printed, printed.language.fonts):
-            problems.append(f"no font draws {glyph} for language {printed.language.code}; it "
-                            "would print as an empty box (install one of "
-                            f"{', '.join(families(printed.language.fonts))}: fonts-noto-core "
-                            "and fonts-noto-cjk on Debian, google-noto-sans-*-fonts on Fedora)")
+        if missing := missing_glyphs(printed, printed.language.fonts):
+            more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+            problems.append(
+                f"no installed font draws {len(missing)} character(s) of the "
+                f"{printed.language.code} text: {'; '.join(map(str, missing[:3]))}{more}. They "
+                "would print as empty boxes: install a font that draws them (Debian: "
+                "fonts-noto-core, fonts-noto-cjk; Fedora: google-noto-sans-*-fonts), or write "
+                "them another way")
     problems += layout_problems(pdf, doc.job.large_print)
     for error in pdf.errors:
         if error.startswith("Failed to load image"):  # WeasyPrint's words: not PDF/UA's
