@@ -121,8 +121,8 @@ def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | No
         if missing := missing_glyphs(printed, printed.language.fonts):
             more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
             problems.append(
-                f"no installed font draws {len(missing)} character(s) of the "
-                f"{printed.language.code} text: {'; '.join(map(str, missing[:3]))}{more}. They "
+                f"no installed font draws {len(missing)} character(s) of the text in language "
+                f"{printed.language.code}: {'; '.join(map(str, missing[:3]))}{more}. They "
                 "would print as empty boxes: install a font that draws them (Debian: "
                 "fonts-noto-core, fonts-noto-cjk; Fedora: google-noto-sans-*-fonts), or write "
                 "them another way")
