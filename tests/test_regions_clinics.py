@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 import pytest
+import yaml
 import zxingcpp
 from pypdf import PdfReader
 from typer.testing import CliRunner
@@ -287,3 +289,18 @@ def test_region_names_and_help_lines_are_translated(tmp_path: Path) -> None:
     assert "131 450" not in english
     jobs = make_plan(project, [HANDOUT], regions=["AU"])
     assert [j.lang for j in jobs][::2] == ["en", "vi", "zh_Hans", "ar"]
+
+
+def test_on_a_right_to_left_page_each_source_keeps_its_number_beside_the_qr_code(
+        tmp_path: Path) -> None:
+    """The clinic's QR code beside an Arabic leaflet's left-to-right list of sources: the
+    first citation used to start below the code, its number stranded beside it."""
+    pdf = build_one(Project(ROOT), tmp_path, Job(HANDOUT, "ar", "easy"),
+                    clinic=load_clinic(CLINIC))
+    content = yaml.safe_load((ROOT / "handouts" / HANDOUT / "handout.yaml").read_text())
+    layout = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                            text=True, check=True).stdout
+    layout = re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", layout)  # bidi marks
+    for number, source in enumerate(content["sources"], 1):
+        start = rf"^\s*{number}\.\s+{re.escape(source['publisher'][:20])}"
+        assert re.search(start, layout, re.MULTILINE), (number, layout[-1500:])
