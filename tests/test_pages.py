@@ -201,6 +201,21 @@ def test_the_build_refuses_steps_that_cannot_stay_on_one_page(project: Project,
     assert not list(tmp_path.rglob("*.pdf"))
 
 
+def test_the_build_refuses_text_that_would_run_off_the_paper(project: Project,
+                                                            tmp_path: Path) -> None:
+    """A word longer than a line cannot break: it would be cut off at the paper's edge, and
+    the build refuses the document, naming the page and the word."""
+    topic = project.handout_path("kratom-chronic-pain")
+    word = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 3
+    topic.write_text(topic.read_text().replace("Kratom is a tree", f"{word} is a tree", 1))
+    result = runner.invoke(app, ["build", "kratom-chronic-pain", "--lang", "en", "-l", "easy",
+                                 "--allow-hard", "-o", str(tmp_path), "--project",
+                                 str(project.root)])
+    assert result.exit_code == 1, result.output
+    assert f"page rule within-margins: on page 1, {word[:40]!r}" in result.stderr
+    assert not list(tmp_path.rglob("*.pdf"))
+
+
 def test_a_clinic_note_prints_in_the_leaflets_language(tmp_path: Path) -> None:
     result = runner.invoke(app, ["build", "kratom-chronic-pain", "--lang", "es", "-l", "easy",
                                  "--clinic", str(ROOT / "examples/clinic/clinic.toml"), "-o",

@@ -195,15 +195,22 @@ def _compact_cid_fonts(_document: Any, pdf: Any) -> None:
                 font.pop("CIDToGIDMap", None)  # TrueType CIDFonts only; a CFF one has a charset
 
 
+#: How far (in CSS px) text may reach past the page's content edges before it counts as
+#: running off: a glyph's side bearing, not a word.
+_OVERFLOW_SLACK = 1.0
+
+
 def page_layouts(document: Any) -> tuple[PageLayout, ...]:
     """Each page of a rendered WeasyPrint document, as :class:`PageLayout`."""
     layouts = []
     for page in document.pages:
         box = page._page_box
         top, height = box.content_box_y(), box.height
+        left, right = box.content_box_x(), box.content_box_x() + box.width
         blocks: dict[str, None] = {}
         footer: dict[int, int] = {}
         spans: dict[int, tuple[str, float, float]] = {}
+        overflows: dict[str, None] = {}
         bottom = top
         for child in box.children:
             in_margin = type(child).__name__ == "MarginBox"
@@ -222,8 +229,13 @@ def page_layouts(document: Any) -> tuple[PageLayout, ...]:
                                               inner.margin_height() / height)
                 if kind == "LineBox" or "Replaced" in kind:
                     bottom = max(bottom, inner.position_y + inner.margin_height())
+                elif kind == "TextBox" and (
+                        inner.position_x < left - _OVERFLOW_SLACK
+                        or inner.position_x + inner.width > right + _OVERFLOW_SLACK):
+                    overflows.setdefault(inner.text.strip()[:40])
         layouts.append(PageLayout(tuple(blocks), min(1.0, (bottom - top) / height) if height
-                                  else 1.0, tuple(footer.values()), tuple(spans.values())))
+                                  else 1.0, tuple(footer.values()), tuple(spans.values()),
+                                  tuple(overflows)))
     return tuple(layouts)
 
 

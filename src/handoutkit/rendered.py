@@ -35,6 +35,9 @@ class PageLayout:
     #: Each named element's first box on the page: (name, top, height), as shares of the
     #: page's content height.
     spans: tuple[tuple[str, float, float], ...] = ()
+    #: The start of each run of text that reaches past the page's margins (a word or an
+    #: address longer than the line): it would be cut off at the paper's edge.
+    overflows: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

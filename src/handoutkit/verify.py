@@ -56,9 +56,12 @@ _BODY = ("title", "summary", "section:")
 def layout_problems(pdf: RenderedPdf, large_print: bool = False) -> list[str]:
     """The page rules every print keeps, each named: numbered steps on one page; no last page
     of closing matter alone; a splittable section never pushed whole past a page with more
-    than a quarter left empty; every footer part on one line."""
+    than a quarter left empty; every footer part on one line; no text past the margins."""
     pages = pdf.pages
-    problems = []
+    problems = [f"page rule within-margins: on page {number}, {text!r}… runs past the "
+                "margin and would be cut off at the paper's edge (a word or address too long "
+                "for a line: shorten it, or give it a space or a hyphen to break at)"
+                for number, page in enumerate(pages, 1) for text in page.overflows]
     steps = dict.fromkeys(b for page in pages for b in page.blocks if b.startswith("steps:"))
     for name in steps:
         on = [number for number, page in enumerate(pages, 1) if name in page.blocks]
