@@ -364,6 +364,32 @@ def test_html_in_a_translation_is_reported_and_printed_literally(project: Projec
     assert "<b>¿Qué es?</b> {{ 7*7 }}" in text
 
 
+def test_what_the_english_has_a_translation_may_keep_and_content_has_no_placeholders(
+        tmp_path: Path) -> None:
+    """A topic's text is printed as written: its "<b>" or "{{ }}" copied into a translation
+    is no fault, and its "{name}" or "%(x)s" is text, not a placeholder (no format flag in
+    the template, nothing demanded back). Markup the English lacks is still reported."""
+    assert runner.invoke(app, ["init", str(tmp_path / "p")]).exit_code == 0
+    project = Project(tmp_path / "p")
+    topic = project.handout_path("hand-washing")
+    english = "Wet your hands <b>now</b>, {name}, {{ 7*7 }} and %(x)s."
+    topic.write_text(topic.read_text().replace(
+        "Wet your hands with clean, running water. Turn off the tap.", english, 1))
+    assert invoke(project, "i18n", "update").exit_code == 0
+    pot = (project.locales_dir / "hand-washing.pot").read_text()
+    entry = pot[pot.index('msgctxt "how.wet"') - 200:pot.index('msgctxt "how.wet"')]
+    assert "python-format" not in entry.split("#:")[-1] and "brace" not in entry.split("#:")[-1]
+    catalog = _po(project, "es", "hand-washing")
+    set_msgstr(catalog, "how.wet", "Mójese las manos <b>ya</b>, {{ 7*7 }}.")
+    check = invoke(project, "i18n", "check")
+    assert check.exit_code == 0, check.output
+    set_msgstr(catalog, "how.wet", "Mójese las manos <i>ya</i>.")
+    check = invoke(project, "i18n", "check", "--json")
+    assert check.exit_code == 2
+    [finding] = [f for f in json.loads(check.stdout)["findings"] if "how.wet" in f["message"]]
+    assert "HTML, CSS or template syntax" in finding["message"]
+
+
 def test_update_marks_a_changed_string_fuzzy_everywhere(project: Project,
                                                         tmp_path: Path) -> None:
     source = project.handout_path(HANDOUT)

@@ -2,7 +2,9 @@
 
 A broken placeholder would crash the template or print nonsense; a wrong number of plural
 forms prints the wrong form; markup in a translation is printed literally (never run), but it
-is still a mistake a translator should see.
+is still a mistake a translator should see, unless the English has it too. Only the
+templates' own words are formatted: a topic's or a region's text is printed as written, so
+its ``{name}`` or ``%s`` is text, not a placeholder.
 """
 
 from __future__ import annotations
@@ -47,39 +49,47 @@ def _placeholders(text: str, python: bool = True) -> list[str]:
 
 def check_messages(catalog: Catalog, path: Path) -> list[Finding]:
     """Every problem in a parsed catalog, each with the line of its entry in ``path``."""
+    from .project import TEMPLATE_DOMAIN
+
     findings: list[Finding] = []
     expected_forms = catalog.num_plurals
+    formatted = path.stem == TEMPLATE_DOMAIN  # the templates' words; the rest prints as is
     for message in catalog:
         if not message.id or not message.string:
             continue
         where = f"msgctxt {message.context!r}: " if message.context else ""
-        for text, hint, blocks in _message_problems(message, expected_forms):
+        for text, hint, blocks in _message_problems(message, expected_forms, formatted):
             findings.append(Finding(Problem(where + text, path, message.lineno, hint), blocks))
     return findings
 
 
-def _message_problems(message: Message, expected_forms: int) -> list[tuple[str, str, bool]]:
+def _message_problems(message: Message, expected_forms: int,
+                      formatted: bool) -> list[tuple[str, str, bool]]:
+    source = " ".join(message.id) if isinstance(message.id, tuple) else str(message.id)
+    forms = [str(form) for form in (message.string if isinstance(message.string, tuple | list)
+                                    else [message.string])]
+    problems = [problem for form in forms if form for problem in _literal_problems(form, source)]
+    if not formatted:
+        return problems
     python = bool(message.python_format)
     if not isinstance(message.id, tuple):
         wanted = set(_placeholders(str(message.id)))
-        return _text_problems(str(message.string), wanted, wanted, python)
-    forms = list(message.string or ())
+        return _placeholder_problems(str(message.string), wanted, wanted, python) + problems
     if any(forms) and len(forms) != expected_forms:
         return [(f"{len(forms)} plural forms, but the header's Plural-Forms says "
                  f"{expected_forms}", "give exactly one msgstr[N] per plural form", True)]
     allowed = set(_placeholders(message.id[0])) | set(_placeholders(message.id[1]))
     wanted = set(_placeholders(message.id[1]))
-    problems = []
     for index, form in enumerate(forms):
         # Languages with a "one" form may write it without the number ("a source").
         required = wanted if index > 0 or expected_forms == 1 else set()
         if form:
-            problems += _text_problems(form, allowed, required, python)
+            problems = _placeholder_problems(form, allowed, required, python) + problems
     return problems
 
 
-def _text_problems(text: str, allowed: set[str], required: set[str],
-                   python: bool) -> list[tuple[str, str, bool]]:
+def _placeholder_problems(text: str, allowed: set[str], required: set[str],
+                          python: bool) -> list[tuple[str, str, bool]]:
     found = set(_placeholders(text, python))
     problems = []
     if found - allowed:
@@ -89,13 +99,25 @@ def _text_problems(text: str, allowed: set[str], required: set[str],
     if required - found:
         problems.append((f"the translation drops {', '.join(sorted(required - found))}",
                          "keep every placeholder of the English text, spelled the same", True))
+    return problems
+
+
+def _literal_problems(text: str, source: str) -> list[tuple[str, str, bool]]:
+    """What is wrong in any translation, formatted or not: characters that reorder the page,
+    and markup the English does not have."""
+    problems = []
     controls = sorted({f"U+{ord(c):04X}" for c in text if c in BIDI_CONTROLS})
     if controls:
         problems.append((f"bidirectional control character {', '.join(controls)} in the "
                          "translation: it can reorder or mirror the printed text",
                          "remove it; the page sets the text direction itself", True))
-    if MARKUP.search(text):
+    if _markup(text) - _markup(source):
         problems.append(("HTML, CSS or template syntax in the translation",
                          "write plain text only: it is printed literally, never as markup",
                          False))
     return problems
+
+
+def _markup(text: str) -> set[str]:
+    """The markup or template syntax in ``text``, each spelled as one token."""
+    return {"".join(found.lower().split()) for found in MARKUP.findall(text)}

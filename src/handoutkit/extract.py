@@ -147,6 +147,11 @@ def _add_extracted(project: Project, catalog: Catalog, paths: list[Path]) -> Cat
                 # above a string changes nothing in the catalogs (msgctxt is the stable id).
                 catalog.add(message, locations=[(relative, None)],  # type: ignore[list-item]
                             auto_comments=comments, context=context)
+                # Content is printed as written, never formatted: Babel's guess that a
+                # "{name}" or "%s" in it is a placeholder would have editors demand it back.
+                added = catalog.get(message, context)
+                if added is not None:
+                    added.flags -= {"python-format", "python-brace-format"}
     return catalog
 
 
