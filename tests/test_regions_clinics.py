@@ -304,3 +304,19 @@ def test_on_a_right_to_left_page_each_source_keeps_its_number_beside_the_qr_code
     for number, source in enumerate(content["sources"], 1):
         start = rf"^\s*{number}\.\s+{re.escape(source['publisher'][:20])}"
         assert re.search(start, layout, re.MULTILINE), (number, layout[-1500:])
+
+
+@pytest.mark.parametrize(("key", "line", "value", "named"), [
+    ("languages", 3, '["en", "klingon"]', "unknown language 'klingon'"),
+    ("regions", 3, '["", "ZZ"]', "unknown region 'ZZ'"),
+    ("levels", 3, '["easy", "expert"]', "unknown reading level 'expert'"),
+])
+def test_a_plan_naming_what_does_not_exist_names_its_line(project: Project, key: str,
+                                                         line: int, value: str,
+                                                         named: str) -> None:
+    (project.root / "handout.toml").write_text(f'[plan]\nhandouts = ["{HANDOUT}"]\n'
+                                               f"{key} = {value}\n")
+    for command in (["build"], ["list", "--plan"]):
+        result = invoke(project, *command)
+        assert result.exit_code == 2, result.output
+        assert f"handout.toml:{line}: {named}" in result.stderr, result.stderr

@@ -10,7 +10,7 @@ import hashlib
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import product
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, TypeVar
@@ -87,6 +87,9 @@ class PlanRequest:
     also: str | None = None
     clinic: Path | None = None
     preview: bool = False
+    #: The handout.toml this plan was read from: a value it names that does not exist is
+    #: reported at its line there.
+    source: Path | None = None
 
 
 #: What a topic id, language code or region code looks like (each names a file or folder).
@@ -385,7 +388,7 @@ def read_settings(project: Project) -> ProjectSettings:
     request = PlanRequest(
         handouts=plan.handouts, langs=plan.languages, levels=plan.levels, papers=plan.papers,
         regions=plan.regions, large_print=plan.large_print, also=plan.also,
-        clinic=(path.parent / plan.clinic) if plan.clinic else None) if plan else None
+        clinic=(path.parent / plan.clinic) if plan.clinic else None, source=path) if plan else None
     return ProjectSettings(request, settings.build, settings.i18n, settings.project,
                            settings.site)
 
@@ -426,10 +429,24 @@ def toml_line_of(path: Path, loc: tuple[int | str, ...]) -> int | None:
     return None
 
 
+#: The handout.toml key of each plan field, as InvalidChoice names the field.
+_PLAN_KEYS = {"handout": "handouts", "lang": "languages", "level": "levels", "paper": "papers",
+              "region": "regions", "also": "also"}
+
+
 def plan_jobs(project: Project, request: PlanRequest) -> list[Job]:
     """Expand a request; the region ``""`` means the neutral, region-less leaflet."""
-    return make_plan(project, request.handouts, request.langs, request.levels, request.papers,
-                     request.regions, request.large_print, request.also, request.preview)
+    try:
+        return make_plan(project, request.handouts, request.langs, request.levels,
+                         request.papers, request.regions, request.large_print, request.also,
+                         request.preview)
+    except InvalidChoice as exc:
+        if request.source is None:
+            raise
+        key = _PLAN_KEYS.get(exc.field_name, exc.field_name)
+        raise InputError([replace(problem, file=request.source,
+                                  line=toml_line_of(request.source, ("plan", key)))
+                          for problem in exc.problems]) from None
 
 
 def load_toml(path: Path, kind: str) -> dict[str, Any]:
