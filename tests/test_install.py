@@ -66,6 +66,9 @@ def test_a_broken_yaml_in_a_new_project_exits_2_without_a_traceback(
     broken = run("build", cwd=copy)
     assert broken.returncode == 2
     assert "handout.yaml:" in broken.stderr and "Traceback" not in broken.stderr
+    # Said once for the four documents that read the file, not four times.
+    assert broken.stderr.count("handout.yaml:") == 1, broken.stderr
+    assert "and 3 other document(s)" in broken.stderr
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:

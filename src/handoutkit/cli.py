@@ -313,16 +313,23 @@ def build(
 def _report_build(report: "BuildReport", output: Output, as_json: bool) -> None:
     """Say what a build did, per document and in sum, and exit with what it means: 0 all made
     or up to date, 1 a document failed a check, 2 an input is malformed."""
+    # A message that many documents share (a broken file they all read, a stale fact) is
+    # said once, with the documents it concerns.
+    said: dict[tuple[str, str], list[str]] = {}
     for result in report.results:
         if result.fallbacks and result.status == "built" and not output.quiet:
-            typer.echo(f"warning: {result.job}: {len(result.fallbacks)} string(s) not translated, "
-                       f"printed in English: {', '.join(result.fallbacks)}", err=True)
+            said.setdefault(("warning", f"{len(result.fallbacks)} string(s) not translated, "
+                             f"printed in English: {', '.join(result.fallbacks)}"), []
+                            ).append(str(result.job))
         for problem in result.problems:
-            kind = "note" if result.ok else "error"
-            typer.echo(f"{kind}: {result.job}: {problem}", err=True)
+            said.setdefault(("note" if result.ok else "error", problem), []).append(
+                str(result.job))
         if not output.quiet:
             for warning in result.warnings:
-                typer.echo(f"warning: {result.job}: {warning}", err=True)
+                said.setdefault(("warning", warning), []).append(str(result.job))
+    for (kind, message), jobs in said.items():
+        others = f" and {len(jobs) - 1} other document(s)" if len(jobs) > 1 else ""
+        typer.echo(f"{kind}: {jobs[0]}{others}: {message}", err=True)
     if as_json:
         from . import json_report
 

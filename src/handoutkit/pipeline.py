@@ -342,7 +342,8 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
         return replace(result, status="incomplete", ok=not options.strict, problems=(
             f"not built: only {record.coverage:.0%} of its {record.printed} printed strings "
             f"have a current {job.lang} translation (at least {options.min_coverage:.0%} "
-            f"needed); missing: {', '.join(record.fallbacks)}",)), None
+            f"needed); missing: {_some(record.fallbacks)} (`--json` lists each; `--preview` "
+            "marks them on the page)",)), None
     stale = inputs.stale(job, options.today)
     warnings = tuple(f"stale: {item}" for item in stale)
     problems = []
@@ -363,6 +364,12 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
                         "pass --allow-hard to override)")
     result = replace(result, problems=tuple(problems), warnings=warnings)
     return result, None if problems else _Prepared(printed, second, emergency, html)
+
+
+def _some(names: tuple[str, ...], shown: int = 5) -> str:
+    """The first few of ``names`` and how many more: a message stays a line or two."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def render_document(inputs: Inputs, job: Job, options: BuildOptions,
