@@ -139,4 +139,19 @@ def test_not_utf8_names_the_line(project: Project) -> None:
 
 def test_empty_file_is_an_error(project: Project) -> None:
     path = _write(project, "")
-    assert "handout" in _error(path).problems[0].message
+    [problem] = _error(path).problems
+    assert problem.message == "handout: empty: its fields are missing", problem
+
+
+def test_errors_speak_the_authors_language_not_pydantics(project: Project) -> None:
+    """No "Value error, " prefix, no class name, no regular expression; a number where text
+    belongs is told to take quotes."""
+    path = _replace(project, "version: ", "version: 2\nold_version: ")
+    messages = [str(p) for p in _error(path).problems]
+    path = _replace(project, "publisher: National Institute on Drug Abuse (NIDA)\n",
+                    "publisher: 12\n")
+    messages += [str(p) for p in _error(path).problems]
+    for text in messages:
+        assert not any(word in text for word in ("Value error", "Handout", "pattern", "^"))
+    assert any("12 is read as a number" in text and 'put it in quotes: "12"' in text
+               for text in messages), messages

@@ -398,17 +398,21 @@ def validate_toml(model: type[_M], data: dict[str, Any], path: Path) -> _M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        from .yamlfile import describe, relevant_errors
+
         problems = []
-        for err in exc.errors():
+        for err in relevant_errors(exc):
             key = ".".join(str(p) for p in err["loc"])
+            hint: str | None
             if err["type"] == "missing":
                 message, hint = f"{key}: required field is missing", f"add `{key} = ...`"
             elif err["type"] == "extra_forbidden":
                 message, hint = f"{key}: unknown key", "check its spelling in the README"
             else:
-                message, hint = f"{key}: {err['msg']}", None
+                said, hint = describe(err)
+                message = f"{key}: {said}"
             problems.append(Problem(message, path, toml_line_of(path, err["loc"]), hint))
-        raise InputError(problems) from None
+        raise InputError(list(dict.fromkeys(problems))) from None
 
 
 def toml_line_of(path: Path, loc: tuple[int | str, ...]) -> int | None:

@@ -136,7 +136,42 @@ def validate(model: type[BaseModel], doc: YamlDocument, what: str) -> Any:
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        raise InputError([_problem(doc, err, what) for err in exc.errors()]) from None
+        errors = relevant_errors(exc)
+        problems = [_problem(doc, err, what) for err in errors]
+        raise InputError(list(dict.fromkeys(problems))) from None
+
+
+def relevant_errors(exc: ValidationError) -> list[Any]:
+    """pydantic's errors less those of a union's other member: where a field may be text or a
+    mapping and a mapping was written, "should be a valid string" is no help beside the
+    mapping's own errors."""
+    errors = exc.errors()
+    deeper = [tuple(err["loc"]) for err in errors if not isinstance(err["input"], dict | list)]
+    return [err for err in errors
+            if not (isinstance(err["input"], dict | list) and err["type"].endswith("_type")
+                    and any(len(loc) > len(err["loc"]) and loc[:len(err["loc"]) - 1]
+                            == tuple(err["loc"])[:-1] for loc in deeper))]
+
+
+def describe(err: Any) -> tuple[str, str | None]:
+    """A pydantic error in the user's words, and a hint: without pydantic's own prefixes
+    ("Value error, "), its regular expressions, or the model's class name."""
+    kind, message, value = err["type"], str(err["msg"]), err.get("input")
+    if kind in ("value_error", "assertion_error"):
+        return message.split(", ", 1)[-1], None
+    if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value!r} is read as a number, not text", f'put it in quotes: "{value}"'
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        if value is None:
+            return "empty: its fields are missing", "write its fields as `key: value` lines"
+        return (f"expected fields (`key: value` lines), found {type(value).__name__}",
+                "check the indentation")
+    if kind == "string_pattern_mismatch":
+        pattern = str(err.get("ctx", {}).get("pattern", ""))
+        if "https?://" in pattern:
+            return f"{value!r} is not a web address", "write it in full: https://…"
+        return f"{value!r} is not in the form this field takes", "see the reference for it"
+    return message, None
 
 
 def _problem(doc: YamlDocument, err: Any, what: str) -> Problem:
@@ -145,13 +180,15 @@ def _problem(doc: YamlDocument, err: Any, what: str) -> Problem:
     data_loc = _data_loc(doc.data, loc)
     where = format_loc(data_loc) or what
     kind = err["type"]
+    hint: str | None
     if kind == "missing":
         message, hint = f"{where}: required field is missing", f"add `{loc[-1]}:` here"
     elif kind == "extra_forbidden":
         message = f"{where}: unknown field"
         hint = "remove it, or check its spelling against the README's content reference"
     else:
-        message, hint = f"{where}: {err['msg']}", None
+        said, hint = describe(err)
+        message = f"{where}: {said}"
     return Problem(message, doc.path, doc.line_of(data_loc), hint)
 
 
