@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -327,6 +328,21 @@ def test_broken_placeholder_is_reported_by_check_and_build(project: Project,
     assert build.exit_code == 2
     assert f"{path}:{line}:" in build.stderr and "Traceback" not in build.output
     assert not any(tmp_path.rglob("*.pdf"))
+
+
+@pytest.mark.parametrize(("damage", "named"), [
+    (lambda text: "\ufeff" + text, "byte-order mark"),
+    (lambda text: text.replace("nplurals=2", "nplurals=banana", 1), "plural forms"),
+])
+def test_a_catalog_a_tool_damaged_is_named_for_what_happened(project: Project, damage: Any,
+                                                             named: str) -> None:
+    """A byte-order mark (some editors add one) or a Plural-Forms that is not gettext's: said
+    in those words, at the line, not as Python's."""
+    path = _po(project, "es")
+    path.write_text(damage(path.read_text("utf-8")), "utf-8")
+    check = invoke(project, "i18n", "check")
+    assert check.exit_code == 2 and named in check.stderr, check.stderr
+    assert "invalid literal" not in check.stderr and f"{path}:" in check.stderr
 
 
 def test_po_syntax_error_names_file_and_line(project: Project, tmp_path: Path) -> None:

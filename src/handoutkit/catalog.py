@@ -60,6 +60,10 @@ def _check_po_lines(path: Path, text: str) -> None:
     also keeps only the last of two entries with the same context and English text, dropping
     a translation without a word; msgfmt calls that a duplicate definition, and so do we.
     """
+    if text.startswith("\ufeff"):
+        raise InputError.at("the file starts with a byte-order mark (U+FEFF), which gettext's "
+                            "tools refuse", path, 1,
+                            hint="save it as UTF-8 without a byte-order mark (BOM)")
     plural = False
     entry: dict[str, str] = {}  # the current entry's keyword → its string so far
     current = ""
@@ -112,6 +116,12 @@ def parse_po(path: Path, text: str | None = None) -> Catalog:
             read_po(io.StringIO(text), abort_invalid=True), text.splitlines()))
     except PoFileError as exc:
         message = str(exc).rsplit(" on ", 1)[0]
+        if "num_plurals" in message or "invalid literal for int()" in message:
+            raise InputError.at(
+                "plural forms: this entry's msgstr[N] and the header's Plural-Forms (nplurals="
+                "N) do not agree", path, exc.lineno + 1,
+                hint="nplurals is a number and each plural entry has that many msgstr[…]; "
+                     "`handout i18n init` writes gettext's rule for a language") from None
         raise InputError.at(f"catalog syntax error: {message}", path, exc.lineno + 1,
                             hint="fix the quoting or keyword on this line") from None
     except AttributeError:  # Babel's header parser, on a date field it cannot read
