@@ -138,8 +138,9 @@ def _make_fact_stale(project: Project) -> None:
     facts = project.handouts_dir / HANDOUT / "regions.yaml"
     text = facts.read_text()
     start = text.index("  GB:")
-    facts.write_text(text[:start] + re.sub(r"review_by: \S+", "review_by: 2020-01-01",
-                                           text[start:], count=1))
+    stale = re.sub(r"checked: \S+", "checked: 2019-06-01", text[start:], count=1)
+    facts.write_text(text[:start] + re.sub(r"review_by: \S+", "review_by: 2020-01-01", stale,
+                                           count=1))
 
 
 def test_stale_fact_warns_fails_strict_and_is_listed(project: Project, tmp_path: Path) -> None:
@@ -320,3 +321,27 @@ def test_a_plan_naming_what_does_not_exist_names_its_line(project: Project, key:
         result = invoke(project, *command)
         assert result.exit_code == 2, result.output
         assert f"handout.toml:{line}: {named}" in result.stderr, result.stderr
+
+
+def test_a_stale_inherited_number_is_blamed_on_the_file_that_gives_it() -> None:
+    from handoutkit.regions import load_region, stale_items
+
+    region = load_region(ROOT / "handouts", "US-AL")  # its number and lines come from US
+    items = stale_items(region, None, dt.date(2100, 1, 1))
+    assert items and {item.path.name for item in items} == {"US.yaml"}, items
+
+
+@pytest.mark.parametrize(("old", "new", "named"), [
+    ("languages: [en, es]", "languages: [en, klingon]", "'klingon' is not a language code"),
+    ("  review_by: ", "  review_by: 2020-01-01\n  old_review_by: ",
+     "review_by 2020-01-01 must come after checked"),
+])
+def test_a_region_profile_with_impossible_values_is_refused(project: Project, old: str,
+                                                            new: str, named: str) -> None:
+    profile = project.handouts_dir / "regions" / "US.yaml"
+    text = profile.read_text()
+    assert old in text
+    profile.write_text(text.replace(old, new, 1).replace("  old_review_by: ", "  # ", 1))
+    result = invoke(project, "list", "--plan")
+    assert result.exit_code == 2 and named in result.stderr, result.stderr
+    assert "US.yaml:" in result.stderr and "Value error" not in result.stderr

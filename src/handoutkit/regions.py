@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .errors import InputError, Problem, UnknownReference
 from .languages import PAPERS
@@ -38,6 +38,13 @@ class _Strict(BaseModel):
 class Dated(_Strict):
     checked: dt.date
     review_by: dt.date
+
+    @model_validator(mode="after")
+    def _review_after_check(self) -> Dated:
+        if self.review_by <= self.checked:
+            raise ValueError(f"review_by {self.review_by} must come after checked "
+                             f"{self.checked}: it is when the fact must be checked again")
+        return self
 
     def stale(self, today: dt.date) -> bool:
         return self.review_by < today
@@ -70,6 +77,14 @@ class HelpLine(Dated):
     omit_in: list[str] = Field(default_factory=list)
 
 
+def _known_language(code: str) -> str:
+    from .languages import canonical_locale
+
+    if canonical_locale(code) is None:
+        raise ValueError(f"{code[:40]!r} is not a language code (such as es, pt_BR or zh_Hans)")
+    return code
+
+
 def _known_paper(name: str) -> str:
     if name not in PAPERS:
         raise ValueError(f"unknown paper {name!r}; known papers: {', '.join(PAPERS)}")
@@ -81,7 +96,7 @@ class RegionProfile(_Strict):
 
     code: Code
     name: str
-    languages: list[str] | None = None
+    languages: list[Annotated[str, AfterValidator(_known_language)]] | None = None
     paper: Annotated[str, AfterValidator(_known_paper)] | None = None
     #: A plain number (``"911"``), or the number with its sources and review dates.
     emergency: str | EmergencyNumber | None = None
@@ -137,6 +152,10 @@ class Region:
     path: Path
     #: This profile's file and its parents', nearest first: what the region is made from.
     paths: tuple[Path, ...]
+    #: The files that give the emergency number and the help lines (a parent's, when this
+    #: profile inherits them): where a stale date is to be fixed.
+    emergency_from: Path | None = None
+    help_lines_from: Path | None = None
 
     def help_lines_for(self, lang: str) -> tuple[HelpLine, ...]:
         return tuple(line for line in self.help_lines if lang not in line.omit_in)
@@ -198,6 +217,10 @@ def load_region(handouts_dir: Path, code: str) -> Region:
     def inherited(field: str) -> object:
         return next((getattr(p, field) for p in chain if getattr(p, field) is not None), None)
 
+    def given_in(field: str) -> Path:
+        return next((file for p, file in zip(chain, paths, strict=True)
+                     if getattr(p, field) is not None), path)
+
     missing = [f for f in ("languages", "paper", "emergency") if inherited(f) is None]
     if missing:
         raise InputError.at(f"region {code!r} has no {', '.join(missing)}, and no parent gives it",
@@ -210,7 +233,8 @@ def load_region(handouts_dir: Path, code: str) -> Region:
                   emergency=checked.number if checked else str(emergency),
                   emergency_checked=checked,
                   help_lines=tuple(inherited("help_lines") or ()),  # type: ignore[arg-type]
-                  path=path, paths=tuple(paths))
+                  path=path, paths=tuple(paths), emergency_from=given_in("emergency"),
+                  help_lines_from=given_in("help_lines"))
 
 
 def load_facts(topic_dir: Path) -> FactsSource | None:
@@ -252,9 +276,10 @@ def stale_items(region: Region | None, facts: FactsSource | None,
     if region is not None:
         if region.emergency_checked and region.emergency_checked.stale(today):
             items.append(StaleItem(f"emergency number ({region.code})",
-                                   region.emergency_checked.review_by, region.path))
+                                   region.emergency_checked.review_by,
+                                   region.emergency_from or region.path))
         for line in region.help_lines:
             if line.stale(today):
                 items.append(StaleItem(f"help line {line.name} ({region.code})",
-                                       line.review_by, region.path))
+                                       line.review_by, region.help_lines_from or region.path))
     return items

@@ -146,11 +146,14 @@ def relevant_errors(exc: ValidationError) -> list[Any]:
     mapping and a mapping was written, "should be a valid string" is no help beside the
     mapping's own errors."""
     errors = exc.errors()
-    deeper = [tuple(err["loc"]) for err in errors if not isinstance(err["input"], dict | list)]
-    return [err for err in errors
-            if not (isinstance(err["input"], dict | list) and err["type"].endswith("_type")
-                    and any(len(loc) > len(err["loc"]) and loc[:len(err["loc"]) - 1]
-                            == tuple(err["loc"])[:-1] for loc in deeper))]
+
+    def other_member(err: Any) -> bool:
+        field = tuple(err["loc"])[:-1]
+        return (isinstance(err["input"], dict | list) and err["type"].endswith("_type")
+                and any(other is not err and tuple(other["loc"])[:len(field)] == field
+                        and len(other["loc"]) >= len(err["loc"]) for other in errors))
+
+    return [err for err in errors if not other_member(err)]
 
 
 def describe(err: Any) -> tuple[str, str | None]:
@@ -177,9 +180,9 @@ def describe(err: Any) -> tuple[str, str | None]:
 def _problem(doc: YamlDocument, err: Any, what: str) -> Problem:
     loc = tuple(err["loc"])
     # pydantic adds the union member or validator name to loc; drop what is not in the data.
-    data_loc = _data_loc(doc.data, loc)
-    where = format_loc(data_loc) or what
     kind = err["type"]
+    data_loc = _data_loc(doc.data, loc, kind == "missing")
+    where = format_loc(data_loc) or what
     hint: str | None
     if kind == "missing":
         message, hint = f"{where}: required field is missing", f"add `{loc[-1]}:` here"
@@ -192,8 +195,9 @@ def _problem(doc: YamlDocument, err: Any, what: str) -> Problem:
     return Problem(message, doc.path, doc.line_of(data_loc), hint)
 
 
-def _data_loc(data: Any, loc: Loc) -> Loc:
-    """The part of a pydantic ``loc`` that exists in the data, plus a missing key's name."""
+def _data_loc(data: Any, loc: Loc, missing: bool = False) -> Loc:
+    """The part of a pydantic ``loc`` that exists in the data, plus a ``missing`` key's
+    name."""
     found: list[str | int] = []
     node = data
     for part in loc:
@@ -202,7 +206,7 @@ def _data_loc(data: Any, loc: Loc) -> Loc:
         if in_dict or in_list:
             node = node[part]
             found.append(part)
-        elif isinstance(node, dict) and part == loc[-1]:
+        elif missing and isinstance(node, dict) and part == loc[-1]:
             found.append(part)
             break
         # anything else is a union member or validator name pydantic adds: skip it
