@@ -72,6 +72,16 @@ def test_unknown_handout_is_an_input_error(project: Project, tmp_path: Path) -> 
     assert result.exit_code == 2 and "no-such-topic" in result.stderr
 
 
+def test_a_folder_without_a_readable_topic_is_named_not_skipped_silently(
+        project: Project, tmp_path: Path) -> None:
+    (project.handouts_dir / "draft-topic").mkdir()
+    (project.handouts_dir / "moved-topic").mkdir()
+    (project.handouts_dir / "moved-topic" / "handout.yaml").symlink_to(tmp_path / "gone.yaml")
+    result = runner.invoke(app, ["check", "--project", str(project.root)])
+    for name in ("draft-topic", "moved-topic"):
+        assert f"warning: handouts/{name}: no readable handout.yaml" in result.stderr
+
+
 def test_bad_yaml_exits_2_naming_file_and_line(project: Project, tmp_path: Path) -> None:
     path = project.handout_path(HANDOUT)
     lines = path.read_text().splitlines(keepends=True)

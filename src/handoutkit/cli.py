@@ -1122,10 +1122,14 @@ def _progress(total: int, out: "Output") -> "Iterator[Progress | None]":
 
 
 def _warn_about_catalogs(project: Project, langs: list[str], output: Output) -> None:
-    """Warn of catalog folders named by no locale (skipped, never a stop), and of the theme's
-    corrected translations a project's own catalog still keeps."""
+    """Warn of topic folders without a readable handout.yaml and catalog folders named by no
+    locale (both skipped, never a stop), and of the theme's corrected translations a
+    project's own catalog still keeps."""
     if output.quiet:
         return
+    for folder in project.folders_without_a_topic():
+        typer.echo(f"warning: {project.label(folder)}: no readable handout.yaml (missing, or a "
+                   "link to nothing); this folder is not built", err=True)
     from . import superseded_translations  # the translators' tools: loaded only to warn
 
     for folder in project.unknown_locale_folders():

@@ -28,10 +28,9 @@ from .errors import InputError
 from .levels import LEVELS
 from .plan import read_settings
 from .pofile import WIDTH, Header, po_bytes, read_header
-from .project import REGIONS_DOMAIN, TEMPLATE_DOMAIN, Project
+from .project import REGIONS_DOMAIN, REGIONS_FOLDER, TEMPLATE_DOMAIN, Project
 from .regions import (
     FACTS_FILE,
-    REGIONS_FOLDER,
     FactsSource,
     RegionProfile,
     TopicFacts,

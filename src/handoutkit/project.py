@@ -18,6 +18,8 @@ SOURCE_LANGUAGE = "en"
 TEMPLATE_DOMAIN = "handoutkit"
 #: The catalog domain of region profiles' words (region names, help-line hours).
 REGIONS_DOMAIN = "regions"
+#: The folder of ``handouts/`` that holds the region profiles, not a topic.
+REGIONS_FOLDER = "regions"
 #: The built-in theme's translations of its own words (the TEMPLATE_DOMAIN catalogs).
 BUILTIN_LOCALES = BUILTIN_THEME / "locales"
 
@@ -68,6 +70,16 @@ class Project:
 
     def handout_ids(self) -> list[str]:
         return sorted(p.parent.name for p in self.handouts_dir.glob(f"*/{CONTENT_FILE}"))
+
+    def folders_without_a_topic(self) -> list[Path]:
+        """Folders in ``handouts/`` that look like a topic but have no readable content file
+        (none, or a link to nothing): a build leaves them out, and should say so."""
+        if not self.handouts_dir.is_dir():
+            return []
+        return sorted(folder for folder in self.handouts_dir.iterdir()
+                      if folder.is_dir() and folder.name != REGIONS_FOLDER
+                      and not folder.name.startswith((".", "_"))
+                      and not (folder / CONTENT_FILE).is_file())
 
     def languages(self) -> list[str]:
         """The source language first, then every language with a catalog folder, by its

@@ -23,11 +23,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from .errors import InputError, Problem, UnknownReference
 from .languages import PAPERS
 from .messages import LevelText, Message, level_messages
+from .project import REGIONS_FOLDER
 from .yamlfile import YamlDocument, load_yaml, validate
 
 CODE_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
 Code = Annotated[str, Field(pattern=CODE_PATTERN)]
-REGIONS_FOLDER = "regions"
 FACTS_FILE = "regions.yaml"
 
 
