@@ -66,14 +66,12 @@ def statuses(report: BuildReport) -> dict[str, str]:
 
 
 def test_editing_one_entry_rebuilds_exactly_the_documents_that_print_it(project: Project,
-                                                                      tmp_path: Path) -> None:
-    first = build(project, tmp_path)
-    assert set(statuses(first).values()) == {"built"}
-    assert set(statuses(build(project, tmp_path)).values()) == {"skipped"}
+                                                                      built: Path) -> None:
+    assert set(statuses(build(project, built)).values()) == {"skipped"}
 
     set_msgstr(project.catalog_path("es", HANDOUT), "what-is-it.plant.easy",
              "El kratom es un árbol del sudeste de Asia. Es pariente del café.")
-    after = statuses(build(project, tmp_path))
+    after = statuses(build(project, built))
     assert after == {"en.easy": "skipped", "en.standard": "skipped", "es.easy": "built",
                      "es.standard": "skipped"}
 
