@@ -354,13 +354,14 @@ class RenderService:
 
     def warm(self) -> None:
         """Start the workers now, each importing what a render needs."""
-        pool = self._executor()
-        self._warming = [pool.submit(_warm_worker) for _ in range(self.limits.workers)]
+        self._warming = [self._submit(_warm_worker) for _ in range(self.limits.workers)]
 
     @property
     def ready(self) -> bool:
-        """Whether the workers started at launch have finished warming up."""
-        return all(future.done() for future in self._warming)
+        """Whether the workers started at launch have warmed up: not while they start, nor
+        when they could not (then every render would fail)."""
+        return all(future.done() and not future.cancelled() and future.exception() is None
+                   for future in self._warming)
 
     async def infobutton(self, request: InfoRequest) -> list[dict[str, Any]]:
         """The entries for an infobutton request, judged under the project's policy (on the
@@ -503,6 +504,23 @@ class RenderService:
             await asyncio.to_thread(write_shared, shared, key, data)
         return data
 
+    def _submit(self, function: Callable[..., T], *arguments: Any) -> Future[T]:
+        """``function`` on a render worker. Workers start as the pool needs them, here: each
+        without the program's main script, which they do not need and which, in a launcher
+        without an ``if __name__ == "__main__"`` guard, would run the whole command again
+        in every worker."""
+        import sys
+
+        main = sys.modules["__main__"]
+        hidden = {name: main.__dict__.pop(name) for name in ("__file__",)
+                  if name in main.__dict__}
+        spec, main.__spec__ = getattr(main, "__spec__", None), None
+        try:
+            return self._executor().submit(function, *arguments)
+        finally:
+            main.__dict__.update(hidden)
+            main.__spec__ = spec
+
     def _executor(self) -> ProcessPoolExecutor:
         if not self.pools:
             import multiprocessing
@@ -530,14 +548,12 @@ class RenderService:
                          str(self.clinic_path) if self.clinic_path else None,
                          prepared_for or None, as_png, document.policy)
             try:
-                data, problems = await asyncio.wrap_future(
-                    self._executor().submit(_render_pdf, *arguments))
+                data, problems = await asyncio.wrap_future(self._submit(_render_pdf, *arguments))
             except BrokenProcessPool:
                 # A worker died (killed, out of memory): replace the pool, try once more.
                 self.stats.pools_replaced += 1
                 self.pools.pop().shutdown(wait=False, cancel_futures=True)
-                data, problems = await asyncio.wrap_future(
-                    self._executor().submit(_render_pdf, *arguments))
+                data, problems = await asyncio.wrap_future(self._submit(_render_pdf, *arguments))
         self.stats.renders += 1
         if data is None:  # refused after layout (too long, a glyph missing)
             raise DocumentRefused(problems)
