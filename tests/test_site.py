@@ -173,3 +173,15 @@ def test_axe_core_finds_no_violation_on_any_page(site: tuple[Project, Path],
             for page in _pages(folder):
                 violations = axe_violations(driver, page.as_uri(), [*WCAG, "best-practice"])
                 assert violations == [], (page.relative_to(folder), device.name, violations)
+
+
+def test_the_desk_says_how_to_make_the_site_before_it_is_made(project: Project) -> None:
+    from handoutkit import Limits
+    from handoutkit.serve import create_app
+
+    desk = create_app(project, limits=Limits(workers=1), allowed_hosts=["testserver"])
+    with TestClient(desk) as client:
+        for path in ("/site/", "/site/index.html", f"/site/es/{HANDOUT}/easy.html"):
+            answer = client.get(path)
+            assert answer.status_code == 404, (path, answer.text)
+            assert "handout site" in answer.json()["detail"]

@@ -237,6 +237,25 @@ async def read_form(request: Request) -> dict[str, Any]:
 
 # --- the app: routes only ------------------------------------------------------------------
 
+def _online_version(folder: Path) -> Any:
+    """The folder ``handout site`` writes, served once it exists (it may be written after
+    the desk starts): until then a 404 that says how to make it, not Starlette's 500."""
+    from fastapi.staticfiles import StaticFiles
+    from starlette.exceptions import HTTPException
+
+    class OnlineVersion(StaticFiles):
+        async def get_response(self, path: str, scope: Any) -> Response:
+            if not folder.is_dir():
+                raise HTTPException(404, "the online version is not built: run `handout site`")
+            return await super().get_response(path, scope)
+
+        async def check_config(self) -> None:
+            if folder.is_dir():
+                await super().check_config()
+
+    return OnlineVersion(directory=folder, html=True, check_dir=False)
+
+
 def create_app(project: Project, clinic_path: Path | None = None,
                limits: Limits | None = None, allowed_hosts: list[str] | None = None,
                trusted_proxies: list[str] | None = None,
@@ -244,7 +263,6 @@ def create_app(project: Project, clinic_path: Path | None = None,
     """The desk's routes. ``X-Forwarded-For`` is believed only from ``trusted_proxies``;
     ``build_dir`` (default: the project's ``build/``) is where `handout build` left PDFs the
     desk may serve as they are."""
-    from fastapi.staticfiles import StaticFiles
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
     service = RenderService(project, clinic_path, limits or Limits(), cache_dir, build_dir)
@@ -264,8 +282,7 @@ def create_app(project: Project, clinic_path: Path | None = None,
     app.state.service = service
     # The online version (`handout site`), so a clinic intranet needs nothing else; the
     # folder may be written after the desk starts.
-    app.mount("/site", StaticFiles(directory=service.site_dir, html=True, check_dir=False),
-              name="site")
+    app.mount("/site", _online_version(service.site_dir), name="site")
     logging.getLogger("uvicorn.access").addFilter(_ScrubPreparedFor())
     _guard(app, service, {*LOOPBACK_HOSTS, *(allowed_hosts or [])})
     # Outermost: the client address is the proxy's unless the proxy is trusted.
