@@ -838,3 +838,34 @@ def test_the_desk_answers_with_what_the_build_made(project: Project) -> None:
         assert rendered.status_code == 200 and b"%changed" not in rendered.content
         health = desk.get("/healthz").json()
         assert health["renders"] == 1 and health["build_hits"] == 1
+
+
+def test_a_broken_project_file_is_a_409_naming_it_and_busy_is_a_quiet_503(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catalog broken while the desk runs: the request was fine, the project is not (409),
+    and the answer names the file and line, not a server path. A refusal for lack of a free
+    worker is answered without the server logging it as a crash (its own handler)."""
+    from handoutkit.deskservice import DeskBusy
+
+    catalog = project.catalog_path("es", HANDOUT)
+    lines = catalog.read_text().splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.startswith("msgstr ") and i > 30)
+    lines[index] = 'msgstr "unterminated\n'
+    catalog.write_text("".join(lines))
+    app = create_app(settled(project), limits=Limits(workers=1), allowed_hosts=["testserver"])
+    with TestClient(app) as desk:
+        broken = desk.get("/api/render", params={"handout": HANDOUT, "lang": "es",
+                                                 "level": "easy"})
+        assert broken.status_code == 409, broken.text
+        [problem] = broken.json()["detail"]
+        assert problem["message"].startswith(
+            f"locales/es/LC_MESSAGES/{HANDOUT}.po:{index + 1}: catalog syntax error")
+        assert str(project.root) not in broken.text
+
+        async def busy(*_: object) -> bytes:
+            raise DeskBusy()
+
+        monkeypatch.setattr(app.state.service, "_render_now", busy)
+        answer = desk.get("/api/render", params={"handout": HANDOUT, "lang": "en",
+                                                 "level": "easy"})  # raised here, if a crash
+        assert answer.status_code == 503 and answer.headers["retry-after"] == "2"

@@ -65,8 +65,11 @@ Detail = list[dict[str, Any]]
 
 
 def problem_messages(exc: InputError, project: Project) -> list[str]:
-    """What the API and the page both say about bad input: the same words, no server paths."""
-    return [project.public(p.message) for p in exc.problems]
+    """What the API and the page both say about bad input: the same words, a project file by
+    its place in the project and its line, no server paths."""
+    return [project.public(f"{project.label(p.file)}:{p.line}: {p.message}" if p.file and p.line
+                           else f"{project.label(p.file)}: {p.message}" if p.file
+                           else p.message) for p in exc.problems]
 
 
 def scrub(line: str) -> str:
@@ -343,9 +346,20 @@ def _error_answers(app: FastAPI, project: Project, values: dict[str, list[str]])
 
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError) -> JSONResponse:
-        # The document could not be made from the project's files: never show server paths.
+        # A project file the document needs is broken (a .po, a YAML file): the request is
+        # fine, the project is not, as for a refused document (409), file and line named.
+        # Never a server path.
+        messages = problem_messages(exc, project)
+        if any(p.file is not None for p in exc.problems):
+            return _errors(409, [{"message": message} for message in messages])
         return _errors(422, [{"field": None, "value": None, "allowed": [], "message": message}
-                             for message in problem_messages(exc, project)])
+                             for message in messages])
+
+    @app.exception_handler(DeskBusy)
+    async def busy(request: Request, exc: DeskBusy) -> JSONResponse:
+        # Its own handler: the catch-all below would have the server log a trace for each.
+        return JSONResponse({"detail": "all workers are busy; try again"}, status_code=503,
+                            headers={"Retry-After": "2"})
 
     @app.exception_handler(RequestValidationError)
     @app.exception_handler(ValidationError)
@@ -365,10 +379,7 @@ def _error_answers(app: FastAPI, project: Project, values: dict[str, list[str]])
                              for p in exc.problems])
 
     @app.exception_handler(Exception)
-    async def busy_or_bug(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, DeskBusy):
-            return JSONResponse({"detail": "all workers are busy; try again"}, status_code=503,
-                                headers={"Retry-After": "2"})
+    async def bug(request: Request, exc: Exception) -> JSONResponse:
         logging.getLogger("handoutkit.serve").exception("render failed")
         return JSONResponse({"detail": f"internal error: {type(exc).__name__}"},
                             status_code=500)
