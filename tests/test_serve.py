@@ -869,3 +869,12 @@ def test_a_broken_project_file_is_a_409_naming_it_and_busy_is_a_quiet_503(
         answer = desk.get("/api/render", params={"handout": HANDOUT, "lang": "en",
                                                  "level": "easy"})  # raised here, if a crash
         assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
+
+
+def test_a_name_no_installed_font_draws_is_refused_not_printed_as_a_box(
+        client: TestClient) -> None:
+    response = client.post("/api/render", data={"handout": HANDOUT, "lang": "en",
+                                                "level": "easy", "prepared_for": "Ana \U0001F642"})
+    assert response.status_code == 409, response.text
+    [problem] = response.json()["detail"]
+    assert "U+1F642" in problem["message"] and "'prepared_for'" in problem["message"]

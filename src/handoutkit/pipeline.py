@@ -399,7 +399,7 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
         if not too_long(printed, tighter) and not layout_problems(tighter, large):
             pdf = tighter
             warnings.append("set compact (11 pt body) to fit the page limit and rules")
-    problems = check_pdf(printed, pdf, second)
+    problems = check_pdf(printed, pdf, second, prepared_for)
     result = replace(result, problems=tuple(problems), warnings=tuple(warnings))
     return result, (None if problems else pdf)
 

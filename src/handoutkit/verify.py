@@ -22,18 +22,19 @@ class MissingGlyph:
         return f"U+{ord(self.char):04X} {name} ({self.char!r}) in message {self.context!r}"
 
 
-def missing_glyphs(doc: PrintedHandout, stack: str) -> list[MissingGlyph]:
+def missing_glyphs(doc: PrintedHandout, stack: str,
+                   extra: tuple[tuple[str, str], ...] = ()) -> list[MissingGlyph]:
     """Characters that no font of ``stack`` draws, nor the installed font the renderer would
     fall back to for them (a Japanese word in an English leaflet): they would print as empty
-    boxes."""
+    boxes. ``extra``: more (text, what it is) printed on the page, such as a name."""
     fonts = [font for family in families(stack) if (font := installed_font(family))]
     missing: dict[str, MissingGlyph] = {}
-    for text in doc.printed_texts():
-        for char in text.value:
+    for value, context in [*((t.value, t.context) for t in doc.printed_texts()), *extra]:
+        for char in value:
             if (char not in missing and unicodedata.category(char) not in ("Zs", "Cc", "Cf")
                     and not any(font.covers(ord(char)) for font in fonts)
                     and fallback_font(ord(char)) is None):
-                missing[char] = MissingGlyph(char, text.context)
+                missing[char] = MissingGlyph(char, context)
     return list(missing.values())
 
 
@@ -107,8 +108,8 @@ def _head_room(page: PageLayout) -> float:
     return needed
 
 
-def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | None = None
-              ) -> list[str]:
+def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | None = None,
+              prepared_for: str | None = None) -> list[str]:
     """Everything wrong with a rendered document, as sentences for the user.
 
     The level's page limit holds for a normal print; large and bilingual prints may run longer.
@@ -121,7 +122,8 @@ def check_pdf(doc: PrintedHandout, pdf: RenderedPdf, second: PrintedHandout | No
         problems.append(f"{pdf.page_count} pages; the {level.name} level must fit on "
                         f"{level.max_pages} (shorten the text)")
     for printed in filter(None, (doc, second)):
-        if missing := missing_glyphs(printed, printed.language.fonts):
+        named = (((prepared_for, "prepared_for"),) if prepared_for and printed is doc else ())
+        if missing := missing_glyphs(printed, printed.language.fonts, named):
             more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
             problems.append(
                 f"no installed font draws {len(missing)} character(s) of the text in language "
