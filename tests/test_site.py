@@ -185,3 +185,20 @@ def test_the_desk_says_how_to_make_the_site_before_it_is_made(project: Project) 
             answer = client.get(path)
             assert answer.status_code == 404, (path, answer.text)
             assert "handout site" in answer.json()["detail"]
+
+
+def test_a_language_too_incomplete_to_publish_is_held_and_never_linked(tmp_path: Path) -> None:
+    """As `handout build` holds it (a note, exit 0): a language a translator has just
+    started. No page links to the pages it did not publish."""
+    assert runner.invoke(app, ["init", str(tmp_path / "p")]).exit_code == 0
+    project = tmp_path / "p"
+    assert runner.invoke(app, ["i18n", "init", "fr", "-C", str(project)]).exit_code == 0
+    made = runner.invoke(app, ["site", "-C", str(project)])
+    assert made.exit_code == 0, made.output
+    assert "note: hand-washing [fr, easy" in made.stderr and "not published" in made.stderr
+    folder = project / "build" / "site"
+    pages = list(folder.rglob("*.html"))
+    assert pages and not list(folder.glob("fr/**/*.html"))
+    for page in pages:
+        for target in re.findall(r'href="([^":#?]+)"', page.read_text()):
+            assert (page.parent / target).exists(), (page.relative_to(folder), target)

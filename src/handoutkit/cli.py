@@ -790,9 +790,10 @@ def site_command(
         options = BuildOptions.under(policy, out_dir=builds)
         target = proj.root / (out or settings.site.out)
         report = build_site(proj, jobs, options, target, builds, settings.site.base)
-    for job, problems in report.refused:
-        for problem in problems:
-            typer.echo(f"error: {job}: not published: {problem}", err=True)
+    for kind, documents in (("note", report.held), ("error", report.refused)):
+        for job, problems in documents:
+            for problem in problems:
+                typer.echo(f"{kind}: {job}: not published: {problem}", err=True)
     if as_json:
         from . import json_report
 
@@ -801,8 +802,9 @@ def site_command(
         output = Output(quiet, verbose)
         for name in report.written:
             output.detail(f"wrote {name}")
+        held = f", {len(report.held)} held (translation incomplete)" if report.held else ""
         output.result(f"{len(report.pages)} page(s), {len(report.written)} file(s) written, "
-                      f"{len(report.refused)} refused, into {_shown(report.out_dir)}")
+                      f"{len(report.refused)} refused{held}, into {_shown(report.out_dir)}")
     if report.refused:
         raise typer.Exit(EXIT_FAILED)
 

@@ -113,7 +113,9 @@ def site(report: SiteReport) -> dict[str, Any]:
     return envelope("site", ok=not report.refused, folder=str(report.out_dir),
                     pages=list(report.pages), written=list(report.written),
                     refused=[{**job_fields(job), "problems": list(problems)}
-                             for job, problems in report.refused])
+                             for job, problems in report.refused],
+                    held=[{**job_fields(job), "problems": list(problems)}
+                          for job, problems in report.held])
 
 
 def manifest_merge(merged: MergedManifest) -> dict[str, Any]:

@@ -37,12 +37,15 @@ ASSETS = ("site.css",)
 
 @dataclass(frozen=True)
 class SiteReport:
-    """What ``handout site`` made: every page, those written this time, those refused."""
+    """What ``handout site`` made: every page, those written this time, those refused, and
+    those held back as ``handout build`` holds them (a translation too incomplete to publish:
+    reported, not a failure)."""
 
     out_dir: Path
     pages: tuple[str, ...]
     written: tuple[str, ...]
     refused: tuple[tuple[Job, tuple[str, ...]], ...]
+    held: tuple[tuple[Job, tuple[str, ...]], ...] = ()
 
 
 def _relative(path: str, start: str) -> str:
@@ -73,6 +76,7 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
                  for path, group in groups.items()}
     inputs = Inputs(project, list(page_jobs.values()))
     refused: list[tuple[Job, tuple[str, ...]]] = []
+    held: list[tuple[Job, tuple[str, ...]]] = []
     published: dict[str, Job] = {}
     for path, job in page_jobs.items():
         error = inputs.problem(job)
@@ -83,13 +87,22 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
     built = Manifest.read(build_dir, "")
     files: dict[str, bytes] = {}
     pages: list[str] = []
-    for path, job in sorted(published.items()):
-        others = sorted((p, j) for p, j in published.items()
-                        if (j.handout, j.level, j.region) == (job.handout, job.level, job.region))
+
+    def render(path: str, job: Job) -> str | None:
+        """The page at ``path``, linking the languages of ``published``; None if refused."""
+        others = sorted((p, j) for p, j in published.items() if _document(j) == _document(job))
         links = tuple(WebLink(_relative(p, path), language(j.lang).name,
                               language(j.lang).html_lang, language(j.lang).direction,
                               p == path) for p, j in others)
-        downloads = []
+        result, html = render_web_page(inputs, job, options,
+                                       WebPage(_root(path), links, tuple(downloads[path])))
+        if html is None:
+            (held if result.ok else refused).append((job, result.problems))
+        return html
+
+    downloads: dict[str, list[WebDownload]] = {}
+    for path in sorted(published):
+        downloads[path] = []
         for pdf_job in groups[path]:
             name = str(pdf_job.output)
             entry, source = built.entries.get(name), build_dir / name
@@ -97,13 +110,16 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
                 continue
             target = posixpath.join(posixpath.dirname(path), posixpath.basename(name))
             files[target] = source.read_bytes()
-            downloads.append(WebDownload(posixpath.basename(name), _pdf_label(pdf_job),
-                                         _size(len(files[target]))))
-        web = WebPage(_root(path), links, tuple(downloads))
-        result, html = render_web_page(inputs, job, options, web)
-        if html is None:
-            refused.append((job, result.problems))
-            continue
+            downloads[path].append(WebDownload(posixpath.basename(name), _pdf_label(pdf_job),
+                                               _size(len(files[target]))))
+    html_of = {path: html for path, job in sorted(published.items())
+               if (html := render(path, job)) is not None}
+    # A page refused only once it was made (too little translated, too hard): its siblings,
+    # made before that was known, are made again without a link to it.
+    gone = {_document(published.pop(path)) for path in set(published) - set(html_of)}
+    for path, html in html_of.items():
+        if _document(published[path]) in gone:
+            html = render(path, published[path]) or html
         files[path] = html.encode("utf-8")
         pages.append(path)
     published_jobs = {p: published[p] for p in pages}
@@ -115,7 +131,12 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
     if base_url:
         files["sitemap.xml"] = _sitemap(base_url, sorted(files))
     written = _write(out_dir, files)
-    return SiteReport(out_dir, tuple(pages), tuple(written), tuple(refused))
+    return SiteReport(out_dir, tuple(pages), tuple(written), tuple(refused), tuple(held))
+
+
+def _document(job: Job) -> tuple[str, str, str | None]:
+    """What a page's languages share: the topic, level and region."""
+    return job.handout, job.level, job.region
 
 
 def _root(path: str) -> str:
