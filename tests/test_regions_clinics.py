@@ -345,3 +345,20 @@ def test_a_region_profile_with_impossible_values_is_refused(project: Project, ol
     result = invoke(project, "list", "--plan")
     assert result.exit_code == 2 and named in result.stderr, result.stderr
     assert "US.yaml:" in result.stderr and "Value error" not in result.stderr
+
+
+def test_a_long_clinic_header_in_large_print_stays_on_the_paper(tmp_path: Path) -> None:
+    """Four lines of header at 16 pt, and the draft mark under them: the top margin grows to
+    hold them (it was sized for shorter headers, and the name ran off the top edge)."""
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text(
+        'name = "Clinique Saint-Éloi & Partners — Centre de santé communautaire"\n'
+        'address = "1234, rue Sainte-Catherine Est, Montréal (Québec) H2L 2H5"\n'
+        'phone = "+1 514-555-0199 poste 2"\nwebsite = "https://clinique-st-eloi.example.ca"\n')
+    job = Job(HANDOUT, "es", "easy", "a4", None, large_print=True)
+    pdf = build_one(Project(ROOT), tmp_path / "out", job, clinic=load_clinic(clinic))
+    boxes = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    tops = [float(y) for y in re.findall(r'<word xMin="[^"]+" yMin="([^"]+)"', boxes)]
+    assert tops and min(tops) >= 0, min(tops)
+    assert "Clinique" in boxes and "H2L" in boxes

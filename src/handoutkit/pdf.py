@@ -211,9 +211,14 @@ def page_layouts(document: Any) -> tuple[PageLayout, ...]:
         footer: dict[int, int] = {}
         spans: dict[int, tuple[str, float, float]] = {}
         overflows: dict[str, None] = {}
+        highest = 0.0  # the top of the highest box: below 0 is above the paper
         bottom = top
         for child in box.children:
             in_margin = type(child).__name__ == "MarginBox"
+            if in_margin and child.at_keyword.startswith("@top"):
+                highest = min([highest, *(inner.position_y for inner in child.descendants()
+                                         if type(inner).__name__ == "LineBox"
+                                         or "Replaced" in type(inner).__name__)])
             for inner in child.descendants():
                 element = getattr(inner, "element", None)
                 name = element.get("data-block") if element is not None else None
@@ -235,7 +240,7 @@ def page_layouts(document: Any) -> tuple[PageLayout, ...]:
                     overflows.setdefault(inner.text.strip()[:40])
         layouts.append(PageLayout(tuple(blocks), min(1.0, (bottom - top) / height) if height
                                   else 1.0, tuple(footer.values()), tuple(spans.values()),
-                                  tuple(overflows)))
+                                  tuple(overflows), -highest * 25.4 / 96))
     return tuple(layouts)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -387,6 +388,14 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
     printed, second = prepared.printed, prepared.second
     theme_dirs = inputs.project.theme.dirs
     pdf = html_to_pdf(prepared.html.html, theme_dirs)
+    # A clinic's long name or address can wrap to more lines than the top margin was made
+    # for: give the margin what the header lacked and 2 mm above it, and lay out again.
+    lacking = max((page.header_overflow for page in pdf.pages), default=0.0)
+    room = math.ceil(lacking) + 2 if lacking > 0 else 0
+    if room:
+        roomier, _ = _translated_html(inputs, printed, options, second, prepared_for,
+                                      prepared.emergency, header_room=room)
+        pdf = html_to_pdf(roomier.html, theme_dirs)
     warnings = list(result.warnings)
     large = job.large_print
     if too_long(printed, pdf) or layout_problems(pdf, large):
@@ -394,7 +403,7 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
         # split, sources alone on a last page): set the page a little tighter (body 11 pt,
         # nothing below 10 pt) before refusing the document.
         compact, _ = _translated_html(inputs, printed, options, second, prepared_for,
-                                      prepared.emergency, compact=True)
+                                      prepared.emergency, compact=True, header_room=room)
         tighter = html_to_pdf(compact.html, theme_dirs)
         if not too_long(printed, tighter) and not layout_problems(tighter, large):
             pdf = tighter
@@ -407,7 +416,8 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
 def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOptions,
                      second: PrintedHandout | None, prepared_for: str | None,
                      emergency: str | None, compact: bool = False,
-                     web: WebPage | None = None) -> tuple[RenderedHtml, TranslationRecord]:
+                     web: WebPage | None = None,
+                     header_room: int = 0) -> tuple[RenderedHtml, TranslationRecord]:
     """The page's HTML and the record of every string it prints, template words included.
 
     The record decides what the page says about its translation (a draft mark, or the
@@ -425,7 +435,7 @@ def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOpti
         html = render_html(printed, catalogs, inputs.project.theme, record,
                            preview=job.preview, second=second, clinic=options.clinic,
                            prepared_for=prepared_for, emergency_number=emergency,
-                           compact=compact, web=web)
+                           compact=compact, web=web, header_room=header_room)
         lookups = printed.lookups + html.lookups
         return html, translation_record(job.lang, lookups, catalogs, source)
 

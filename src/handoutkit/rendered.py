@@ -38,6 +38,9 @@ class PageLayout:
     #: The start of each run of text that reaches past the page's margins (a word or an
     #: address longer than the line): it would be cut off at the paper's edge.
     overflows: tuple[str, ...] = ()
+    #: How far (mm) the page's header (clinic, draft mark) reaches above the paper: what the
+    #: top margin lacks.
+    header_overflow: float = 0.0
 
 
 @dataclass(frozen=True)

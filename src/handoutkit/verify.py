@@ -63,6 +63,10 @@ def layout_problems(pdf: RenderedPdf, large_print: bool = False) -> list[str]:
                 "margin and would be cut off at the paper's edge (a word or address too long "
                 "for a line: shorten it, or give it a space or a hyphen to break at)"
                 for number, page in enumerate(pages, 1) for text in page.overflows]
+    if any(page.header_overflow > 0.5 for page in pages):
+        problems.append("page rule within-margins: the header (the clinic's name, address, the "
+                        "draft mark) runs above the paper's edge: shorten the clinic's name or "
+                        "address")
     steps = dict.fromkeys(b for page in pages for b in page.blocks if b.startswith("steps:"))
     for name in steps:
         on = [number for number, page in enumerate(pages, 1) if name in page.blocks]
