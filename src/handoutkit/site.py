@@ -84,8 +84,6 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
             refused.append((job, tuple(str(p) for p in error.problems)))
         else:
             published[path] = job
-    built = Manifest.read(build_dir, "")
-    files: dict[str, bytes] = {}
     pages: list[str] = []
 
     def render(path: str, job: Job) -> str | None:
@@ -100,18 +98,7 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
             (held if result.ok else refused).append((job, result.problems))
         return html
 
-    downloads: dict[str, list[WebDownload]] = {}
-    for path in sorted(published):
-        downloads[path] = []
-        for pdf_job in groups[path]:
-            name = str(pdf_job.output)
-            entry, source = built.entries.get(name), build_dir / name
-            if entry is None or not built.intact(entry, source):
-                continue
-            target = posixpath.join(posixpath.dirname(path), posixpath.basename(name))
-            files[target] = source.read_bytes()
-            downloads[path].append(WebDownload(posixpath.basename(name), _pdf_label(pdf_job),
-                                               _size(len(files[target]))))
+    downloads, files = _copied_pdfs({path: groups[path] for path in published}, build_dir)
     html_of = {path: html for path, job in sorted(published.items())
                if (html := render(path, job)) is not None}
     # A page refused only once it was made (too little translated, too hard): its siblings,
@@ -132,6 +119,27 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
         files["sitemap.xml"] = _sitemap(base_url, sorted(files))
     written = _write(out_dir, files)
     return SiteReport(out_dir, tuple(pages), tuple(written), tuple(refused), tuple(held))
+
+
+def _copied_pdfs(groups: dict[str, list[Job]], build_dir: Path
+                 ) -> tuple[dict[str, list[WebDownload]], dict[str, bytes]]:
+    """For each page, the PDFs the build made of its document (intact, as the manifest
+    says), copied beside it: the page's download links, and the copies."""
+    built = Manifest.read(build_dir, "")
+    downloads: dict[str, list[WebDownload]] = {}
+    files: dict[str, bytes] = {}
+    for path, jobs in sorted(groups.items()):
+        downloads[path] = []
+        for pdf_job in jobs:
+            name = str(pdf_job.output)
+            entry, source = built.entries.get(name), build_dir / name
+            if entry is None or not built.intact(entry, source):
+                continue
+            target = posixpath.join(posixpath.dirname(path), posixpath.basename(name))
+            files[target] = source.read_bytes()
+            downloads[path].append(WebDownload(posixpath.basename(name), _pdf_label(pdf_job),
+                                               _size(len(files[target]))))
+    return downloads, files
 
 
 def _document(job: Job) -> tuple[str, str, str | None]:
