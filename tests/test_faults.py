@@ -287,7 +287,7 @@ def test_a_huge_png_logo_is_refused_before_decoding(project: Project, tmp_path: 
 
 
 def test_a_clinic_url_is_filled_as_text_never_evaluated(project: Project, tmp_path: Path) -> None:
-    from handoutkit.translate import fill_url
+    from handoutkit.urls import fill_url
 
     from .conftest import pdf_text
 
@@ -295,7 +295,13 @@ def test_a_clinic_url_is_filled_as_text_never_evaluated(project: Project, tmp_pa
     assert fill_url(template, handout="h", lang="es") == (
         "https://x.example/{handout.__class__.__mro__}/h/es/{foo}")
     clinic = tmp_path / "clinic.toml"
+    # A name that is never filled in is a typo the QR code would carry: refused at its line.
     clinic.write_text(f'name = "Test clinic"\nhandout_url = "{template}"\n')
+    refused = invoke(project, "build", HANDOUT, "--lang", "en", "-l", "easy", "--clinic",
+                     str(clinic), "-o", str(tmp_path / "out"))
+    assert refused.exit_code == 2 and "clinic.toml:2: handout_url: {foo} is never" in (
+        refused.stderr)
+    clinic.write_text(f'name = "Test clinic"\nhandout_url = "{template[:-6]}"\n')
     result = invoke(project, "build", HANDOUT, "--lang", "en", "-l", "easy", "--clinic",
                     str(clinic), "-o", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output

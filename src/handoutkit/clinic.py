@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from .errors import InputError
 from .files import read_limited
 from .plan import load_toml, toml_line_of, validate_toml
+from .urls import url_template
 
 MAX_LOGO_BYTES = 200 * 1024
 MAX_LOGO_PIXELS = 2048 * 2048
@@ -43,7 +44,8 @@ class ClinicProfile(BaseModel):
     #: folder name → text, ``en`` for every language without its own).
     note: str | dict[str, Annotated[str, Field(max_length=200)]] | None = Field(
         None, max_length=200)
-    handout_url: str | None = Field(None, pattern=r"^https://\S+$")
+    handout_url: Annotated[str, AfterValidator(url_template)] | None = Field(
+        None, pattern=r"^https://\S+$")
     #: The number to call in an emergency, printed on leaflets with no region (which have
     #: none of their own); a region's number always wins.
     emergency: str | None = Field(None, max_length=20)

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .errors import InputError, Problem
 from .messages import LevelText, Message, level_messages
+from .urls import url_template
 from .yamlfile import Loc, YamlDocument, load_yaml, validate
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ MAX_POINTS = 40
 
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=60)]
+
 
 
 class _Strict(BaseModel):
@@ -111,7 +113,8 @@ class Handout(_Strict):
     sections: list[Section] = Field(min_length=1, max_length=30)
     sources: list[Source] = Field(min_length=1)
     #: Where the handout is online, for the QR code; ``{lang}`` and ``{level}`` are filled in.
-    online_url: str | None = Field(None, pattern=r"^https://\S+$")
+    online_url: Annotated[str, AfterValidator(url_template)] | None = Field(
+        None, pattern=r"^https://\S+$")
     #: The problems, medicines and lab tests the topic is about (ICD-10-CM, SNOMED CT, RxNorm,
     #: LOINC), for record systems that ask the desk's /infobutton.
     codes: list[Code] = Field(default_factory=list, max_length=100)

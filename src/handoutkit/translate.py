@@ -7,7 +7,6 @@ read, so what is scored is exactly what is printed.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from .messages import text_context
 from .plan import Job, site_page
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, Project
 from .regions import Region, help_line_context, region_context
+from .urls import fill_url
 
 
 @dataclass(frozen=True)
@@ -183,19 +183,6 @@ def translate(source: HandoutSource, job: Job, catalogs: dict[str, MessageCatalo
         reviewed=handout.reviewed, review_by=handout.review_by,
         lookups=translator.recorded(), region=printed_region, legal=legal,
         online_url=online_url)
-
-
-_URL_FIELD = re.compile(r"\{(\w*)\}")
-
-
-def fill_url(template: str, **values: str) -> str:
-    """``template`` with ``{handout}``, ``{lang}``, ``{level}`` and ``{region}`` (empty for
-    a leaflet of no region) replaced, as plain text.
-
-    Never ``str.format``: a profile's URL is user input, and format would evaluate
-    ``{handout.__class__}`` and friends. Any other ``{name}`` is left as written.
-    """
-    return _URL_FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
 def _legal_fact(source: HandoutSource, region: Region,
