@@ -878,11 +878,3 @@ def test_a_name_no_installed_font_draws_is_refused_not_printed_as_a_box(
     assert response.status_code == 409, response.text
     [problem] = response.json()["detail"]
     assert "U+1F642" in problem["message"] and "'prepared_for'" in problem["message"]
-
-
-def test_a_second_language_that_is_the_first_is_a_bad_choice(client: TestClient) -> None:
-    response = client.get("/api/render", params={"handout": HANDOUT, "lang": "es",
-                                                 "level": "easy", "also": "es"})
-    assert response.status_code == 422, response.text
-    [detail] = response.json()["detail"]
-    assert detail["field"] == "also" and "es" not in detail["allowed"] and "en" in detail["allowed"]

@@ -165,10 +165,6 @@ def choose_job(project: Project, handout: str, lang: str, level: str,
     print desk's page and API agree with the CLI on names, defaults and errors."""
     [job] = make_plan(project, [handout], [lang], [level], [paper] if paper else None,
                       [region] if region else None, large_print, also)
-    if also and job.also is None:  # a plan may ask for it in passing; one document may not
-        raise InvalidChoice("also", also, [code for code in project.topic_languages(handout)
-                                           if code != job.lang],
-                            f"the second language {also[:40]!r} is the document's own")
     return job
 
 
