@@ -30,7 +30,7 @@ from pypdf import PdfReader
 from handoutkit import Choice, Limits, Project, choice_values
 from handoutkit.serve import _ScrubPreparedFor, create_app, server_config
 
-from .conftest import HANDOUT, ROOT, children, set_msgstr, squash
+from .conftest import HANDOUT, ROOT, SECOND_HANDOUT, children, set_msgstr, squash
 
 # Made at run time, so the name stands in no file of the tree unless the desk writes it there.
 NAME = f"Zeb {uuid.uuid4().hex[:12]}"
@@ -878,3 +878,14 @@ def test_a_name_no_installed_font_draws_is_refused_not_printed_as_a_box(
     assert response.status_code == 409, response.text
     [problem] = response.json()["detail"]
     assert "U+1F642" in problem["message"] and "'prepared_for'" in problem["message"]
+
+
+def test_the_page_offers_as_second_language_only_the_topics_own(project: Project) -> None:
+    project.catalog_path("es", SECOND_HANDOUT).unlink()
+    app = create_app(settled(project), limits=Limits(workers=1), allowed_hosts=["testserver"])
+    with TestClient(app) as desk:
+        for topic, has_spanish in ((HANDOUT, True), (SECOND_HANDOUT, False)):
+            page = desk.get("/", params={"handout": topic}).text
+            offered = page[page.index('<select id="also"'):]
+            offered = offered[:offered.index("</select>")]
+            assert ('value="es"' in offered) == has_spanish, topic
