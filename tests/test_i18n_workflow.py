@@ -458,11 +458,24 @@ def test_update_keeps_removed_strings_as_obsolete(project: Project) -> None:
 
 
 def test_compile_writes_mo_files_gettext_reads(project: Project) -> None:
+    """Python reads the whole file; GNU gettext finds an entry by binary search over the keys
+    (context and text), which must therefore be sorted as bytes, as msgfmt sorts them."""
+    import struct
+
     result = invoke(project, "i18n", "compile")
     assert result.exit_code == 0
-    with _po(project, "es").with_suffix(".mo").open("rb") as mo:
+    path = _po(project, "es").with_suffix(".mo")
+    with path.open("rb") as mo:
         translations = gettext.GNUTranslations(mo)
     assert translations.pgettext("what-is-it.heading", "What is kratom?") == "¿Qué es el kratom?"
+    data = path.read_bytes()
+    count, originals = struct.unpack("<2I", data[8:16])
+    keys = [data[offset:offset + length] for length, offset in
+            (struct.unpack("<2I", data[originals + 8 * i:originals + 8 * i + 8])
+             for i in range(count))]
+    assert count > 100 and keys == sorted(keys)
+    header = translations.info()
+    assert "Generated-By" not in header and header["content-type"].endswith("charset=UTF-8")
 
 
 def test_unknown_language_lists_the_available_ones(project: Project, tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ Every catalog is written as GNU gettext writes it (:mod:`.pofile`), and ``update
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -19,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from babel import Locale
 from babel.messages.catalog import Catalog, Message
-from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
 
 from .catalog import MAX_PO_BYTES, catalog_from, load_catalog, parse_po
@@ -447,16 +445,22 @@ def _findings_or_error(path: Path) -> list[Finding]:
 
 
 def compile_catalogs(project: Project) -> list[Path]:
-    """Write ``.mo`` files beside the ``.po`` files, for tools that want them (builds don't)."""
+    """Write ``.mo`` files beside the ``.po`` files, for tools that want them (builds don't).
+
+    polib writes them as GNU msgfmt does: entries sorted by their whole key (context and
+    text), which GNU gettext's lookup needs, and the catalog's header as it is. (Babel's
+    write_mo sorts by the text alone, so most entries with a context were never found.)
+    """
+    import polib
+
     written = []
     for lang in project.languages()[1:]:
         for po_path in project.catalog_files(lang):
-            catalog = parse_po(po_path)
-            buffer = io.BytesIO()
-            write_mo(buffer, catalog, use_fuzzy=False)
+            text = po_path.read_text("utf-8")
+            parse_po(po_path, text)  # a broken catalog stops here, named, as for a build
             # Beside the project's catalogs, also for the theme's built-in ones.
             mo_path = project.locale_folder(lang) / "LC_MESSAGES" / f"{po_path.stem}.mo"
-            write_atomic(mo_path, buffer.getvalue())
+            write_atomic(mo_path, polib.pofile(text).to_binary())
             written.append(mo_path)
     return written
 
