@@ -155,3 +155,18 @@ def test_a_script_without_an_entry_is_set_in_its_own_noto_family(tmp_path: Path)
     assert refused.exit_code == 1
     assert refused.stderr.count("no installed font draws 2 character(s)") == 1, refused.stderr
     assert "U+1F9EA" in refused.stderr and "how.wet" in refused.stderr
+
+
+def test_two_folders_for_one_language_are_named_not_one_dropped_silently(
+        project: Project, tmp_path: Path) -> None:
+    """A platform writes pt-BR beside the pt_BR a translator started: only one is read, and
+    every command that reads catalogs says which is ignored."""
+    for spelling in ("pt_BR", "pt-BR"):
+        shutil.copytree(project.locales_dir / "es", project.locales_dir / spelling)
+    check = invoke(project, "i18n", "check")
+    assert check.exit_code == 2
+    assert "locales/pt-BR: the same language as locales/pt_BR" in check.stderr
+    built = invoke(project, "build", HANDOUT, "--lang", "pt_BR", "-l", "easy", "-o",
+                   str(tmp_path))
+    assert built.exit_code == 0, built.output
+    assert "warning: locales/pt-BR: the same language as locales/pt_BR" in built.stderr

@@ -349,7 +349,12 @@ def check_project(project: Project, langs: list[str] | None = None) -> list[Find
     from .glossary import GLOSSARY_FILE, load_glossary
 
     langs = [project.canonical(lang) for lang in langs] if langs else None
-    findings: list[Finding] = []
+    # Two folders for one language (a platform wrote pt-BR beside pt_BR): one is never read.
+    findings = [Finding(Problem(f"the same language as {project.label(used)}, whose catalogs "
+                                "are read: this folder's are ignored", folder,
+                                hint="keep one folder per language: merge the two"), False)
+                for folder, used in project.shadowed_locale_folders()
+                if langs is None or project.canonical(folder.name) in langs]
     terms = load_glossary(project.locales_dir / GLOSSARY_FILE)
     for lang in langs or project.languages()[1:]:
         for path in project.catalog_files(lang):

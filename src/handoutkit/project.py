@@ -100,6 +100,15 @@ class Project:
                 found[code] = folder
         return found
 
+    def shadowed_locale_folders(self) -> list[tuple[Path, Path]]:
+        """Catalog folders that spell a language another folder already holds (``pt-BR``
+        beside ``pt_BR``), each with the folder read instead: their catalogs are never read."""
+        from .languages import canonical_locale
+
+        used = self.locale_folders()
+        return [(folder, used[code]) for folder in self._catalog_folders()
+                if (code := canonical_locale(folder.name)) in used and used[code] != folder]
+
     def unknown_locale_folders(self) -> list[Path]:
         """Catalog folders whose name is no locale: a warning, never a stop for the others."""
         from .languages import canonical_locale
