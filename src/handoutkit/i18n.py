@@ -338,9 +338,13 @@ def _glossary_findings(terms: tuple[Term, ...], lang: str, catalog: Catalog, pat
     for message in catalog:
         if message.id and isinstance(message.string, str) and message.string:
             for text, error in glossary_problems(terms, lang, str(message.id), message.string):
+                # The glossary is the check's, not the build's: an error here fails
+                # `i18n check` (a CI job), never a build.
                 findings.append(Finding(Problem(
                     f"msgctxt {message.context!r}: {text}", path, message.lineno,
-                    "keep the term, or change the glossary"), error, advice=not error))
+                    "keep the term, or change the glossary" if error else
+                    "use the project's word, or change the glossary"), False,
+                    advice=not error))
     return findings
 
 
