@@ -156,6 +156,11 @@ def test_stale_fact_warns_fails_strict_and_is_listed(project: Project, tmp_path:
     assert listed.exit_code == 1 and "legal fact GB" in listed.stdout
     fresh = runner.invoke(app, ["list", "--stale", "--project", str(ROOT)])
     assert fresh.exit_code == 0 and "0 item(s)" in fresh.stdout
+    topic = project.handout_path(HANDOUT)
+    topic.write_text(re.sub(r"(?m)^reviewed: .*$", "reviewed: 2019-01-01", re.sub(
+        r"(?m)^review_by: .*$", "review_by: 2020-01-01", topic.read_text())))
+    listed = invoke(project, "list", "--stale")
+    assert listed.exit_code == 1 and f"topic {HANDOUT}: medical review" in listed.stdout
 
 
 def test_stale_is_judged_against_the_given_date(tmp_path: Path) -> None:
@@ -165,6 +170,11 @@ def test_stale_is_judged_against_the_given_date(tmp_path: Path) -> None:
                              BuildOptions(out_dir=tmp_path, today=later))
     assert any("legal fact GB" in w for w in report.results[0].warnings)
     assert any("help line FRANK" in w for w in report.results[0].warnings)
+    # The topic's own medical review is due too, and a leaflet of no region says so as well.
+    neutral = build_documents(project, [Job(HANDOUT, "en", "easy")],
+                              BuildOptions(out_dir=tmp_path, today=later))
+    for result in (*report.results, *neutral.results):
+        assert any(f"topic {HANDOUT}: medical review" in w for w in result.warnings)
 
 
 def test_clinic_name_and_phone_on_every_page(tmp_path: Path) -> None:

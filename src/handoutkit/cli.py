@@ -492,8 +492,8 @@ def new(
 @app.command("list")
 def list_handouts(
     stale: Annotated[bool, typer.Option(
-        "--stale", help="List regional facts and help lines past their review date; exits 1 "
-        "if there are any.")] = False,
+        "--stale", help="List topics, regional facts and help lines past their review date; "
+        "exits 1 if there are any.")] = False,
     plan: Annotated[bool, typer.Option(
         "--plan", help="Show what a bare `handout build` makes (from handout.toml).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -568,11 +568,12 @@ def _print_plan(request: "PlanRequest", jobs: "list[Job]", as_json: bool) -> Non
 
 
 def _print_stale(sources: Mapping[str, Any], regions: list[Any], as_json: bool) -> int:
-    """The facts and help lines past their review date; how many there are."""
-    from . import stale_items
+    """The topics, facts and help lines past their review date; how many there are."""
+    from .regions import stale_items, topic_stale_items
 
     today = dt.date.today()
-    items = [item for s in sources.values() for item in stale_items(None, s.facts, today)]
+    items = [item for s in sources.values() for item in topic_stale_items(s, today)]
+    items += [item for s in sources.values() for item in stale_items(None, s.facts, today)]
     items += [item for r in regions for item in stale_items(r, None, today)
               if item.path == r.path]
     if as_json:

@@ -30,6 +30,7 @@ from .regions import (
     load_region,
     profile_path,
     stale_items,
+    topic_stale_items,
 )
 from .rendered import TranslationRecord
 from .theme import STYLESHEET_NAME, TEMPLATE_NAME
@@ -186,10 +187,13 @@ class Inputs:
         return self._printed[key]
 
     def stale(self, job: Job, today: dt.date) -> list[StaleItem]:
-        # A region-less leaflet prints no regional facts, so only a region's can be stale.
+        """What the document prints past its review date: the topic's medical review, and a
+        region's facts and help lines (a region-less leaflet prints none of those)."""
+        source = self.sources[job.handout]
+        items = topic_stale_items(source, today)
         if not job.region:
-            return []
-        return stale_items(self.region(job), self.sources[job.handout].facts, today)
+            return items
+        return items + stale_items(self.region(job), source.facts, today)
 
     def files(self, job: Job, clinic: Clinic | None) -> list[Path]:
         """The files a document is made from (its catalogs' entries are hashed separately)."""
