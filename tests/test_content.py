@@ -155,3 +155,12 @@ def test_errors_speak_the_authors_language_not_pydantics(project: Project) -> No
         assert not any(word in text for word in ("Value error", "Handout", "pattern", "^"))
     assert any("12 is read as a number" in text and 'put it in quotes: "12"' in text
                for text in messages), messages
+
+
+def test_an_id_the_topics_own_strings_use_is_refused(project: Project) -> None:
+    """A point named `heading` would share its section heading's message context; a section
+    named `title`, the title's."""
+    path = _replace(project, "      - id: plant\n", "      - id: heading\n")
+    [problem] = _error(path).problems
+    assert "id 'heading' is taken" in problem.message
+    assert problem.line == _line_of(path, "- id: heading")

@@ -30,7 +30,10 @@ MAX_POINTS = 40
 
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=60)]
-
+#: Ids the topic's own strings use as their message contexts (title.easy, mixing.heading):
+#: a section or a point of the same name would share its context.
+RESERVED_SECTION_IDS = frozenset(("title", "summary", "disclaimer"))
+RESERVED_POINT_IDS = frozenset(("heading",))
 
 
 class _Strict(BaseModel):
@@ -216,4 +219,14 @@ def _duplicate_ids(doc: YamlDocument, handout: Handout) -> list[Problem]:
         check([p.id for p in section.points],
               [("sections", i, "points", j, "id") for j in range(len(section.points))],
               f"point (in section {section.id!r})")
+    reserved: list[tuple[Loc, str]] = [
+        (("sections", i, "id"), s.id) for i, s in enumerate(handout.sections)
+        if s.id in RESERVED_SECTION_IDS]
+    reserved += [(("sections", i, "points", j, "id"), p.id)
+                 for i, s in enumerate(handout.sections) for j, p in enumerate(s.points)
+                 if p.id in RESERVED_POINT_IDS]
+    problems += [Problem(f"id {ident!r} is taken: the topic's own strings use it as their "
+                         "message context", doc.path, doc.line_of(loc),
+                         "choose another id (translators' catalogs key on it)")
+                 for loc, ident in reserved]
     return problems
