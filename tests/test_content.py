@@ -151,8 +151,12 @@ def test_errors_speak_the_authors_language_not_pydantics(project: Project) -> No
     path = _replace(project, "publisher: National Institute on Drug Abuse (NIDA)\n",
                     "publisher: 12\n")
     messages += [str(p) for p in _error(path).problems]
+    path = _replace(project, "sources:\n", "sources: []\nold_sources:\n")
+    messages += [str(p) for p in _error(path).problems]
     for text in messages:
-        assert not any(word in text for word in ("Value error", "Handout", "pattern", "^"))
+        assert not any(word in text for word in ("Value error", "Handout", "pattern", "^",
+                                                 "after validation", "README"))
+    assert any("sources: needs at least 1 item(s), has 0" in text for text in messages)
     assert any("12 is read as a number" in text and 'put it in quotes: "12"' in text
                for text in messages), messages
 

@@ -169,6 +169,11 @@ def describe(err: Any) -> tuple[str, str | None]:
             return "empty: its fields are missing", "write its fields as `key: value` lines"
         return (f"expected fields (`key: value` lines), found {type(value).__name__}",
                 "check the indentation")
+    if kind == "too_short":
+        least = err.get("ctx", {}).get("min_length", 1)
+        return f"needs at least {least} item(s), has {len(value or ())}", None
+    if kind == "too_long" and isinstance(value, list | dict):
+        return f"has {len(value)} item(s), at most {err.get('ctx', {}).get('max_length')}", None
     if kind == "string_pattern_mismatch":
         pattern = str(err.get("ctx", {}).get("pattern", ""))
         if "https?://" in pattern:
@@ -188,7 +193,7 @@ def _problem(doc: YamlDocument, err: Any, what: str) -> Problem:
         message, hint = f"{where}: required field is missing", f"add `{loc[-1]}:` here"
     elif kind == "extra_forbidden":
         message = f"{where}: unknown field"
-        hint = "remove it, or check its spelling against the README's content reference"
+        hint = "remove it, or check its spelling against the content reference (docs/authors.md)"
     else:
         said, hint = describe(err)
         message = f"{where}: {said}"
