@@ -569,10 +569,10 @@ def _print_plan(request: "PlanRequest", jobs: "list[Job]", as_json: bool) -> Non
 
 def _print_stale(sources: Mapping[str, Any], regions: list[Any], as_json: bool) -> int:
     """The topics, facts and help lines past their review date; how many there are."""
-    from .regions import stale_items, topic_stale_items
+    from . import stale_items
 
     today = dt.date.today()
-    items = [item for s in sources.values() for item in topic_stale_items(s, today)]
+    items = [item for s in sources.values() for item in s.stale(today)]
     items += [item for s in sources.values() for item in stale_items(None, s.facts, today)]
     items += [item for r in regions for item in stale_items(r, None, today)
               if item.path == r.path]

@@ -22,7 +22,7 @@ from .yamlfile import Loc, YamlDocument, load_yaml, validate
 
 if TYPE_CHECKING:
     from .project import Project
-    from .regions import FactsSource
+    from .regions import FactsSource, StaleItem
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 #: A handout is a sheet or two; a section with thousands of points is a mistake.
@@ -144,6 +144,14 @@ class HandoutSource:
     @property
     def path(self) -> Path:
         return self.doc.path
+
+    def stale(self, today: dt.date) -> list[StaleItem]:
+        """The topic itself, when its medical review (``review_by``) is due by ``today``."""
+        from .regions import StaleItem
+
+        review_by = self.handout.review_by
+        return ([StaleItem(f"topic {self.id}: medical review", review_by, self.path)]
+                if review_by < today else [])
 
     def messages(self) -> Iterator[Message]:
         """Every translatable string, in reading order."""

@@ -30,7 +30,6 @@ from .regions import (
     load_region,
     profile_path,
     stale_items,
-    topic_stale_items,
 )
 from .rendered import TranslationRecord
 from .theme import STYLESHEET_NAME, TEMPLATE_NAME
@@ -190,7 +189,7 @@ class Inputs:
         """What the document prints past its review date: the topic's medical review, and a
         region's facts and help lines (a region-less leaflet prints none of those)."""
         source = self.sources[job.handout]
-        items = topic_stale_items(source, today)
+        items = source.stale(today)
         if not job.region:
             return items
         return items + stale_items(self.region(job), source.facts, today)

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -25,9 +25,6 @@ from .languages import PAPERS
 from .messages import LevelText, Message, level_messages
 from .project import REGIONS_FOLDER
 from .yamlfile import YamlDocument, load_yaml, validate
-
-if TYPE_CHECKING:
-    from .content import HandoutSource
 
 CODE_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
 Code = Annotated[str, Field(pattern=CODE_PATTERN)]
@@ -266,13 +263,6 @@ class StaleItem:
 
     def __str__(self) -> str:
         return f"{self.what}: review was due {self.review_by.isoformat()} ({self.path})"
-
-
-def topic_stale_items(source: HandoutSource, today: dt.date) -> list[StaleItem]:
-    """The topic itself, when its medical review (``review_by`` in handout.yaml) is due."""
-    handout = source.handout
-    return ([StaleItem(f"topic {handout.id}: medical review", handout.review_by, source.path)]
-            if handout.review_by < today else [])
 
 
 def stale_items(region: Region | None, facts: FactsSource | None,

@@ -173,7 +173,7 @@ def describe(err: Any) -> tuple[str, str | None]:
         least = err.get("ctx", {}).get("min_length", 1)
         return f"needs at least {least} item(s), has {len(value or ())}", None
     if kind == "too_long" and isinstance(value, list | dict):
-        return f"has {len(value)} item(s), at most {err.get('ctx', {}).get('max_length')}", None
+        return f"at most {err.get('ctx', {}).get('max_length')} items, has {len(value)}", None
     if kind == "string_pattern_mismatch":
         pattern = str(err.get("ctx", {}).get("pattern", ""))
         if "https?://" in pattern:
