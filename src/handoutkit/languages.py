@@ -72,6 +72,7 @@ def script_facts(script: str, lang: str) -> ScriptFacts:
     return ScriptFacts(", ".join(f'"{name}"' for name in stack) + ", sans-serif",
                        italics=False, unit="phrase-characters" if script in _UNSPACED else "words")
 
+
 #: Languages whose readability has a validated formula here (readability.py), or whose
 #: script's default unit is wrong for them (Vietnamese spaces syllables, not words).
 MEASURES: dict[str, str] = {"en": "english", "es": "spanish", "vi": "syllables"}

@@ -215,10 +215,7 @@ def page_layouts(document: Any) -> tuple[PageLayout, ...]:
         bottom = top
         for child in box.children:
             in_margin = type(child).__name__ == "MarginBox"
-            if in_margin and child.at_keyword.startswith("@top"):
-                highest = min([highest, *(inner.position_y for inner in child.descendants()
-                                         if type(inner).__name__ == "LineBox"
-                                         or "Replaced" in type(inner).__name__)])
+            at_top = in_margin and child.at_keyword.startswith("@top")
             for inner in child.descendants():
                 element = getattr(inner, "element", None)
                 name = element.get("data-block") if element is not None else None
@@ -226,6 +223,8 @@ def page_layouts(document: Any) -> tuple[PageLayout, ...]:
                 if in_margin:
                     if name == "footer" and kind == "LineBox":
                         footer[id(element)] = footer.get(id(element), 0) + 1
+                    elif at_top and (kind == "LineBox" or "Replaced" in kind):
+                        highest = min(highest, inner.position_y)
                     continue
                 if name:
                     blocks.setdefault(name)
