@@ -162,3 +162,10 @@ def test_a_relative_out_folder_is_in_the_project(project: Project,
     assert result.exit_code == 0, result.output
     assert (project.root / "print-run" / HANDOUT / "en" / f"{HANDOUT}.en.easy.a4.pdf").exists()
     assert not (subfolder / "print-run").exists()
+
+
+def test_list_says_a_project_has_no_regions_yet(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["init", str(tmp_path / "p")]).exit_code == 0
+    listed = runner.invoke(app, ["list", "--project", str(tmp_path / "p")])
+    assert listed.exit_code == 0
+    assert "Regions: none (handouts/regions/<code>.yaml adds one)" in listed.stdout

@@ -621,7 +621,8 @@ def _print_listing(data: dict[str, Any], regions: list[Any], verbose: bool) -> N
     for lvl in LEVELS.values():
         typer.echo(f"  {lvl.name:<9} {lvl.description}")
     typer.echo(f"Paper: {', '.join(PAPERS)}")
-    typer.echo("Regions:")
+    typer.echo("Regions:" if data["regions"] else
+               "Regions: none (handouts/regions/<code>.yaml adds one)")
     for r in data["regions"]:
         facts = "legal facts" if r["legal_facts"] else "neutral legal box"
         typer.echo(f"  {r['code']:<6} {r['name']:<16} {', '.join(r['languages'])}; "
