@@ -169,3 +169,19 @@ def test_list_says_a_project_has_no_regions_yet(tmp_path: Path) -> None:
     listed = runner.invoke(app, ["list", "--project", str(tmp_path / "p")])
     assert listed.exit_code == 0
     assert "Regions: none (handouts/regions/<code>.yaml adds one)" in listed.stdout
+
+
+def test_check_scores_the_good_topics_and_names_the_broken_one(tmp_path: Path) -> None:
+    """As a build does: a broken topic fails only its own documents (exit 2, named)."""
+    import shutil
+
+    assert runner.invoke(app, ["init", str(tmp_path / "p")]).exit_code == 0
+    topics = tmp_path / "p" / "handouts"
+    shutil.copytree(topics / "hand-washing", topics / "hw-copy")  # its id is not its folder's
+    checked = runner.invoke(app, ["check", "--project", str(tmp_path / "p")])
+    assert checked.exit_code == 2
+    assert re.search(r"hw-copy/handout.yaml:\d+: id 'hand-washing' does not match", checked.stderr)
+    assert re.search(r"pass\s+hand-washing\s+en\s+easy", checked.stdout), checked.stdout
+    as_json = json.loads(runner.invoke(app, ["check", "--json", "--project",
+                                             str(tmp_path / "p")]).stdout)
+    assert not as_json["ok"] and as_json["documents"] and len(as_json["problems"]) == 1

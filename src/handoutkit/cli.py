@@ -387,7 +387,7 @@ def check(
     """
     # Long by design: most of it is the options, declared in the signature as Typer reads
     # them, and the help text with its examples; the work is in the library it calls.
-    from . import PlanRequest, check_readability, plan_jobs, read_settings
+    from . import InputError, PlanRequest, check_readability, plan_jobs, read_settings
 
     with user_errors(as_json):
         proj = _project(project)
@@ -395,18 +395,33 @@ def check(
         if request == PlanRequest():
             request = read_settings(proj).plan or request
         # One document per topic, language, level and region: paper does not change the text.
-        jobs = list({(j.handout, j.lang, j.level, j.region): j
-                     for j in plan_jobs(proj, request)}.values())
-        reports = check_readability(proj, jobs)
+        planned = list({(j.handout, j.lang, j.level, j.region): j
+                        for j in plan_jobs(proj, request)}.values())
+        # As a build does, a broken topic or region fails only the documents made from it:
+        # each topic and region is scored apart, the others still are.
+        groups: dict[tuple[str, str | None], list[Job]] = {}
+        for job in planned:
+            groups.setdefault((job.handout, job.region), []).append(job)
+        jobs, reports, broken = [], [], []
+        for group in groups.values():
+            try:
+                reports += check_readability(proj, group)
+                jobs += group
+            except InputError as exc:
+                broken += [p for p in exc.problems if p not in broken]
         _warn_about_catalogs(proj, sorted({job.lang for job in jobs}), Output(quiet or as_json))
+    for problem in broken:
+        typer.echo(f"error: {problem}", err=True)
     if as_json:
         from . import json_report
 
-        typer.echo(json_report("check", jobs, reports))
+        typer.echo(json_report("check", jobs, reports, broken))
     else:
         output = Output(quiet, verbose)
         for job, report in zip(jobs, reports, strict=True):
             _print_report(job, report, output, verbose)
+    if broken:
+        raise typer.Exit(EXIT_INPUT)
     if not all(report.passed for report in reports):
         raise typer.Exit(EXIT_FAILED)
 

@@ -71,10 +71,15 @@ def build(report: BuildReport) -> dict[str, Any]:
                     documents=[document(r) for r in report.results])
 
 
-def check(jobs: Iterable[Job], reports: Iterable[ReadabilityReport]) -> dict[str, Any]:
+def check(jobs: Iterable[Job], reports: Iterable[ReadabilityReport],
+          broken: Iterable[Problem] = ()) -> dict[str, Any]:
+    """The documents scored, and the input errors of those that could not be (a broken
+    topic or region fails only its own)."""
     documents = [{**job_fields(job), **report.as_dict()}
                  for job, report in zip(jobs, reports, strict=True)]
-    return envelope("check", ok=all(d["passed"] for d in documents), documents=documents)
+    problems = [problem(p) for p in broken]
+    return envelope("check", ok=all(d["passed"] for d in documents) and not problems,
+                    documents=documents, problems=problems)
 
 
 def plan(jobs: list[Job], clinic: str | None) -> dict[str, Any]:
