@@ -1151,10 +1151,9 @@ def _warn_about_catalogs(project: Project, langs: list[str], output: Output) -> 
                    "link to nothing); this folder is not built", err=True)
     from . import superseded_translations  # the translators' tools: loaded only to warn
 
-    for folder, used in project.shadowed_locale_folders():
-        typer.echo(f"warning: {project.label(folder)}: the same language as "
-                   f"{project.label(used)}, whose catalogs are read: this folder's are ignored "
-                   "(keep one folder per language)", err=True)
+    for problem in project.shadowed_locale_folders():
+        where = project.label(problem.file) if problem.file else ""
+        typer.echo(f"warning: {where}: {problem.message} ({problem.hint})", err=True)
     for folder in project.unknown_locale_folders():
         typer.echo(f"warning: {project.label(folder)}: not a locale code Babel knows (such as "
                    "es, pt_BR, pt-BR or zh-CN); its catalogs are skipped", err=True)

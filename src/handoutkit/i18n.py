@@ -354,11 +354,9 @@ def check_project(project: Project, langs: list[str] | None = None) -> list[Find
 
     langs = [project.canonical(lang) for lang in langs] if langs else None
     # Two folders for one language (a platform wrote pt-BR beside pt_BR): one is never read.
-    findings = [Finding(Problem(f"the same language as {project.label(used)}, whose catalogs "
-                                "are read: this folder's are ignored", folder,
-                                hint="keep one folder per language: merge the two"), False)
-                for folder, used in project.shadowed_locale_folders()
-                if langs is None or project.canonical(folder.name) in langs]
+    findings = [Finding(problem, False) for problem in project.shadowed_locale_folders()
+                if langs is None or (problem.file is not None
+                                     and project.canonical(problem.file.name) in langs)]
     terms = load_glossary(project.locales_dir / GLOSSARY_FILE)
     for lang in langs or project.languages()[1:]:
         for path in project.catalog_files(lang):

@@ -6,7 +6,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, Problem
 from .theme import BUILTIN_THEME, Theme, file_label
 
 #: A topic's content, ``handouts/<id>/handout.yaml`` (here, not in content.py: finding files
@@ -100,13 +100,17 @@ class Project:
                 found[code] = folder
         return found
 
-    def shadowed_locale_folders(self) -> list[tuple[Path, Path]]:
+    def shadowed_locale_folders(self) -> list[Problem]:
         """Catalog folders that spell a language another folder already holds (``pt-BR``
-        beside ``pt_BR``), each with the folder read instead: their catalogs are never read."""
+        beside ``pt_BR``), each named with the folder read instead: their catalogs are never
+        read. The words `i18n check` reports and build and check warn with."""
         from .languages import canonical_locale
 
         used = self.locale_folders()
-        return [(folder, used[code]) for folder in self._catalog_folders()
+        return [Problem(f"the same language as {self.label(used[code])}, whose catalogs are "
+                        "read: this folder's are ignored", folder,
+                        hint="keep one folder per language: merge the two")
+                for folder in self._catalog_folders()
                 if (code := canonical_locale(folder.name)) in used and used[code] != folder]
 
     def unknown_locale_folders(self) -> list[Path]:

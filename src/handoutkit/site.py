@@ -85,6 +85,7 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
         else:
             published[path] = job
     pages: list[str] = []
+    downloads, files = _copied_pdfs({path: groups[path] for path in published}, build_dir)
 
     def render(path: str, job: Job) -> str | None:
         """The page at ``path``, linking the languages of ``published``; None if refused."""
@@ -98,7 +99,6 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
             (held if result.ok else refused).append((job, result.problems))
         return html
 
-    downloads, files = _copied_pdfs({path: groups[path] for path in published}, build_dir)
     html_of = {path: html for path, job in sorted(published.items())
                if (html := render(path, job)) is not None}
     # A page refused only once it was made (too little translated, too hard): its siblings,
