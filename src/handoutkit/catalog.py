@@ -192,16 +192,15 @@ def load_catalog(path: Path) -> MessageCatalog:
     except OSError:
         pass  # gone or unreadable: read_text says which
     text = read_text(path, MAX_PO_BYTES, "catalog")
-    catalog = catalog_from(path, text, parse_po(path, text))
-    _parsed[path] = (hashlib.sha256(text.encode()).hexdigest(), catalog)
-    return catalog
+    return catalog_from(path, text, parse_po(path, text))
 
 
 def catalog_from(path: Path, text: str, catalog: Catalog,
                  findings: list[Finding] | None = None) -> MessageCatalog:
     """What a build reads of ``catalog`` (parsed from ``text``), or the
     :class:`InputError` a build would stop on; ``findings``: its messages' checks, where the
-    caller already ran them."""
+    caller already ran them. It is kept as :func:`load_catalog`'s parse of ``path`` while the
+    file holds ``text``: `i18n status` checks a catalog, then reads its review, from one parse."""
     if findings is None:
         findings = check_messages(catalog, path)
     blocking = [f.problem for f in findings if f.blocks_build]
@@ -218,7 +217,9 @@ def catalog_from(path: Path, text: str, catalog: Catalog,
         elif isinstance(message.string, str) and message.string:
             translations[(message.context, str(message.id))] = message.string
     plural = _plural_function(catalog, path, text)
-    return MessageCatalog(path, catalog, translations, plural, read_review(text))
+    made = MessageCatalog(path, catalog, translations, plural, read_review(text))
+    _parsed[path] = (hashlib.sha256(text.encode()).hexdigest(), made)
+    return made
 
 
 def _plural_function(catalog: Catalog, path: Path, text: str

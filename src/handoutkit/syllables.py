@@ -283,6 +283,19 @@ def _cheapest_split(syllables: int, numbers: tuple[int, ...], costs: list[list[f
             if chosen < 0 or spent < least:
                 chosen, least = parts, spent
         return (chosen, syllables - chosen) if chosen >= 0 else None
+    if len(numbers) == 3:  # a third of the words: likewise, the order of the table below
+        first, second, third = numbers
+        head, middle, tail = costs[first], costs[second], costs[third]
+        best_split: tuple[int, int, int] | None = None
+        least = 0.0
+        for parts in range(max(0, syllables - most[second] - most[third]),
+                           min(most[first], syllables) + 1):
+            for more in range(max(0, syllables - parts - most[third]),
+                              min(most[second], syllables - parts) + 1):
+                spent = 0.0 + head[parts] + middle[more] + tail[syllables - parts - more]
+                if best_split is None or spent < least:
+                    best_split, least = (parts, more, syllables - parts - more), spent
+        return best_split
     # group by group, the cheapest way to each running total
     best: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
     rest = sum(most[number] for number in numbers)  # what the groups to come can take
