@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,32 @@ def test_an_id_the_topics_own_strings_use_is_refused(project: Project) -> None:
     [problem] = _error(path).problems
     assert "id 'heading' is taken" in problem.message
     assert problem.line == _line_of(path, "- id: heading")
+
+
+@pytest.mark.parametrize("field", ["reviewed", "    accessed"])
+def test_a_date_of_something_done_cannot_be_in_the_future(project: Project, field: str) -> None:
+    """A review or a visit dated ahead would print as done, and keep the topic from going
+    stale; two days ahead is refused (one is slack for a time zone already in tomorrow)."""
+    ahead = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    path = _replace_line(project, f"{field}: ", f"{field}: {ahead}")
+    [problem] = _error(path).problems
+    assert f"{ahead} is in the future" in problem.message, problem
+    assert problem.line == _line_of(path, f"{field}: {ahead}")
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    load_handout(_replace_line(project, f"{field}: ", f"{field}: {tomorrow}"))
+
+
+def test_a_review_date_before_the_review_names_its_own_line(project: Project) -> None:
+    path = _replace_line(project, "review_by: ", "review_by: 2001-01-01")
+    [problem] = _error(path).problems
+    assert problem.message.startswith("review_by: 2001-01-01 must come after reviewed "), problem
+    assert problem.line == _line_of(path, "review_by: 2001-01-01")
+
+
+def _replace_line(project: Project, start: str, new: str) -> Path:
+    """The topic with the first line starting with ``start`` replaced by ``new``."""
+    path = project.handout_path("kratom-chronic-pain")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.startswith(start))
+    lines[index] = new + "\n"
+    return _write(project, "".join(lines))

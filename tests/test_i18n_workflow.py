@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import json
 import random
@@ -118,6 +119,10 @@ def test_init_new_language_takes_its_plural_rule(project: Project) -> None:
     assert result.exit_code == 0, result.output
     catalog = read_po(_po(project, "ru").open("rb"))
     assert catalog.num_plurals == 3
+    # Revised when it was started, as msginit writes it (Poedit shows it as the last edit).
+    revised = dict(read_header(_po(project, "ru").read_text()))["PO-Revision-Date"]
+    started = dt.datetime.strptime(revised, "%Y-%m-%d %H:%M%z")
+    assert abs(dt.datetime.now(dt.UTC) - started) < dt.timedelta(hours=1), revised
     assert invoke(project, "i18n", "init", "ru").exit_code == 2  # never overwrites
     assert invoke(project, "i18n", "init", "xx_NOPE").exit_code == 2
 

@@ -91,6 +91,13 @@ def test_sentence_splitting_knows_each_script() -> None:
     assert split_sentences("Get help. Call now.", "english") == ["Get help.", "Call now."]
 
 
+def test_words_are_counted_as_printed_without_the_marks_of_a_scientific_name() -> None:
+    """``*Mitragyna speciosa*`` prints as two words in italics: the asterisks are markup,
+    and a finding that names the words names them as the reader sees them."""
+    assert words("Kratom (*Mitragyna speciosa*) is a tree.") == [
+        "Kratom", "Mitragyna", "speciosa", "is", "a", "tree"]
+
+
 #: The formulas' measures (the health-literacy ones are tested in test_literacy.py).
 FORMULAS = {"flesch-kincaid", "smog", "fernandez-huerta", "inflesz", "words-per-sentence",
             "syllables-per-sentence", "characters-per-sentence", "characters-per-phrase"}

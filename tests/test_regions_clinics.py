@@ -344,7 +344,9 @@ def test_a_stale_inherited_number_is_blamed_on_the_file_that_gives_it() -> None:
 @pytest.mark.parametrize(("old", "new", "named"), [
     ("languages: [en, es]", "languages: [en, klingon]", "'klingon' is not a language code"),
     ("  review_by: ", "  review_by: 2020-01-01\n  old_review_by: ",
-     "review_by 2020-01-01 must come after checked"),
+     "review_by: 2020-01-01 must come after checked"),
+    ("  checked: ", "  checked: 2100-01-01\n  old_checked: ",
+     "checked: 2100-01-01 is in the future"),
 ])
 def test_a_region_profile_with_impossible_values_is_refused(project: Project, old: str,
                                                             new: str, named: str) -> None:
@@ -354,7 +356,8 @@ def test_a_region_profile_with_impossible_values_is_refused(project: Project, ol
     profile.write_text(text.replace(old, new, 1).replace("  old_review_by: ", "  # ", 1))
     result = invoke(project, "list", "--plan")
     assert result.exit_code == 2 and named in result.stderr, result.stderr
-    assert "US.yaml:" in result.stderr and "Value error" not in result.stderr
+    line = profile.read_text().splitlines().index(new.split("\n")[0]) + 1  # the field's own
+    assert f"US.yaml:{line}: " in result.stderr and "Value error" not in result.stderr
 
 
 def test_a_long_clinic_header_in_large_print_stays_on_the_paper(tmp_path: Path) -> None:
@@ -372,3 +375,23 @@ def test_a_long_clinic_header_in_large_print_stays_on_the_paper(tmp_path: Path) 
     tops = [float(y) for y in re.findall(r'<word xMin="[^"]+" yMin="([^"]+)"', boxes)]
     assert tops and min(tops) >= 0, min(tops)
     assert "Clinique" in boxes and "H2L" in boxes
+
+
+def test_a_clinic_name_keeps_its_own_order_on_a_right_to_left_page(tmp_path: Path) -> None:
+    """"24 Hour Clinic" on an Arabic page, in the header and as "Published by …": a name
+    starting with a number, left unisolated, printed as "Hour Clinic 24"."""
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text('name = "24 Hour Clinic"\nphone = "(555) 010-2000"\n')
+    job = Job(HANDOUT, "ar", "easy", "a4", None)
+    pdf = build_one(Project(ROOT), tmp_path / "out", job, clinic=load_clinic(clinic))
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    seen = 0
+    for page in boxes.split("<page ")[1:]:
+        words = re.findall(r'<word xMin="([^"]+)" yMin="([^"]+)"[^>]*>([^<]+)</word>', page)
+        for x, y in [(float(x), float(y)) for x, y, word in words if word == "Hour"]:
+            seen += 1  # the digits' font sits a little higher on the line
+            [number] = [float(nx) for nx, ny, word in words
+                        if word == "24" and abs(float(ny) - y) < 5]
+            assert number < x, (y, number, x)
+    assert seen >= 3  # each page's header, and the closing "Published by"

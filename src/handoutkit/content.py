@@ -13,10 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .errors import InputError, Problem
-from .messages import LevelText, Message, level_messages
+from .messages import Happened, LevelText, Message, level_messages
 from .urls import url_template
 from .yamlfile import Loc, YamlDocument, load_yaml, validate
 
@@ -81,7 +89,7 @@ class Source(_Strict):
     year: int = Field(ge=1900, le=2100)
     url: str = Field(pattern=r"^https://\S+$")
     #: The day an author last opened it: a web page changes, so readers see how fresh it is.
-    accessed: dt.date | None = None
+    accessed: Happened | None = None
 
 
 class Code(_Strict):
@@ -105,7 +113,7 @@ class Code(_Strict):
 class Handout(_Strict):
     id: Id
     version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
-    reviewed: dt.date
+    reviewed: Happened
     review_by: dt.date
     #: The organisation that publishes the leaflet ("Published by …"); default: the
     #: project's ``[project] publisher``. A clinic print names the clinic instead.
@@ -122,11 +130,15 @@ class Handout(_Strict):
     #: LOINC), for record systems that ask the desk's /infobutton.
     codes: list[Code] = Field(default_factory=list, max_length=100)
 
-    @model_validator(mode="after")
-    def _review_order(self) -> Handout:
-        if self.review_by <= self.reviewed:
-            raise ValueError("review_by must come after reviewed")
-        return self
+    @field_validator("review_by")
+    @classmethod
+    def _review_order(cls, review_by: dt.date, info: ValidationInfo) -> dt.date:
+        # A field's check, not the model's: the error points at the review_by line.
+        reviewed = info.data.get("reviewed")
+        if reviewed is not None and review_by <= reviewed:
+            raise ValueError(f"{review_by} must come after reviewed {reviewed}: it "
+                             "is when the topic must be reviewed again")
+        return review_by
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from babel.messages.plurals import get_plural
 from .catalog import MAX_PO_BYTES, catalog_from, load_catalog, parse_po
 from .checks import Finding, check_messages
 from .errors import InputError, Problem
-from .extract import template_header, templates
+from .extract import DATE_FORMAT, template_header, templates
 from .merge import merge
 from .output import write_atomic
 from .pofile import Header, plural_count, po_bytes, read_header, singular_id
@@ -232,7 +232,8 @@ def review_catalogs(project: Project, lang: str, by: str, on: dt.date,
 
 
 def _new_language_catalog(lang: str, domain: str, template: Catalog) -> bytes:
-    """A new catalog as msginit writes one: the template's entries, the language's plural rule."""
+    """A new catalog as msginit writes one: the template's entries, the language's plural
+    rule, and revised now (not when the template was made: translators' tools show it)."""
     catalog = Catalog(locale=Locale.parse(lang), domain=domain,
                       header_comment=template.header_comment, fuzzy=False)
     catalog.update(template, no_fuzzy_matching=True)
@@ -240,7 +241,7 @@ def _new_language_catalog(lang: str, domain: str, template: Catalog) -> bytes:
     header: Header = (
         *[(name, fields[name]) for name in ("Project-Id-Version", "Report-Msgid-Bugs-To",
                                             "POT-Creation-Date")],
-        ("PO-Revision-Date", fields["POT-Creation-Date"]),
+        ("PO-Revision-Date", dt.datetime.now(dt.UTC).strftime(DATE_FORMAT)),
         ("Last-Translator", fields["Last-Translator"]),
         ("Language-Team", f"{lang} <LL@li.org>"), ("Language", lang),
         *[(name, fields[name]) for name in ("MIME-Version", "Content-Type",

@@ -115,6 +115,21 @@ DATE_STYLES: dict[str, DateStyle] = {
 }
 
 
+def text_direction(text: str) -> str:
+    """``rtl`` or ``ltr``: the direction of ``text``'s first letter of a strong direction, as
+    the Unicode bidi rules take a paragraph's (a name in Arabic is read right to left on any
+    page); ``ltr`` for a text of digits and punctuation only."""
+    import unicodedata
+
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
+
+
 @dataclass(frozen=True)
 class Language:
     """Everything the pipeline needs to know about one language."""

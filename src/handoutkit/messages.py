@@ -8,6 +8,7 @@ building on a topic's schema.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -36,6 +37,19 @@ def _check_levels(value: str | dict[str, str]) -> str | dict[str, str]:
 
 #: One text for every level, or a mapping ``level → text`` where the wording differs.
 LevelText = Annotated[str | dict[str, str], AfterValidator(_check_levels)]
+
+
+def _has_happened(value: dt.date) -> dt.date:
+    # A day's slack: where the author is, it may already be tomorrow.
+    if value > dt.date.today() + dt.timedelta(days=1):
+        raise ValueError(f"{value.isoformat()} is in the future: this is the day something was "
+                         "done (reviewed, checked, opened), which a reader trusts as past")
+    return value
+
+
+#: The day a topic was reviewed, a fact checked or a source opened: never a day to come, which
+#: would print as a review that has not happened and keep the text from ever going stale.
+Happened = Annotated[dt.date, AfterValidator(_has_happened)]
 
 @dataclass(frozen=True)
 class Message:

@@ -231,8 +231,9 @@ def spanish_syllables(word: str) -> int:
 
 
 def words(text: str) -> list[str]:
-    """Space-separated words, without the punctuation around them."""
-    tokens = (token.strip(".,;:!?¡¿()[]\"'“”‘’«»…—–-·،؛؟") for token in text.split())
+    """Space-separated words, without the punctuation around them, nor the asterisks that
+    mark a scientific name (``*Mitragyna speciosa*`` prints as two words in italics)."""
+    tokens = (token.strip(".,;:!?¡¿()[]\"'“”‘’«»…—–-·،؛؟*") for token in text.split())
     return [t for t in tokens if any(c.isalnum() for c in t)]
 
 

@@ -18,11 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from .errors import InputError, Problem, UnknownReference
 from .languages import PAPERS
-from .messages import LevelText, Message, level_messages
+from .messages import Happened, LevelText, Message, level_messages
 from .project import REGIONS_FOLDER
 from .yamlfile import YamlDocument, load_yaml, validate
 
@@ -36,15 +43,18 @@ class _Strict(BaseModel):
 
 
 class Dated(_Strict):
-    checked: dt.date
+    checked: Happened
     review_by: dt.date
 
-    @model_validator(mode="after")
-    def _review_after_check(self) -> Dated:
-        if self.review_by <= self.checked:
-            raise ValueError(f"review_by {self.review_by} must come after checked "
-                             f"{self.checked}: it is when the fact must be checked again")
-        return self
+    @field_validator("review_by")
+    @classmethod
+    def _review_after_check(cls, review_by: dt.date, info: ValidationInfo) -> dt.date:
+        # A field's check, not the model's: the error points at the review_by line.
+        checked = info.data.get("checked")
+        if checked is not None and review_by <= checked:
+            raise ValueError(f"{review_by} must come after checked {checked}: it "
+                             "is when the fact must be checked again")
+        return review_by
 
     def stale(self, today: dt.date) -> bool:
         return self.review_by < today

@@ -22,7 +22,7 @@ from . import __version__
 from .catalog import Lookup, MessageCatalog, Translator
 from .clinic import Clinic
 from .errors import InputError
-from .languages import PAPERS
+from .languages import PAPERS, text_direction
 from .project import TEMPLATE_DOMAIN
 from .rendered import TranslationRecord
 from .theme import TEMPLATE_NAME, Theme
@@ -48,6 +48,7 @@ def environment(theme: Theme) -> jinja2.Environment:
         bytecode_cache=_compiled_templates(),
     )
     env.filters["last_words_together"] = last_words_together
+    env.filters["direction"] = text_direction
     return env
 
 
