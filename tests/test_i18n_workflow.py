@@ -721,3 +721,30 @@ def test_the_glossary_exports_to_tbx_as_weblate_imports_it(project: Project) -> 
                if s.get("{http://www.w3.org/XML/1998/namespace}lang") == "es"]
         for term, entry in entries.items()}
     assert targets["naloxone"] == ["naloxona"] and targets["7-OH"] == ["7-OH"]
+
+
+def test_translators_commands_say_what_they_wrote_as_json(project: Project) -> None:
+    """For a platform's script (Weblate's add-on, a CI job): each command's files, in a
+    shape of its own, and an error as the error shape, on stdout."""
+    def report(*args: str) -> dict[str, Any]:
+        result = invoke(project, "i18n", *args, "--json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+    started = report("init", "ru")
+    assert started["format"] == "handoutkit.written/1" and started["command"] == "i18n init"
+    assert f"locales/ru/LC_MESSAGES/{HANDOUT}.po" in started["files"]
+    assert all((project.root / name).is_file() for name in started["files"])
+    source = project.handout_path(HANDOUT)
+    source.write_text(source.read_text().replace("had seizures after", "had fits after", 1))
+    [changed] = [c for c in report("update", "--lang", "es")["catalogs"] if c["now_fuzzy"]]
+    assert changed == {"path": f"locales/es/LC_MESSAGES/{HANDOUT}.po", "added": 0,
+                       "now_fuzzy": ["risks.seizures.easy"], "obsoleted": 0}
+    signed = report("review", "ru", "--by", "Ana Pérez", "--date", "2026-12-01")
+    assert (signed["format"], signed["by"], signed["date"]) == (
+        "handoutkit.review/1", "Ana Pérez", "2026-12-01")
+    assert {c["path"] for c in signed["catalogs"]} >= {f"locales/ru/LC_MESSAGES/{HANDOUT}.po"}
+    compiled = report("compile")["files"]
+    assert f"locales/ru/LC_MESSAGES/{HANDOUT}.mo" in compiled
+    again = invoke(project, "i18n", "init", "ru", "--json")
+    assert again.exit_code == 2 and json.loads(again.stdout)["format"] == "handoutkit.error/1"

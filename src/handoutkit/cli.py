@@ -129,6 +129,9 @@ RequireReviewOption = Annotated[bool | None, typer.Option(
          "[build] require_review in handout.toml, else off).", show_default=False)]
 QuietOption = Annotated[bool, typer.Option(
     "--quiet", "-q", help="Print only errors.")]
+#: The translators' commands that write files say which, in JSON, for a platform's script.
+WrittenJsonOption = Annotated[bool, typer.Option(
+    "--json", help="Print the files written as JSON.")]
 VerboseOption = Annotated[bool, typer.Option(
     "--verbose", "-v", help="Also print the details: every document, file and check.")]
 
@@ -880,14 +883,13 @@ LangOption = Annotated[list[str] | None, typer.Option(
 
 @i18n_app.command("extract")
 def i18n_extract(quiet: QuietOption = False, verbose: VerboseOption = False,
-                 project: ProjectOption = None) -> None:
+                 as_json: WrittenJsonOption = False, project: ProjectOption = None) -> None:
     """Write one .pot template per domain under locales/, fresh from the content and templates."""
     from . import write_templates
 
-    with user_errors():
+    with user_errors(as_json):
         proj = _project(project)
-        for path in write_templates(proj):
-            Output(quiet, verbose).result(f"wrote {proj.label(path)}")
+        _written(proj, "i18n extract", write_templates(proj), quiet, verbose, as_json)
 
 
 TopicOption = Annotated[str | None, typer.Option(
@@ -901,6 +903,7 @@ def i18n_init(
     topic: TopicOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
+    as_json: WrittenJsonOption = False,
     project: ProjectOption = None,
 ) -> None:
     """Start a language's catalogs, with its plural rule filled in.
@@ -915,10 +918,9 @@ def i18n_init(
     """
     from . import init_language
 
-    with user_errors():
+    with user_errors(as_json):
         proj = _project(project)
-        for path in init_language(proj, lang, topic):
-            Output(quiet, verbose).result(f"wrote {proj.label(path)}")
+        _written(proj, "i18n init", init_language(proj, lang, topic), quiet, verbose, as_json)
 
 
 @i18n_app.command("review")
@@ -932,6 +934,8 @@ def i18n_review(
     topic: TopicOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the catalogs signed off as JSON.")] = False,
     project: ProjectOption = None,
 ) -> None:
     """Sign off a language's translations after a medical translator checked them.
@@ -949,20 +953,31 @@ def i18n_review(
     """
     from . import review_catalogs
 
-    with user_errors():
+    with user_errors(as_json):
         proj = _project(project)
         try:
             when = dt.date.fromisoformat(date) if date else dt.date.today()
         except ValueError:
             raise InputError.at(f"--date {date!r} is not a date (YYYY-MM-DD)") from None
-        for path, count in review_catalogs(proj, lang, by, when, topic):
-            Output(quiet, verbose).result(
-                f"signed off {count} entries in {proj.label(path)}")
+        signed = review_catalogs(proj, lang, by, when, topic)
+    if as_json:
+        from . import json_report
+
+        typer.echo(json_report("review", lang=proj.canonical(lang), by=by.strip(),
+                               date=when.isoformat(), topic=topic, catalogs=[
+                                   {"path": proj.label(path), "entries": count}
+                                   for path, count in signed]))
+        return
+    for path, count in signed:
+        Output(quiet, verbose).result(f"signed off {count} entries in {proj.label(path)}")
 
 
 @i18n_app.command("update")
 def i18n_update(lang: LangOption = None, quiet: QuietOption = False,
-                verbose: VerboseOption = False, project: ProjectOption = None) -> None:
+                verbose: VerboseOption = False,
+                as_json: Annotated[bool, typer.Option(
+                    "--json", help="Print what changed in each catalog as JSON.")] = False,
+                project: ProjectOption = None) -> None:
     """Merge new and changed source strings into every catalog.
 
     A string whose English text changed keeps its translation, marked fuzzy: it prints in
@@ -971,9 +986,14 @@ def i18n_update(lang: LangOption = None, quiet: QuietOption = False,
     """
     from . import update_catalogs
 
-    with user_errors():
+    with user_errors(as_json):
         proj = _project(project)
         results = update_catalogs(proj, lang)
+    if as_json:
+        from . import json_report
+
+        typer.echo(json_report("catalog-update", results))
+        return
     output = Output(quiet, verbose)
     for result in results:
         fuzzy = f" ({', '.join(result.now_fuzzy)})" if result.now_fuzzy else ""
@@ -1057,7 +1077,8 @@ def i18n_check(
 
 @i18n_app.command("glossary")
 def i18n_glossary(lang: LangOption = None, quiet: QuietOption = False,
-                  verbose: VerboseOption = False, project: ProjectOption = None) -> None:
+                  verbose: VerboseOption = False, as_json: WrittenJsonOption = False,
+                  project: ProjectOption = None) -> None:
     """Write locales/glossary/<lang>.tbx from locales/glossary.csv, for a platform's glossary.
 
     TermBase eXchange, one file per language, as Weblate imports glossaries: kept terms
@@ -1072,22 +1093,33 @@ def i18n_glossary(lang: LangOption = None, quiet: QuietOption = False,
     """
     from . import export_tbx
 
-    with user_errors():
+    with user_errors(as_json):
         proj = _project(project)
-        for path in export_tbx(proj, lang):
-            Output(quiet, verbose).result(f"wrote {proj.label(path)}")
+        _written(proj, "i18n glossary", export_tbx(proj, lang), quiet, verbose, as_json)
 
 
 @i18n_app.command("compile")
 def i18n_compile(quiet: QuietOption = False, verbose: VerboseOption = False,
-                 project: ProjectOption = None) -> None:
+                 as_json: WrittenJsonOption = False, project: ProjectOption = None) -> None:
     """Write .mo files beside the .po files, for other gettext tools. Builds don't need them."""
     from . import compile_catalogs
 
-    with user_errors():
+    with user_errors(as_json):
         proj = _project(project)
-        for path in compile_catalogs(proj):
-            Output(quiet, verbose).result(f"wrote {proj.label(path)}")
+        _written(proj, "i18n compile", compile_catalogs(proj), quiet, verbose, as_json)
+
+
+def _written(proj: Project, command: str, paths: Iterable[Path], quiet: bool, verbose: bool,
+             as_json: bool) -> None:
+    """Say which files ``command`` wrote: a line each, or one JSON document."""
+    files = [proj.label(path) for path in paths]
+    if as_json:
+        from . import json_report
+
+        typer.echo(json_report("written", command=command, files=files))
+        return
+    for label in files:
+        Output(quiet, verbose).result(f"wrote {label}")
 
 
 @contextmanager

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .builder import BuildReport, MergedManifest
     from .checks import Finding
     from .errors import Problem
-    from .i18n import CatalogStatus
+    from .i18n import CatalogStatus, UpdateResult
     from .pipeline import DocumentResult
     from .plan import Job
     from .readability import ReadabilityReport
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 #: The version of each shape.
 FORMATS = {"build": 1, "check": 1, "list": 1, "plan": 1, "stale": 1, "status": 1, "error": 1,
-           "site": 1, "manifest-merge": 1, "catalog-check": 1}
+           "site": 1, "manifest-merge": 1, "catalog-check": 1, "written": 1,
+           "catalog-update": 1, "review": 1}
 
 
 def json_report(kind: str, *values: Any, **data: Any) -> str:
@@ -128,6 +129,14 @@ def manifest_merge(merged: MergedManifest) -> dict[str, Any]:
                     documents=merged.documents)
 
 
+def catalog_update(results: list[UpdateResult]) -> dict[str, Any]:
+    """``i18n update``: per catalog, the entries added, made fuzzy (by context) and obsoleted."""
+    return envelope("catalog-update", catalogs=[
+        {"path": r.path, "added": r.added, "now_fuzzy": list(r.now_fuzzy),
+         "obsoleted": r.obsoleted} for r in results])
+
+
 _SHAPES: dict[str, Any] = {"build": build, "check": check, "plan": plan, "stale": stale,
                            "status": status, "error": error, "site": site,
-                           "manifest-merge": manifest_merge, "catalog-check": catalog_check}
+                           "manifest-merge": manifest_merge, "catalog-check": catalog_check,
+                           "catalog-update": catalog_update}
