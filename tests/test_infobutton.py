@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from handoutkit import Limits, Project
 from handoutkit.cli import app as cli
-from handoutkit.infobutton import wanted_language
+from handoutkit.languages import closest_language
 from handoutkit.serve import create_app
 
 from .conftest import ROOT
@@ -90,7 +90,7 @@ def test_a_language_the_project_lacks_is_served_in_english_and_said_so(
                   **{"informationRecipient.languageCode.c": "fr"})
     [entry] = answer.json()["feed"]["entry"]
     assert entry["language"] == "en" and "no fr version" in entry["note"]
-    assert wanted_language("pt-BR", ["en", "es"]) is None
+    assert closest_language("pt-BR", ["en", "es"]) is None
 
 
 def test_text_html_opens_the_desk_with_the_topic_and_language(desk: TestClient) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 import httpx
 import pytest
@@ -268,6 +268,26 @@ def test_bad_choices_get_422_naming_field_and_allowed(
         assert posted.status_code == 422 and posted.json()["detail"] == [detail]
         documented(spec, posted, "/api/render")
     assert client.get("/healthz").status_code == 200  # still serving
+
+
+def test_a_choice_sent_twice_is_refused_and_a_regional_code_finds_its_language(
+        client: TestClient, spec: dict[str, Any]) -> None:
+    """``lang=es&lang=en`` does not pick one for the sender; ``es-MX`` (a browser's or a
+    record system's code) is the project's Spanish, ``zh-TW`` never its Simplified Chinese."""
+    twice = [("handout", HANDOUT), ("lang", "es"), ("lang", "en")]
+    response = client.get("/api/render", params=twice)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "lang"
+    documented(spec, response, "/api/render")
+    posted = client.post("/api/render", content=urlencode(twice),
+                         headers={"content-type": "application/x-www-form-urlencoded"})
+    assert posted.status_code == 422 and posted.json()["detail"][0]["field"] == "lang"
+    for code in ("es-MX", "spa"):
+        served = client.get("/api/render", params={"handout": HANDOUT, "lang": code})
+        assert served.status_code == 200, served.text
+        assert f"{HANDOUT}.es.easy.a4.pdf" in served.headers["content-disposition"]
+    other_script = client.get("/api/render", params={"handout": HANDOUT, "lang": "zh-TW"})
+    assert other_script.status_code == 422, other_script.text
 
 
 def test_long_requests_odd_bodies_and_other_methods_are_refused(

@@ -24,12 +24,10 @@ from typing import Any
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
-from babel.core import get_global
-
 from .codes import BY_OID, SYSTEMS, matches
 from .content import HandoutSource
 from .errors import InputError
-from .languages import canonical_locale, language
+from .languages import closest_language, language
 from .levels import LEVEL_NAMES
 from .pipeline import BuildOptions, Inputs, assess
 from .plan import Job, site_page
@@ -94,21 +92,6 @@ def parse_request(params: Mapping[str, Sequence[str]]) -> InfoRequest:
                        response, _one(params, "region") or None, _one(params, "paper") or None)
 
 
-def wanted_language(asked: str, available: Sequence[str]) -> str | None:
-    """The project language a request's code names: ``sp`` (MedlinePlus Connect's Spanish),
-    ISO 639-1 or -2 (``es``, ``spa``), BCP 47 (``es-MX`` finds ``es``, ``zh-CN`` ``zh_Hans``)."""
-    code = asked.strip().replace("_", "-")
-    if code.lower() == "sp":
-        code = "es"
-    aliases: Mapping[str, str] = get_global("language_aliases")
-    code = aliases.get(code.lower(), code)
-    canonical = canonical_locale(code) if code else None
-    for candidate in filter(None, (canonical, canonical and canonical.split("_")[0])):
-        if candidate in available:
-            return candidate
-    return None
-
-
 def answer(project: Project, sources: Mapping[str, HandoutSource], request: InfoRequest,
            options: BuildOptions, site_dir: Path | None) -> list[dict[str, Any]]:
     """The entries for the topics the request's codes find, in the project's topic order."""
@@ -120,7 +103,7 @@ def answer(project: Project, sources: Mapping[str, HandoutSource], request: Info
     entries = []
     for topic in found:
         langs = project.topic_languages(topic)
-        wanted = wanted_language(request.asked_language, langs)
+        wanted = closest_language(request.asked_language, langs)
         level = RECIPIENT_LEVEL[request.recipient]
         served, note = wanted or SOURCE_LANGUAGE, ""
         if wanted is None and request.asked_language.lower() not in ("", "en", "eng"):

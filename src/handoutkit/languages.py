@@ -11,6 +11,7 @@ sentence-length measure counted in words.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -179,6 +180,23 @@ def canonical_locale(name: str) -> str | None:
         script = locale.script or (likely[1] if len(likely) == 3 else "Hans")
         return f"zh_{script}"
     return str(locale)
+
+
+def closest_language(asked: str, available: Sequence[str]) -> str | None:
+    """The language of ``available`` a code from elsewhere names (a record system's, a
+    browser's, a link's): ``sp`` (MedlinePlus Connect's Spanish), ISO 639-1 or -2 (``es``,
+    ``spa``), BCP 47 (``es-MX`` finds ``es``, ``zh-CN`` ``zh_Hans``; ``zh-TW`` never finds
+    ``zh_Hans``, as its script differs), or ``None``."""
+    code = asked.strip().replace("_", "-")
+    if code.lower() == "sp":
+        code = "es"
+    aliases: Mapping[str, str] = get_global("language_aliases")
+    code = aliases.get(code.lower(), code)
+    canonical = canonical_locale(code) if code else None
+    for candidate in filter(None, (canonical, canonical and canonical.split("_")[0])):
+        if candidate in available:
+            return candidate
+    return None
 
 
 def bcp47(code: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError, Problem
-from .languages import PAPERS
+from .languages import PAPERS, closest_language
 from .levels import LEVEL_NAMES
 from .project import SOURCE_LANGUAGE, Project
 from .regions import load_region, region_codes
@@ -192,8 +192,13 @@ class Choice:
                 raise InputError.at(f"no topics in {project.handouts_dir}",
                                     hint="add handouts/<topic>/handout.yaml")
             handout = ids[0]
-        return choose_job(project, handout, self.lang, self.level, self.region, self.paper,
-                          self.large_print, self.also)
+        # A code from a browser or a record system (es-MX, spa, zh-CN) asks for the project's
+        # language it names; one the project lacks is refused below, by name.
+        langs = project.languages()
+        lang = closest_language(self.lang, langs) or self.lang
+        also = (closest_language(self.also, langs) or self.also) if self.also else None
+        return choose_job(project, handout, lang, self.level, self.region, self.paper,
+                          self.large_print, also)
 
 
 class InvalidChoice(InputError):

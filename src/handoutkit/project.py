@@ -31,6 +31,11 @@ class Project:
 
     root: Path
 
+    def __post_init__(self) -> None:
+        # Project("my-handouts") from a script works as Project(Path("my-handouts")) does.
+        if not isinstance(self.root, Path):
+            object.__setattr__(self, "root", Path(self.root))
+
     @classmethod
     def find(cls, start: Path | None = None) -> Project:
         """The nearest folder at or above ``start`` that holds ``handout.toml`` or

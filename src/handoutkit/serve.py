@@ -233,7 +233,11 @@ async def read_form(request: Request) -> dict[str, Any]:
             raise InputError.at("the body is not a JSON object of choices")
         return data
     if kind in ("application/x-www-form-urlencoded", ""):
-        return dict(parse_qsl(body.decode("ascii", "replace")))
+        items = parse_qsl(body.decode("ascii", "replace"))
+        twice = _repeated(items)
+        if twice:
+            raise InvalidChoice(twice[0]["field"], "", [], twice[0]["message"])
+        return dict(items)
     raise _BodyRefused(415, "send the body form-encoded or as JSON")
 
 
@@ -323,6 +327,9 @@ def _guard(app: FastAPI, service: RenderService, hosts: set[str]) -> None:
         if "prepared_for" in request.query_params:
             return _errors(422, [{"field": "prepared_for", "value": "", "allowed": [],
                                   "message": NAME_IN_URL}])
+        twice = _repeated(request.query_params.multi_items())
+        if twice:
+            return _errors(422, twice)
         head = request.method == "HEAD"
         if head:
             request.scope["method"] = "GET"
@@ -333,6 +340,18 @@ def _guard(app: FastAPI, service: RenderService, hosts: set[str]) -> None:
         if head:
             return Response(status_code=response.status_code, headers=dict(response.headers))
         return response
+
+
+def _repeated(items: Iterable[tuple[str, str]]) -> Detail:
+    """A field sent twice (``lang=es&lang=en``): which one was meant is not ours to guess."""
+    seen: set[str] = set()
+    twice: Detail = []
+    for name, _ in items:
+        if name in seen and name not in (error["field"] for error in twice):
+            twice.append({"field": name, "value": "", "allowed": [],
+                          "message": f"{name} is given more than once; give it once"})
+        seen.add(name)
+    return twice
 
 
 def _error_answers(app: FastAPI, project: Project, values: dict[str, list[str]]) -> None:
