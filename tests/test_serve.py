@@ -22,6 +22,7 @@ from urllib.parse import urlencode, urljoin
 
 import httpx
 import pytest
+from babel.messages.pofile import read_po
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from markupsafe import escape
@@ -464,6 +465,12 @@ def test_page_is_translated_and_shows_relative_links(client: TestClient) -> None
     page = client.get("/", params={"ui": "th", "handout": HANDOUT, "lang": "ar",
                                    "level": "easy"}).text
     assert "จุดพิมพ์เอกสาร" in page and 'lang="th"' in page
+    # The topics and regions by the names their catalogs give them in the page's language.
+    spanish = client.get("/", params={"ui": "es"}).text
+    titles = {str(m.context): str(m.string) for m in read_po(
+        (ROOT / "locales/es/LC_MESSAGES" / f"{HANDOUT}.po").open("rb")) if m.context}
+    assert f">{titles['title.standard']}</option>" in spanish
+    assert ">TH · Tailandia</option>" in spanish and "Thailand" not in spanish
     assert 'id="download"' in page and 'src="api/preview?' in page
     assert 'action="api/render"' in page and 'method="post" action="./"' in page
     assert not re.search(r'(href|src|action)="/', page)

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from .catalog import Translator
 from .languages import language
 from .levels import LEVELS
-from .project import SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
+from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
 from .render import environment, gettext_globals
 from .translate import catalogs_for
 
@@ -47,13 +47,32 @@ def render_desk(project: Project, chosen: dict[str, str], ui: str, catalog: dict
     """The page for the ``chosen`` values in the language ``ui``, showing ``document`` (or
     why it cannot be made) once the form was sent."""
     ui = ui if ui in project.languages() else SOURCE_LANGUAGE
-    translator = Translator(ui, catalogs_for(project, ui, [TEMPLATE_DOMAIN]),
+    topics = [h["id"] for h in catalog["handouts"]]
+    translator = Translator(ui, catalogs_for(project, ui, [TEMPLATE_DOMAIN, REGIONS_DOMAIN,
+                                                           *topics]),
                             source=ui == SOURCE_LANGUAGE)
     result = None if document is None else _result(project, chosen, document)
     page: str = environment(project.theme).get_template(DESK_TEMPLATE).render(
         ui=language(ui), catalog=catalog, chosen=chosen, result=result,
-        levels=list(LEVELS), ui_languages=catalog["languages"], **gettext_globals(translator))
+        levels=list(LEVELS), ui_languages=catalog["languages"],
+        names=_names_in(translator, catalog), **gettext_globals(translator))
     return page
+
+
+def _names_in(translator: Translator, catalog: dict[str, Any]) -> dict[str, str]:
+    """Each topic's title (by id) and region's name (by code) in the page's language, as its
+    catalogs translate them: the English where a catalog has none."""
+    names = {}
+    for topic in catalog["handouts"]:
+        title = topic["title"]
+        # A title is one text ("title"), or one per level, of which the list shows "standard".
+        shown = translator.pgettext(topic["id"], "title.standard", title)
+        names[topic["id"]] = shown if shown != title else translator.pgettext(
+            topic["id"], "title", title)
+    for region in catalog["regions"]:
+        names[region["code"]] = translator.pgettext(REGIONS_DOMAIN, f"region.{region['code']}",
+                                                    region["name"])
+    return names
 
 
 def _result(project: Project, chosen: dict[str, str], document: Shown | str
