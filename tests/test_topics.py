@@ -116,6 +116,30 @@ def test_an_incomplete_translation_is_not_built_and_says_why(project: Project,
     strict = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "easy", "--strict",
                     "-o", str(tmp_path))
     assert strict.exit_code == 1
+    # As a second language it is held back just the same: English filed as Spanish.
+    bilingual = invoke(project, "build", HANDOUT, "--lang", "en", "--also", "es", "-l", "easy",
+                       "-o", str(tmp_path))
+    assert bilingual.exit_code == 0 and "current es translation" in bilingual.stderr
+    assert not list(tmp_path.rglob("*.pdf"))
+    # A preview is what a translator builds to see what is missing: it is never held back.
+    preview = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "easy", "--preview",
+                     "-o", str(tmp_path))
+    assert preview.exit_code == 0, preview.output
+    [made] = tmp_path.rglob("*.preview.pdf")
+    assert "Draft translation" in pdf_text(made)
+
+
+def test_a_bilingual_print_is_held_to_its_second_languages_review(project: Project,
+                                                                  tmp_path: Path) -> None:
+    """English with draft Spanish under it: marked as a draft, and refused where the policy
+    wants reviewed translations, as the Spanish print alone is."""
+    args = ["build", HANDOUT, "--lang", "en", "--also", "es", "-l", "easy", "-o", str(tmp_path)]
+    made = invoke(project, *args)
+    assert made.exit_code == 0, made.output
+    [pdf] = tmp_path.rglob(f"{HANDOUT}.en+es.easy.a4.pdf")
+    assert "Draft translation: not yet checked by a medical translator" in pdf_text(pdf)
+    refused = invoke(project, *args, "--require-review")
+    assert refused.exit_code == 1 and "review es --topic" in refused.stderr, refused.output
 
 
 def test_a_missing_template_word_is_a_fallback_and_strict_refuses_it(project: Project,

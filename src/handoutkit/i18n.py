@@ -419,16 +419,20 @@ def status(project: Project, langs: list[str] | None = None) -> list[CatalogStat
                                           0, 0, total, 0, 0.0, 0, "none"))
                 continue
             errors = sum(f.blocks_build for f in _findings_or_error(path))
-            po = polib.pofile(str(path), wrapwidth=0)
+            try:
+                po = polib.pofile(str(path), wrapwidth=0)
+            except (OSError, ValueError):  # not UTF-8, or beyond polib: the errors say why
+                po = polib.POFile()
             translated = len(po.translated_entries())
             fuzzy = len(po.fuzzy_entries())
             untranslated = len(po.untranslated_entries())
             total = translated + fuzzy + untranslated
             review = _review_state(path) if not errors else None
+            # A catalog with an error prints nothing: a build stops on it.
+            done = 0.0 if errors else round(100 * translated / total, 1) if total else 100.0
             rows.append(CatalogStatus(
                 lang, domain, project.label(path), translated, fuzzy,
-                untranslated, len(po.obsolete_entries()),
-                round(100 * translated / total, 1) if total else 100.0, errors,
+                untranslated, len(po.obsolete_entries()), done, errors,
                 "reviewed" if review else "draft", review.by if review else None,
                 review.on.isoformat() if review else None))
     return rows
@@ -464,7 +468,7 @@ def compile_catalogs(project: Project) -> list[Path]:
     written = []
     for lang in project.languages()[1:]:
         for po_path in project.catalog_files(lang):
-            text = po_path.read_text("utf-8")
+            text = read_text(po_path, MAX_PO_BYTES, "catalog")  # not UTF-8: named, line too
             parse_po(po_path, text)  # a broken catalog stops here, named, as for a build
             # Beside the project's catalogs, also for the theme's built-in ones.
             mo_path = project.locale_folder(lang) / "LC_MESSAGES" / f"{po_path.stem}.mo"

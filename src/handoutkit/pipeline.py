@@ -342,12 +342,16 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
     readability = score_document(printed, inputs.glossary)
     result = DocumentResult(job, target, ok=False, fallbacks=record.fallbacks,
                             readability=readability, translation=record)
-    if record.coverage < options.min_coverage:
-        return replace(result, status="incomplete", ok=not options.strict, problems=(
-            f"not built: only {record.coverage:.0%} of its {record.printed} printed strings "
-            f"have a current {job.lang} translation (at least {options.min_coverage:.0%} "
-            f"needed); missing: {_some(record.fallbacks)} (`--json` lists each; `--preview` "
-            "marks them on the page)",)), None
+    # The second language of a bilingual print is held to the same policy as the first:
+    # its coverage, its review, and (in the template) the draft mark.
+    also = _second_record(inputs, job, second)
+    for each in (record, also):
+        if each is not None and each.coverage < options.min_coverage and not job.preview:
+            return replace(result, status="incomplete", ok=not options.strict, problems=(
+                f"not built: only {each.coverage:.0%} of its {each.printed} printed strings "
+                f"have a current {each.lang} translation (at least "
+                f"{options.min_coverage:.0%} needed); missing: {_some(each.fallbacks)} "
+                "(`--json` lists each; `--preview` marks them on the page)",)), None
     stale = inputs.stale(job, options.today)
     warnings = tuple(f"stale: {item}" for item in stale)
     problems = []
@@ -355,12 +359,13 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
         problems.append(
             f"{len(record.fallbacks)} string(s) have no current {job.lang} translation and "
             f"would print in English: {', '.join(record.fallbacks)}")
-    if options.require_review and record.status == "draft":
-        problems.append(
-            f"draft translation: {len(record.unreviewed) + len(record.fallbacks)} printed "
-            f"string(s) not covered by a review ({', '.join(record.unreviewed[:10])}"
-            f"{', …' if len(record.unreviewed) > 10 else ''}); sign off with `handout i18n "
-            f"review {job.lang} --topic {job.handout} --by NAME`")
+    for each in (record, also):
+        if options.require_review and each is not None and each.status == "draft":
+            problems.append(
+                f"draft translation: {len(each.unreviewed) + len(each.fallbacks)} printed "
+                f"string(s) not covered by a review ({', '.join(each.unreviewed[:10])}"
+                f"{', …' if len(each.unreviewed) > 10 else ''}); sign off with `handout "
+                f"i18n review {each.lang} --topic {job.handout} --by NAME`")
     if options.strict and stale:
         problems.append("facts past their review date: " + "; ".join(map(str, stale)))
     if not readability.passed and not options.allow_hard:
@@ -368,6 +373,17 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
                         "pass --allow-hard to override)")
     result = replace(result, problems=tuple(problems), warnings=warnings)
     return result, None if problems else _Prepared(printed, second, emergency, html)
+
+
+def _second_record(inputs: Inputs, job: Job, second: PrintedHandout | None
+                   ) -> TranslationRecord | None:
+    """What a bilingual print's second language prints: its coverage and review state."""
+    from .catalog import translation_record
+
+    if second is None or job.also is None:
+        return None
+    return translation_record(job.also, second.lookups, inputs.catalogs(job.also, job.handout),
+                              job.also == SOURCE_LANGUAGE)
 
 
 def _some(names: tuple[str, ...], shown: int = 5) -> str:
@@ -434,11 +450,14 @@ def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOpti
     catalogs = inputs.catalogs(job.lang, job.handout)
     source = job.lang == SOURCE_LANGUAGE
 
+    also = _second_record(inputs, job, second)
+
     def render(record: TranslationRecord) -> tuple[RenderedHtml, TranslationRecord]:
         html = render_html(printed, catalogs, inputs.project.theme, record,
                            preview=job.preview, second=second, clinic=options.clinic,
                            prepared_for=prepared_for, emergency_number=emergency,
-                           compact=compact, web=web, header_room=header_room)
+                           compact=compact, web=web, header_room=header_room,
+                           second_translation=also)
         lookups = printed.lookups + html.lookups
         return html, translation_record(job.lang, lookups, catalogs, source)
 

@@ -220,7 +220,8 @@ def render_html(doc: PrintedHandout, catalogs: dict[str, MessageCatalog], theme:
                 second: PrintedHandout | None = None, clinic: Clinic | None = None,
                 prepared_for: str | None = None,
                 emergency_number: str | None = None, compact: bool = False,
-                web: WebPage | None = None, header_room: int = 0) -> RenderedHtml:
+                web: WebPage | None = None, header_room: int = 0,
+                second_translation: TranslationRecord | None = None) -> RenderedHtml:
     env = environment(theme)
     translator = Translator(doc.language.code, catalogs, source=translation.status == "source")
 
@@ -247,6 +248,7 @@ def render_html(doc: PrintedHandout, catalogs: dict[str, MessageCatalog], theme:
         doc=doc, text=text, preview=preview, version=__version__, second=second,
         created=creation_date(doc), prepared_for=prepared_for,
         second_text=second_text, clinic=clinic, translation=translation,
+        second_translation=second_translation,
         emergency_number=emergency_number, url=web_link if web else print_url,
         compact=compact, web=web, header_room=header_room,
         qr_code=qr_code_data_url(doc.online_url) if doc.online_url else None,
