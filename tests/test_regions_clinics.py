@@ -395,3 +395,29 @@ def test_a_clinic_name_keeps_its_own_order_on_a_right_to_left_page(tmp_path: Pat
                         if word == "24" and abs(float(ny) - y) < 5]
             assert number < x, (y, number, x)
     assert seen >= 3  # each page's header, and the closing "Published by"
+
+
+def test_a_long_clinic_header_wraps_and_one_too_wide_is_refused(tmp_path: Path) -> None:
+    """A name and address longer than the line wrap between words (each was kept on one line
+    and ran off both edges of the paper); a word wider than the page is refused, named."""
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text(
+        'name = "Community Health Centre of Saint Bartholomew and the Riverside '
+        'Neighbourhoods Cooperative Health Association Inc"\n'
+        'phone = "+1 (555) 010-2000 ext. 12345"\n'
+        'address = "1234 Martin Luther King Jr. Boulevard, Building C, Suite 200, East Palo '
+        'Alto, CA 94303"\n')
+    job = Job(HANDOUT, "en", "easy", "a4", None, large_print=True)
+    pdf = build_one(Project(ROOT), tmp_path / "out", job, clinic=load_clinic(clinic))
+    boxes = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    width = float(re.search(r'<page width="([^"]+)"', boxes)[1])  # type: ignore[index]
+    edges = [(float(a), float(b)) for a, b in
+             re.findall(r'<word xMin="([^"]+)" yMin="[^"]+" xMax="([^"]+)"', boxes)]
+    assert edges and all(left >= 0 and right <= width for left, right in edges)
+    assert "Bartholomew" in boxes and "94303" in boxes
+    clinic.write_text(f'name = "{"Gesundheitszentrum" * 6}"\n')
+    report = build_documents(Project(ROOT), [job], BuildOptions(
+        out_dir=tmp_path / "wide", clinic=load_clinic(clinic)))
+    [failed] = report.failed
+    assert any("within-margins" in problem for problem in failed.problems), failed.problems

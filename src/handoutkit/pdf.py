@@ -200,6 +200,12 @@ def _compact_cid_fonts(_document: Any, pdf: Any) -> None:
 _OVERFLOW_SLACK = 1.0
 
 
+def _beyond(text: Any, left: float, right: float) -> bool:
+    """Whether a text box reaches past the content edges ``left`` and ``right``."""
+    return bool(text.position_x < left - _OVERFLOW_SLACK
+                or text.position_x + text.width > right + _OVERFLOW_SLACK)
+
+
 def page_layouts(document: Any) -> tuple[PageLayout, ...]:
     """Each page of a rendered WeasyPrint document, as :class:`PageLayout`."""
     layouts = []
@@ -225,6 +231,8 @@ def page_layouts(document: Any) -> tuple[PageLayout, ...]:
                         footer[id(element)] = footer.get(id(element), 0) + 1
                     elif at_top and (kind == "LineBox" or "Replaced" in kind):
                         highest = min(highest, inner.position_y)
+                    elif at_top and kind == "TextBox" and _beyond(inner, left, right):
+                        overflows.setdefault(inner.text.strip()[:40])  # the header, too wide
                     continue
                 if name:
                     blocks.setdefault(name)
@@ -233,9 +241,7 @@ def page_layouts(document: Any) -> tuple[PageLayout, ...]:
                                               inner.margin_height() / height)
                 if kind == "LineBox" or "Replaced" in kind:
                     bottom = max(bottom, inner.position_y + inner.margin_height())
-                elif kind == "TextBox" and (
-                        inner.position_x < left - _OVERFLOW_SLACK
-                        or inner.position_x + inner.width > right + _OVERFLOW_SLACK):
+                elif kind == "TextBox" and _beyond(inner, left, right):
                     overflows.setdefault(inner.text.strip()[:40])
         layouts.append(PageLayout(tuple(blocks), min(1.0, (bottom - top) / height) if height
                                   else 1.0, tuple(footer.values()), tuple(spans.values()),
