@@ -376,6 +376,25 @@ def test_a_name_with_bidi_controls_is_refused_and_never_echoed(client: TestClien
         assert response.status_code == 422
         assert response.json()["detail"][0]["field"] == "prepared_for"
         assert name not in response.text and "eliF" not in response.text
+        # The page says so at once, and offers no Print button that would be refused.
+        page = client.post("/", data={"handout": HANDOUT, "lang": "en", "level": "easy",
+                                      "prepared_for": name})
+        assert page.status_code == 200 and "without control" in page.text
+        assert "eliF" not in page.text and "x" * 150 not in page.text
+        assert 'id="download"' not in page.text
+
+
+def test_a_form_is_read_as_utf8_and_bytes_that_are_not_are_refused(client: TestClient) -> None:
+    """"José" sent as a form's raw UTF-8 bytes printed as "Jos��"; bytes that are not UTF-8
+    are a 422, never replacement characters on a patient's handout."""
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    choice = f"handout={HANDOUT}&lang=en&level=easy&prepared_for="
+    named = client.post("/api/render", content=(choice + "José Núñez").encode(), headers=form)
+    assert named.status_code == 200, named.text
+    assert "José Núñez" in text_of(named.content)
+    for body in ((choice + "Jos").encode() + b"\xe9", (choice + "%FF%FE").encode()):
+        refused = client.post("/api/render", content=body, headers=form)
+        assert refused.status_code == 422 and "UTF-8" in refused.text, refused.text
 
 
 def test_rate_limit(spec: dict[str, Any]) -> None:

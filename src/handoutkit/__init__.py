@@ -45,7 +45,7 @@ Translators:
 
 Web (site, print desk, live preview):
     ``build_site`` the static online version; ``RenderService``/``Limits``/``DeskDocument``/
-    ``choice_values``/``MAX_PREPARED_FOR``/``NAME_PATTERN`` the desk's engine;
+    ``choice_values``/``MAX_PREPARED_FOR``/``NAME_PATTERN``/``printed_name`` the desk's engine;
     ``render_desk``/``desk_choices`` its page; ``parse_infobutton``/``infobutton_feed`` its
     infobutton answers; ``serve_desk`` run it; ``LivePreview`` the preview's engine;
     ``serve_preview`` run it; ``LOOPBACK_HOSTS``/``host_name`` the hosts they answer to.
@@ -94,7 +94,8 @@ _EXPORTS = {
     # web: the site, the print desk, the live preview
     "build_site": "site", "RenderService": "deskservice", "Limits": "deskservice",
     "DeskDocument": "deskservice", "choice_values": "deskservice",
-    "MAX_PREPARED_FOR": "deskservice", "NAME_PATTERN": "plan", "render_desk": "desk",
+    "MAX_PREPARED_FOR": "deskservice", "NAME_PATTERN": "plan", "printed_name": "plan",
+    "render_desk": "desk",
     "desk_choices": "desk:chosen_values", "parse_infobutton": "infobutton:parse_request",
     "infobutton_feed": "infobutton:feed", "serve_desk": "serve:serve",
     "LivePreview": "livepreview", "serve_preview": "preview", "LOOPBACK_HOSTS": "hosts",
@@ -123,8 +124,8 @@ __all__ = [  # noqa: RUF022  (grouped by purpose, as _EXPORTS and the docstring 
     # web
     "LOOPBACK_HOSTS", "MAX_PREPARED_FOR", "NAME_PATTERN", "DeskDocument", "Limits",
     "LivePreview", "RenderService", "build_site", "choice_values", "desk_choices",
-    "host_name", "infobutton_feed", "parse_infobutton", "render_desk", "serve_desk",
-    "serve_preview",
+    "host_name", "infobutton_feed", "parse_infobutton", "printed_name", "render_desk",
+    "serve_desk", "serve_preview",
     # errors
     "BuildBusy", "DeskBusy", "DocumentRefused", "HandoutkitError", "InputError",
     "InvalidChoice", "Problem", "UnknownReference",
@@ -192,6 +193,7 @@ if TYPE_CHECKING:
         choose_job,
         make_plan,
         plan_jobs,
+        printed_name,
         read_settings,
     )
     from .preview import serve_preview

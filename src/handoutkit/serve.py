@@ -45,6 +45,7 @@ from . import (
     __version__,
     choice_values,
     host_name,
+    printed_name,
 )
 
 if TYPE_CHECKING:
@@ -233,7 +234,11 @@ async def read_form(request: Request) -> dict[str, Any]:
             raise InputError.at("the body is not a JSON object of choices")
         return data
     if kind in ("application/x-www-form-urlencoded", ""):
-        items = parse_qsl(body.decode("ascii", "replace"))
+        try:  # a name that is not UTF-8 would print as "Jos��": refused, not guessed
+            items = parse_qsl(body.decode("utf-8"), encoding="utf-8", errors="strict")
+        except UnicodeDecodeError:
+            raise InputError.at("the form is not UTF-8 text",
+                                hint="send it as a browser does: percent-encoded UTF-8") from None
         twice = _repeated(items)
         if twice:
             raise InvalidChoice(twice[0]["field"], "", [], twice[0]["message"])
@@ -493,7 +498,16 @@ def _desk_pages(app: FastAPI, service: RenderService, project: Project,
         catalog = await service.catalog()
         chosen = desk_choices(form, catalog)
         document: DeskDocument | str | None = None
-        if "lang" in form:  # the form was sent: show the document, or why not
+        refused_name = None
+        if chosen["prepared_for"]:
+            try:  # as the API would refuse it when Print is pressed: now, and never echoed
+                printed_name("prepared_for", chosen["prepared_for"], MAX_PREPARED_FOR)
+            except InvalidChoice as exc:
+                refused_name = exc.problems[0].message
+                chosen = {**chosen, "prepared_for": ""}
+        if refused_name:
+            document = refused_name
+        elif "lang" in form:  # the form was sent: show the document, or why not
             try:
                 document = await service.document(Choices.model_validate(
                     {k: v for k, v in chosen.items() if v and k in Choices.model_fields}
