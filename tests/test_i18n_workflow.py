@@ -326,13 +326,50 @@ def test_broken_placeholder_is_reported_by_check_and_build(project: Project,
     check = invoke(project, "i18n", "check")
     assert check.exit_code == 2
     assert f"{path}:{line}:" in check.stderr
-    assert "unknown placeholder %(pagina)" in check.stderr
-    assert "drops %(page), %(pages)" in check.stderr
+    assert "unknown placeholder %(pagina)s" in check.stderr
+    assert "drops %(page)s, %(pages)s" in check.stderr
 
     build = invoke(project, "build", "--lang", "es", "-o", str(tmp_path))
     assert build.exit_code == 2
     assert f"{path}:{line}:" in build.stderr and "Traceback" not in build.output
     assert not any(tmp_path.rglob("*.pdf"))
+
+
+@pytest.mark.parametrize(("english", "translation", "said", "hint"), [
+    # The type letter lost: printed as it stands, so the hint gives the whole placeholder.
+    ("Page %(page)s of %(pages)s", "Página %(page) de %(pages)",
+     "placeholder %(page) has lost its last letter", "write %(page)s"),
+    # A placeholder where the English has none: the build would stop on it, not check pass.
+    ("Patient information", "Información %(name)s del paciente",
+     "unknown placeholder %(name)s", "placeholders of the English text: none"),
+    # A percent sign in a string with placeholders is written %%, as gettext's tools want.
+    ("Page %(page)s of %(pages)s", "Página %(page)s de %(pages)s, 100% seguro",
+     "unknown placeholder % s", "a percent sign is written %%"),
+])
+def test_a_placeholder_mistake_is_named_with_the_fix(project: Project, english: str,
+                                                     translation: str, said: str,
+                                                     hint: str) -> None:
+    path = _po(project, "es", TEMPLATE_DOMAIN)
+    catalog = read_po(path.open("rb"))
+    [message] = [m for m in catalog if m.id == english]
+    set_msgstr(path, str(message.context), translation, english)
+    for command in (["i18n", "check"], ["build", "--lang", "es", "-l", "easy"]):
+        result = invoke(project, *command)
+        assert result.exit_code == 2, (command, result.output)
+        assert f"{path}:{_line_of(path, english)}: " in result.stderr
+        assert said in result.stderr and hint in result.stderr, result.stderr
+
+
+def test_a_percent_sign_written_the_gettext_way_prints_once(project: Project,
+                                                            tmp_path: Path) -> None:
+    path = _po(project, "es", TEMPLATE_DOMAIN)
+    set_msgstr(path, "footer", "Página %(page)s de %(pages)s (100%%)",
+               "Page %(page)s of %(pages)s")
+    assert invoke(project, "i18n", "check", "--lang", "es").exit_code == 0
+    built = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "easy", "-o", str(tmp_path))
+    assert built.exit_code == 0, built.output
+    text = pdf_text(next(tmp_path.rglob("*.pdf")))
+    assert "de 2 (100%)" in text or "de 3 (100%)" in text, text
 
 
 @pytest.mark.parametrize(("damage", "named"), [

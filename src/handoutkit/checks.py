@@ -18,6 +18,9 @@ from babel.messages.catalog import Catalog, Message
 from .errors import Problem
 
 PYTHON_FORMAT = re.compile(r"%(?:\((\w+)\))?[#0 +-]?\d*(?:\.\d+)?[sdifr%]")
+#: A named placeholder that lost its type letter ("%(page) von"): printed as it stands (the
+#: page fills in only %(name)s and %(name)d, with no flags).
+UNFINISHED = re.compile(r"%\((\w+)\)(?![sdifr])")
 BRACE_FORMAT = re.compile(r"(?<!\{)\{(\w*)\}(?!\})")
 #: Markup or template syntax has no place in a translation: it is printed literally at best.
 #: Embeddings, overrides and isolates (U+202A–E, U+2066–9) reorder text on the page; the
@@ -41,8 +44,10 @@ def _placeholders(text: str, python: bool = True) -> list[str]:
     In a message whose English text has no ``%`` placeholder, a ``%`` is a plain character:
     "50 % off" or "{% … %}" in such a translation is text, not a broken placeholder.
     """
-    names = [m.group(0) if not m.group(1) else f"%({m.group(1)})"
-             for m in PYTHON_FORMAT.finditer(text) if m.group(0) != "%%"] if python else []
+    # A named one (%(page)s) is a placeholder whatever the flags say: the page fills it in.
+    names = [m.group(0) for m in PYTHON_FORMAT.finditer(text)
+             if m.group(0) != "%%" and (python or m.group(1))
+             and not (m.group(1) and UNFINISHED.match(m.group(0)))]
     names += [f"{{{name}}}" for name in BRACE_FORMAT.findall(text)]
     return sorted(names)
 
@@ -92,12 +97,21 @@ def _placeholder_problems(text: str, allowed: set[str], required: set[str],
                           python: bool) -> list[tuple[str, str, bool]]:
     found = set(_placeholders(text, python))
     problems = []
-    if found - allowed:
-        problems.append((f"unknown placeholder {', '.join(sorted(found - allowed))} in the "
-                         "translation", "use exactly the placeholders of the English text: "
-                         f"{', '.join(sorted(allowed)) or 'none'}", True))
-    if required - found:
-        problems.append((f"the translation drops {', '.join(sorted(required - found))}",
+    unfinished = {f"%({name})": next((a for a in sorted(allowed) if a.startswith(
+        f"%({name})")), None) for name in UNFINISHED.findall(text)}
+    for written, meant in unfinished.items():
+        problems.append((f"placeholder {written} has lost its last letter",
+                         f"write {meant}" if meant else "write it as the English does", True))
+    unknown = found - allowed
+    if unknown:
+        percent = any(name.startswith("% ") or name[1:2].isdigit() for name in unknown)
+        problems.append((f"unknown placeholder {', '.join(sorted(unknown))} in the "
+                         "translation", ("a percent sign is written %% in this string; "
+                                         if percent else "") + "use exactly the placeholders "
+                         f"of the English text: {', '.join(sorted(allowed)) or 'none'}", True))
+    dropped = {name for name in required - found if name not in unfinished.values()}
+    if dropped:
+        problems.append((f"the translation drops {', '.join(sorted(dropped))}",
                          "keep every placeholder of the English text, spelled the same", True))
     return problems
 

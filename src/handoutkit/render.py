@@ -105,9 +105,12 @@ class TemplateWords:
             raise InputError.at(
                 f"translation of {msgid!r} (context {context!r}) uses a placeholder the English "
                 "text does not have", path,
-                hint=f"use only {', '.join(sorted(wanted)) or 'no placeholders'}; "
+                hint=(f"use only {', '.join(sorted(wanted))}" if wanted else
+                      "use no placeholders") + "; "
                      "`handout i18n check` lists every such entry with its line")
         escaped = escape(translated)
+        if wanted:  # a string with placeholders writes a percent sign %%, as gettext's do
+            escaped = Markup(escaped.replace("%%", "%"))
         if not variables:  # placeholders kept for the caller, e.g. page_number_parts
             return escaped
         # Only the named placeholders are replaced: a stray "%" in a translation ("100%")
