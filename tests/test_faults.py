@@ -367,6 +367,27 @@ def test_a_build_stopped_from_outside_leaves_no_worker_and_no_lock(
     assert not report.failed
 
 
+def test_a_stopped_build_records_what_it_wrote_before_the_stop(project: Project,
+                                                               tmp_path: Path) -> None:
+    """Ctrl-C after one PDF of two was rewritten: the manifest says so (it kept the old
+    checksum, and the next no-op would have trusted a file it did not describe)."""
+    from handoutkit import BuildOptions, build_documents, make_plan
+
+    out = tmp_path / "out"
+    jobs = make_plan(project, [HANDOUT], ["en"])
+    assert len(jobs) == 2
+
+    def stop_after_the_first(job: object, result: object) -> None:
+        if getattr(result, "status", None) == "built":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_documents(project, jobs, BuildOptions(out_dir=out, jobs=1),
+                        progress=stop_after_the_first)
+    assert len(json.loads((out / "manifest.json").read_text())["outputs"]) == 1
+    _manifest_matches_disk(out)
+
+
 def test_a_stop_a_signal_asked_for_holds_though_its_exception_was_lost(
         project: Project, tmp_path: Path) -> None:
     """Python drops an exception raised in an at-fork hook (logging's runs as each worker is

@@ -47,6 +47,7 @@ from .output import (
     raise_if_stopped,
     remove_leftovers,
     sha256,
+    signals_held,
     write_atomic,
 )
 from .pipeline import (
@@ -235,11 +236,12 @@ def build_documents(project: Project, jobs: list[Job], options: BuildOptions,
             options.out_dir / manifest.name).exists()
         try:
             report = _build_locked(project, jobs, names, options, manifest, progress, lock.fd)
-        except OSError:
-            # A full disk or a folder it may not write: record what was written before
-            # the error, if the manifest still fits, then let the error be reported.
+        except (OSError, KeyboardInterrupt):
+            # A full disk, a folder it may not write, or a stop asked for (Ctrl-C, SIGTERM):
+            # record the PDFs written before it, if the manifest still fits, so that it says
+            # what is on disk, then let it be reported.
             if manifest.changed:
-                with contextlib.suppress(OSError, InputError):
+                with contextlib.suppress(OSError, InputError), signals_held():
                     manifest.write(options.out_dir)
             raise
         if manifest.changed:
