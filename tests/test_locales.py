@@ -17,7 +17,7 @@ from handoutkit.cli import app
 from handoutkit.languages import bcp47, canonical_locale
 from handoutkit.project import BUILTIN_LOCALES
 
-from .conftest import HANDOUT
+from .conftest import HANDOUT, pdf_text, squash
 
 runner = CliRunner()
 
@@ -170,3 +170,16 @@ def test_two_folders_for_one_language_are_named_not_one_dropped_silently(
                    str(tmp_path))
     assert built.exit_code == 0, built.output
     assert "warning: locales/pt-BR: the same language as locales/pt_BR" in built.stderr
+
+
+def test_a_date_that_ends_a_sentence_takes_the_full_stop_after_it(tmp_path: Path) -> None:
+    """Russian writes "7 дек. 2026 г." and Korean "2026. 12. 7.": the footer's own full stop
+    after the date printed as "г.." (a translator's preview shows the footer as printed)."""
+    assert runner.invoke(app, ["init", str(tmp_path / "p")]).exit_code == 0
+    project = Project(tmp_path / "p")
+    assert invoke(project, "i18n", "init", "ru").exit_code == 0
+    built = invoke(project, "build", "hand-washing", "-l", "easy", "--lang", "ru", "--preview",
+                   "-o", str(tmp_path / "out"))
+    assert built.exit_code == 0, built.output
+    text = squash(pdf_text(next((tmp_path / "out").rglob("*.pdf"))))
+    assert squash("г. Next review by") in text and "г.." not in text, text

@@ -29,6 +29,18 @@ from .theme import TEMPLATE_NAME, Theme
 from .translate import PrintedHandout, Text
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+#: A placeholder and the full stop after it, if any (see ``_filled``).
+FILLED = re.compile(r"%\((\w+)\)[sd](\.?)")
+
+
+def _filled(found: re.Match[str], variables: dict[str, Any]) -> str:
+    """A placeholder's value, escaped. A value that ends a sentence itself (a Russian or
+    Korean date ends in a full stop: "7 дек. 2026 г.") takes the place of the translation's
+    full stop after it, which would print as "г..")."""
+    if found.group(1) not in variables:
+        return found.group(0)
+    value = str(escape(str(variables[found.group(1)])))
+    return value if value.endswith(".") else value + found.group(2)
 #: ``*Mitragyna speciosa*`` in content marks a scientific name, printed in italics.
 SCIENTIFIC_NAME = re.compile(r"\*([^*<>\n]+)\*")
 #: Where a printed URL may break: after a slash, dot or hyphen, never inside "https".
@@ -115,9 +127,7 @@ class TemplateWords:
             return escaped
         # Only the named placeholders are replaced: a stray "%" in a translation ("100%")
         # is text, never a format directive (no % or str.format on translated text).
-        return Markup(PLACEHOLDER.sub(
-            lambda m: escape(str(variables[m.group(1)])) if m.group(1) in variables
-            else m.group(0), escaped))
+        return Markup(FILLED.sub(lambda m: _filled(m, variables), escaped))
 
 
 def page_number_parts(label: Markup) -> list[tuple[str, str]]:
