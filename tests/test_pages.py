@@ -293,3 +293,31 @@ def test_no_title_ends_on_a_line_of_one_word(tmp_path: Path) -> None:
     lines = pdf_pages(Path(document["path"]))[0].splitlines()
     last = next(line for line in lines if line.split() and title.endswith(line.split()[-1]))
     assert len(last.split()) >= 2, lines[:4]  # "go away", never "away" alone
+
+
+def test_a_heading_with_a_pictogram_starts_at_the_margin_on_a_right_to_left_page(
+        plan: list[tuple[PrintedHandout, Path]]) -> None:
+    """WeasyPrint indents a right-to-left line from its left end: a heading hung beside its
+    pictogram started 20 mm in from the right margin. Now only the pictogram (under 10 mm)
+    stands between the margin and the words."""
+    import subprocess
+
+    for printed, pdf in plan:
+        if printed.language.direction != "rtl" or printed.job.region or printed.job.also:
+            continue
+        layout = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"],
+                                capture_output=True, text=True, check=True).stdout
+        lines = [(float(right), set(re.findall(r">([^<]+)</word>", words)))
+                 for right, words in re.findall(r'<line xMin="[^"]+" yMin="[^"]+" xMax="([^"]+)"'
+                                                r'[^>]*>(.*?)</line>', layout, re.S)]
+        rights = {}
+        for section in printed.sections:
+            # pdftotext gives right-to-left words with their letters in visual order
+            wanted = {word[::-1] for word in section.heading.value.split()}
+            found = [right for right, words in lines if words == wanted]
+            if found:
+                rights[section.id] = found[0]
+        with_icon = {s.id for s in printed.sections if s.icon} & set(rights)
+        assert with_icon and len(rights) > len(with_icon), (pdf.name, rights)
+        # Under 12 mm (34 pt): a pictogram and its gap, not the 20 mm indent on top of them.
+        assert max(rights.values()) - min(rights.values()) < 34, (pdf.name, rights)
