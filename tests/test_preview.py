@@ -10,6 +10,7 @@ import html
 import io
 import re
 import shutil
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -236,3 +237,18 @@ def test_the_page_highlights_plain_language_findings_on_their_sentences(
     page = preview.render_page()
     assert '<mark>addict</mark>' in page and "&lt;b&gt;may&lt;/b&gt;" in page
     assert "person with a substance use disorder" in page and "(fails the level)" in page
+
+
+@pytest.mark.parametrize("command", [["serve"], ["preview", "--no-open"]])
+def test_a_port_in_use_is_named_before_any_address_is_announced(command: list[str]) -> None:
+    """The desk said "print desk: http://127.0.0.1:PORT/" and then failed (exit 3), while
+    another program, maybe another project's desk, answered at that address."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = CliRunner().invoke(cli, [*command, "--port", str(port), "--project",
+                                          str(ROOT)])
+    assert result.exit_code == 2, result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "http://" not in result.output

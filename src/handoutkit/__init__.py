@@ -48,7 +48,8 @@ Web (site, print desk, live preview):
     ``choice_values``/``MAX_PREPARED_FOR``/``NAME_PATTERN``/``printed_name`` the desk's engine;
     ``render_desk``/``desk_choices`` its page; ``parse_infobutton``/``infobutton_feed`` its
     infobutton answers; ``serve_desk`` run it; ``LivePreview`` the preview's engine;
-    ``serve_preview`` run it; ``LOOPBACK_HOSTS``/``host_name`` the hosts they answer to.
+    ``serve_preview`` run it; ``LOOPBACK_HOSTS``/``host_name`` the hosts they answer to;
+    ``listening_socket`` the port they listen on.
 
 Errors:
     ``HandoutkitError`` the family; ``InputError`` (``InvalidChoice``, ``UnknownReference``)
@@ -99,7 +100,7 @@ _EXPORTS = {
     "desk_choices": "desk:chosen_values", "parse_infobutton": "infobutton:parse_request",
     "infobutton_feed": "infobutton:feed", "serve_desk": "serve:serve",
     "LivePreview": "livepreview", "serve_preview": "preview", "LOOPBACK_HOSTS": "hosts",
-    "host_name": "hosts",
+    "host_name": "hosts", "listening_socket": "hosts",
     # errors
     "HandoutkitError": "errors", "InputError": "errors", "InvalidChoice": "plan",
     "UnknownReference": "errors", "Problem": "errors", "DocumentRefused": "pipeline",
@@ -124,8 +125,8 @@ __all__ = [  # noqa: RUF022  (grouped by purpose, as _EXPORTS and the docstring 
     # web
     "LOOPBACK_HOSTS", "MAX_PREPARED_FOR", "NAME_PATTERN", "DeskDocument", "Limits",
     "LivePreview", "RenderService", "build_site", "choice_values", "desk_choices",
-    "host_name", "infobutton_feed", "parse_infobutton", "printed_name", "render_desk",
-    "serve_desk", "serve_preview",
+    "host_name", "infobutton_feed", "listening_socket", "parse_infobutton", "printed_name",
+    "render_desk", "serve_desk", "serve_preview",
     # errors
     "BuildBusy", "DeskBusy", "DocumentRefused", "HandoutkitError", "InputError",
     "InvalidChoice", "Problem", "UnknownReference",
@@ -157,7 +158,7 @@ if TYPE_CHECKING:
     )
     from .errors import HandoutkitError, InputError, Problem, UnknownReference
     from .glossary import export_tbx
-    from .hosts import LOOPBACK_HOSTS, host_name
+    from .hosts import LOOPBACK_HOSTS, host_name, listening_socket
     from .i18n import check_project as check_catalogs
     from .i18n import (
         compile_catalogs,

@@ -9,7 +9,6 @@ script, content security policy and loopback-only server.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import webbrowser
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from . import LOOPBACK_HOSTS, InputError, LivePreview, host_name
+from . import LOOPBACK_HOSTS, LivePreview, host_name, listening_socket
 
 if TYPE_CHECKING:
     from . import Choice, Project
@@ -125,14 +124,8 @@ def serve_preview(project: Project, choice: Choice, port: int = 8000,
     import uvicorn
 
     choice.job(project)  # a wrong topic, language or level is an input error now, not a page
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind((HOST, port))
-    except OSError as exc:
-        listener.close()
-        raise InputError.at(f"cannot listen on {HOST}:{port}: {exc.strerror}",
-                            hint="is a preview already running? choose another --port") from None
+    listener = listening_socket(HOST, port, "is a preview already running? choose another "
+                                            "--port")
     preview = LivePreview(project, choice)
     preview.refresh()
     url = f"http://{HOST}:{port}/"

@@ -45,6 +45,7 @@ from . import (
     __version__,
     choice_values,
     host_name,
+    listening_socket,
     printed_name,
 )
 
@@ -719,8 +720,9 @@ def serve(project: Project, host: str, port: int, clinic_path: Path | None,
                                 cache_dir) from None
         if not os.access(cache_dir, os.W_OK | os.X_OK):
             raise InputError.at("the cache folder is not writable", cache_dir)
+    listener = listening_socket(host, port, "is a desk already running? choose another --port")
     app = create_app(project, clinic_path, Limits(workers=workers), allowed_hosts,
                      trusted_addresses(trusted_proxies or []), cache_dir,
                      project.root / build_dir if build_dir else None)
     echo(f"handoutkit print desk: http://{host}:{port}/  (Ctrl+C to stop)")
-    uvicorn.Server(server_config(app, host, port, root_path, log_level)).run()
+    uvicorn.Server(server_config(app, host, port, root_path, log_level)).run(sockets=[listener])
