@@ -102,18 +102,25 @@ def _placeholder_problems(text: str, allowed: set[str], required: set[str],
     for written, meant in unfinished.items():
         problems.append((f"placeholder {written} has lost its last letter",
                          f"write {meant}" if meant else "write it as the English does", True))
-    unknown = found - allowed
+    unknown = {name for name in found if _same(name) not in set(map(_same, allowed))}
     if unknown:
         percent = any(name.startswith("% ") or name[1:2].isdigit() for name in unknown)
         problems.append((f"unknown placeholder {', '.join(sorted(unknown))} in the "
                          "translation", ("a percent sign is written %% in this string; "
                                          if percent else "") + "use exactly the placeholders "
                          f"of the English text: {', '.join(sorted(allowed)) or 'none'}", True))
-    dropped = {name for name in required - found if name not in unfinished.values()}
+    dropped = {name for name in required if _same(name) not in set(map(_same, found))
+               and name not in unfinished.values()}
     if dropped:
         problems.append((f"the translation drops {', '.join(sorted(dropped))}",
                          "keep every placeholder of the English text, spelled the same", True))
     return problems
+
+
+def _same(placeholder: str) -> str:
+    """What the page fills in: %(n)s and %(n)d are the same placeholder to it."""
+    return placeholder[:-1] if placeholder.startswith("%(") and placeholder[-1] in "sd" \
+        else placeholder
 
 
 def _literal_problems(text: str, source: str) -> list[tuple[str, str, bool]]:

@@ -296,6 +296,8 @@ def build(
             policy, out_dir=out_dir, jobs=workers or default_jobs(), force=force,
             fail_fast=fail_fast, clinic=load_clinic(request.clinic) if request.clinic else None,
             shard=share)
+        if preview:  # it shows a translator what is missing: never held back for that
+            options = replace(options, min_coverage=0.0)
         output = Output(quiet or as_json, verbose)
         _warn_about_catalogs(proj, sorted({job.lang for job in mine}), output)
         output.detail(f"{len(mine)} document(s) into {_shown(out_dir)}")

@@ -346,7 +346,7 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
     # its coverage, its review, and (in the template) the draft mark.
     also = _second_record(inputs, job, second)
     for each in (record, also):
-        if each is not None and each.coverage < options.min_coverage and not job.preview:
+        if each is not None and each.coverage < options.min_coverage:
             return replace(result, status="incomplete", ok=not options.strict, problems=(
                 f"not built: only {each.coverage:.0%} of its {each.printed} printed strings "
                 f"have a current {each.lang} translation (at least "
