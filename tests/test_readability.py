@@ -173,3 +173,20 @@ def test_allow_hard_overrides_and_the_manifest_says_so(project: Project, tmp_pat
     assert readability["override"] is True and readability["passed"] is False
     assert {m["key"] for m in readability["measures"] if m["gating"]} == {
         "flesch-kincaid", "smog", "stigma", "jargon"}
+
+
+def test_a_language_just_started_is_not_scored_as_if_its_english_were_its_own(
+        tmp_path: Path) -> None:
+    """After `i18n init ja` every string is English: Japanese measures on English text
+    failed `check` (sentences counted in characters), and others passed on English scores."""
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(tmp_path / "p")]).exit_code == 0
+    project = ["--project", str(tmp_path / "p")]
+    assert runner.invoke(app, ["i18n", "init", "ja", *project]).exit_code == 0
+    result = runner.invoke(app, ["check", *project])
+    assert result.exit_code == 0, result.output
+    assert "not scored: 0% of its text is translated" in result.stdout
+    as_json = runner.invoke(app, ["check", "--json", *project])
+    documents = json.loads(as_json.stdout)["documents"]
+    assert {(d["lang"], d["scored"]) for d in documents} == {("en", True), ("es", True),
+                                                             ("ja", False)}

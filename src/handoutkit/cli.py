@@ -396,9 +396,10 @@ def check(
 
     with user_errors(as_json):
         proj = _project(project)
+        settings = read_settings(proj)
         request = PlanRequest(handouts or [], lang or [], level or [], [], region or [])
         if request == PlanRequest():
-            request = read_settings(proj).plan or request
+            request = settings.plan or request
         # One document per topic, language, level and region: paper does not change the text.
         planned = list({(j.handout, j.lang, j.level, j.region): j
                         for j in plan_jobs(proj, request)}.values())
@@ -420,14 +421,23 @@ def check(
     if as_json:
         from . import json_report
 
-        typer.echo(json_report("check", jobs, reports, broken))
-    else:
+        typer.echo(json_report("check", jobs, reports, broken, least=settings.policy.min_coverage))
+    # A translation a build would not print yet is English text: not the language's to
+    # score, nor a failure (a language just started with `i18n init`).
+    least = settings.policy.min_coverage
+    scored = [report for report in reports if report.translated >= least]
+    if not as_json:
         output = Output(quiet, verbose)
         for job, report in zip(jobs, reports, strict=True):
-            _print_report(job, report, output, verbose)
+            if report.translated >= least:
+                _print_report(job, report, output, verbose)
+            else:
+                output.result(f"skip  {job.handout:<22} {job.lang:<8} {job.level:<9} not "
+                              f"scored: {report.translated:.0%} of its text is translated "
+                              f"(a build prints it from {least:.0%}; `handout i18n status`)")
     if broken:
         raise typer.Exit(EXIT_INPUT)
-    if not all(report.passed for report in reports):
+    if not all(report.passed for report in scored):
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -147,6 +147,9 @@ class ReadabilityReport:
     fallback_measures: tuple[Measure, ...] = ()
     #: The health-literacy checks' findings (literacy.py), each on its sentence.
     findings: tuple[Finding, ...] = ()
+    #: The share of the texts printed in the document's language (the rest fell back to
+    #: English): a language just started is English text, which is not its to score.
+    translated: float = 1.0
 
     @property
     def passed(self) -> bool:
@@ -181,6 +184,7 @@ class ReadabilityReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "lang": self.lang, "level": self.level, "passed": self.passed,
+            "translated": round(self.translated, 3),
             "sentences": self.sentences, "units": self.units, "unit": self.unit_name,
             "measures": [m.as_dict() for m in self.measures],
             "findings": [f.as_dict() for f in self.findings],
@@ -302,6 +306,7 @@ def score(doc: PrintedHandout) -> ReadabilityReport:
     texts = doc.body_texts()
     own = [t for t in texts if not t.fallback] or texts
     report = _report(own, doc.language.measure, level.targets, doc.language.code, level.name)
+    report = replace(report, translated=sum(not t.fallback for t in texts) / max(1, len(texts)))
     fallback = [t for t in texts if t.fallback] if own is not texts else []
     if fallback:
         report = replace(report, fallback_measures=_report(

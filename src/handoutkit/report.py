@@ -73,14 +73,15 @@ def build(report: BuildReport) -> dict[str, Any]:
 
 
 def check(jobs: Iterable[Job], reports: Iterable[ReadabilityReport],
-          broken: Iterable[Problem] = ()) -> dict[str, Any]:
+          broken: Iterable[Problem] = (), least: float = 0.0) -> dict[str, Any]:
     """The documents scored, and the input errors of those that could not be (a broken
-    topic or region fails only its own)."""
-    documents = [{**job_fields(job), **report.as_dict()}
+    topic or region fails only its own). A document translated less than ``least`` (the
+    build's min_coverage) is ``scored: false``: its English text is not its language's."""
+    documents = [{**job_fields(job), **report.as_dict(), "scored": report.translated >= least}
                  for job, report in zip(jobs, reports, strict=True)]
     problems = [problem(p) for p in broken]
-    return envelope("check", ok=all(d["passed"] for d in documents) and not problems,
-                    documents=documents, problems=problems)
+    return envelope("check", ok=all(d["passed"] for d in documents if d["scored"])
+                    and not problems, documents=documents, problems=problems)
 
 
 def plan(jobs: list[Job], clinic: str | None) -> dict[str, Any]:
