@@ -190,8 +190,28 @@ def test_sign_off_makes_documents_reviewed_until_an_entry_changes(project: Proje
     set_msgstr(project.catalog_path("es", HANDOUT), "title.easy", "El kratom y el dolor")
     again = invoke(project, *args, "--require-review")
     assert again.exit_code == 1 and "draft translation" in again.stderr
-    assert invoke(project, *args).exit_code == 0
+    drafted = invoke(project, *args)
+    assert drafted.exit_code == 0
     assert _manifest(out)[spanish]["translation"]["status"] == "draft"  # type: ignore[index]
+    # A sign-off that no longer holds is said, with what it does not cover.
+    assert "signed off by Ana Pérez, but printed as a draft" in drafted.stderr
+    assert f"{HANDOUT}:title.easy" in drafted.stderr
+
+
+def test_a_sign_off_kept_from_print_by_its_own_credit_line_says_so(project: Project,
+                                                                   tmp_path: Path) -> None:
+    """Every string reviewed but the line that credits the reviewer, untranslated: the
+    handout stayed a draft and nothing said why (its record named no string)."""
+    credit = "Translation checked by %(name)s on %(date)s."
+    set_msgstr(own_catalog(project, "es", TEMPLATE_DOMAIN), "footer", "", credit)
+    assert invoke(project, "i18n", "review", "es", "--by", "Ana Pérez").exit_code == 0
+    built = invoke(project, "build", HANDOUT, "--lang", "es", "-l", "easy", "-o",
+                   str(tmp_path))
+    assert built.exit_code == 0, built.output
+    assert "signed off by Ana Pérez, but printed as a draft" in built.stderr
+    assert credit in built.stderr
+    [entry] = _manifest(tmp_path).values()
+    assert any(credit in name for name in entry["translation"]["unreviewed"])  # type: ignore[index]
 
 
 def squash_text(path: Path) -> str:

@@ -354,6 +354,11 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
                 "(`--json` lists each; `--preview` marks them on the page)",)), None
     stale = inputs.stale(job, options.today)
     warnings = tuple(f"stale: {item}" for item in stale)
+    signed = [c.review for c in inputs.catalogs(job.lang, job.handout).values() if c.review]
+    if record.status == "draft" and signed and not options.require_review:
+        warnings += (f"signed off by {signed[0].by}, but printed as a draft: "
+                     f"{len(record.unreviewed) + len(record.fallbacks)} printed string(s) "
+                     f"not covered by the review ({_some(record.unreviewed + record.fallbacks)})",)
     problems = []
     if options.strict and record.fallbacks:
         problems.append(
@@ -469,7 +474,11 @@ def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOpti
     if translation_record(job.lang, rest, catalogs, False).status != "reviewed":
         return draft_html, replace(found, status="draft")
     reviewed_html, reviewed = render(translation_record(job.lang, rest, catalogs, False))
-    return (reviewed_html, reviewed) if reviewed.status == "reviewed" else (
-        draft_html, replace(found, status="draft"))
+    if reviewed.status == "reviewed":
+        return reviewed_html, reviewed
+    # Signed off, but the words that credit the reviewer have no translation: printed as a
+    # draft, and the record names what kept it one.
+    return draft_html, replace(found, status="draft",
+                               unreviewed=found.unreviewed + reviewed.fallbacks)
 
 
