@@ -785,3 +785,19 @@ def test_translators_commands_say_what_they_wrote_as_json(project: Project) -> N
     assert f"locales/ru/LC_MESSAGES/{HANDOUT}.mo" in compiled
     again = invoke(project, "i18n", "init", "ru", "--json")
     assert again.exit_code == 2 and json.loads(again.stdout)["format"] == "handoutkit.error/1"
+
+
+def test_a_plural_rule_with_the_wrong_number_of_forms_fails_the_check(project: Project) -> None:
+    """Russian has three plural forms; a catalog copied from an English one says two. Every
+    plural would print a wrong form, and i18n check (whose help promises it) said nothing."""
+    assert invoke(project, "i18n", "init", "ru").exit_code == 0
+    path = _po(project, "ru", TEMPLATE_DOMAIN)
+    text = path.read_text()
+    start = text.index('"Plural-Forms:')
+    end = text.index("\\n\"", start) + 3
+    path.write_text(text[:start] + '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"'
+                    + text[end:])
+    check = invoke(project, "i18n", "check", "--lang", "ru")
+    assert check.exit_code == 2, check.output
+    assert f"{path}:{_line_of(path, 'Plural-Forms:')}: " in check.stderr
+    assert "Plural-Forms gives ru 2 plural form(s); gettext's rule for it has 3" in check.stderr

@@ -322,13 +322,35 @@ def check_catalog(path: Path, terms: tuple[Term, ...] = (), lang: str = "") -> l
     text = read_text(path, MAX_PO_BYTES, "catalog")
     catalog = parse_po(path, text)
     checked = check_messages(catalog, path)
-    findings = [*(_glossary_findings(terms, lang, catalog, path) if terms else []), *checked]
+    findings = [*(_glossary_findings(terms, lang, catalog, path) if terms else []), *checked,
+                *_plural_rule_findings(lang, catalog, path, text)]
     if not any(f.blocks_build for f in findings):
         try:
             catalog_from(path, text, catalog, checked)
         except InputError as exc:
             findings += [Finding(p, True) for p in exc.problems]
     return findings
+
+
+def _plural_rule_findings(lang: str, catalog: Catalog, path: Path, text: str
+                          ) -> list[Finding]:
+    """A Plural-Forms with another number of forms than gettext's rule for the language
+    (Russian's three, written as English's two): every plural prints a wrong form. It fails
+    the check (a CI job); a build, which cannot know better, still prints."""
+    if not lang:
+        return []
+    try:
+        expected = plural_forms(lang)
+    except (ValueError, LookupError):
+        return []
+    forms = int(re.search(r"nplurals=(\d+)", expected)[1])  # type: ignore[index]
+    if catalog.num_plurals == forms:
+        return []
+    line = next((i for i, row in enumerate(text.splitlines(), 1) if "Plural-Forms:" in row),
+                None)
+    return [Finding(Problem(
+        f"Plural-Forms gives {lang} {catalog.num_plurals} plural form(s); gettext's rule "
+        f"for it has {forms}", path, line, hint=f"write Plural-Forms: {expected}"), False)]
 
 
 def _glossary_findings(terms: tuple[Term, ...], lang: str, catalog: Catalog, path: Path
