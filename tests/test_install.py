@@ -91,6 +91,14 @@ def test_new_writes_a_topic_that_validates_and_reads_easily(tmp_path: Path) -> N
     assert source.handout.sections[0].kind == "help"
     checked = runner.invoke(app, ["check", "hepatitis-c-testing", "--lang", "en", *project])
     assert checked.exit_code == 0, checked.output
+    # Built as written, it warns of every placeholder by line; --strict refuses it.
+    out = ["-o", str(tmp_path / "out"), "-l", "easy", "--lang", "en"]
+    built = runner.invoke(app, ["build", "hepatitis-c-testing", *out, *project])
+    assert built.exit_code == 0, built.output
+    assert "placeholders `handout new` wrote are still in the topic: line " in built.stderr
+    assert "(sources[0].url)" in built.stderr and "(summary)" in built.stderr
+    strict = runner.invoke(app, ["build", "hepatitis-c-testing", "--strict", *out, *project])
+    assert strict.exit_code == 1 and "placeholders" in strict.stderr
     again = runner.invoke(app, ["new", "hepatitis-c-testing", *project])
     assert again.exit_code == 2 and "exists already" in again.stderr
     bad = runner.invoke(app, ["new", "Bad Id", *project])

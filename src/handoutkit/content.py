@@ -26,7 +26,7 @@ from pydantic import (
 from .errors import InputError, Problem
 from .messages import Happened, LevelText, Message, level_messages
 from .urls import url_template
-from .yamlfile import Loc, YamlDocument, load_yaml, validate
+from .yamlfile import Loc, YamlDocument, format_loc, load_yaml, validate
 
 if TYPE_CHECKING:
     from .project import Project
@@ -164,6 +164,26 @@ class HandoutSource:
         review_by = self.handout.review_by
         return ([StaleItem(f"topic {self.id}: medical review", review_by, self.path)]
                 if review_by < today else [])
+
+    def placeholders(self) -> Problem | None:
+        """What ``handout new`` wrote that is still there, as one problem: each text in
+        [square brackets] and each source at a reserved example address (``example.org``),
+        by line. Printed, it would reach patients as it stands."""
+        texts: list[tuple[Loc, str]] = [(m.loc, m.text) for m in self.messages()]
+        for i, source in enumerate(self.handout.sources):
+            texts += [(("sources", i, "title"), source.title),
+                      (("sources", i, "publisher"), source.publisher)]
+        found = [loc for loc, text in texts if text.startswith("[") and text.endswith("]")]
+        found += [("sources", i, "url") for i, source in enumerate(self.handout.sources)
+                  if source.url.split("/")[2].lower().rsplit(".", 2)[-2:] in (
+                      ["example", "org"], ["example", "com"], ["example", "net"])]
+        if not found:
+            return None
+        where = ", ".join(f"line {self.doc.line_of(loc)} ({format_loc(loc)})"
+                          for loc in sorted(found, key=self.doc.line_of))
+        return Problem(f"placeholders `handout new` wrote are still in the topic: {where}",
+                       self.path, hint="write the text patients should read, and the page "
+                                       "each fact comes from")
 
     def messages(self) -> Iterator[Message]:
         """Every translatable string, in reading order."""

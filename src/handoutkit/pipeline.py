@@ -353,7 +353,9 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
                 f"{options.min_coverage:.0%} needed); missing: {_some(each.fallbacks)} "
                 "(`--json` lists each; `--preview` marks them on the page)",)), None
     stale = inputs.stale(job, options.today)
-    warnings = tuple(f"stale: {item}" for item in stale)
+    unfinished = inputs.sources[job.handout].placeholders()
+    warnings = tuple(f"stale: {item}" for item in stale) + ((str(unfinished),) if unfinished
+                                                            else ())
     signed = [c.review for c in inputs.catalogs(job.lang, job.handout).values() if c.review]
     if record.status == "draft" and signed and not options.require_review:
         warnings += (f"signed off by {signed[0].by}, but printed as a draft: "
@@ -373,6 +375,8 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
                 f"i18n review {each.lang} --topic {job.handout} --by NAME`")
     if options.strict and stale:
         problems.append("facts past their review date: " + "; ".join(map(str, stale)))
+    if options.strict and unfinished:
+        problems.append(str(unfinished))
     if not readability.passed and not options.allow_hard:
         problems.append(readability.explain() + "\n  (rewrite those sentences, or "
                         "pass --allow-hard to override)")
