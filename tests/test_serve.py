@@ -935,3 +935,22 @@ def test_the_page_offers_as_second_language_only_the_topics_own(project: Project
             offered = page[page.index('<select id="also"'):]
             offered = offered[:offered.index("</select>")]
             assert ('value="es"' in offered) == has_spanish, topic
+
+
+def test_the_page_names_files_broken_while_the_desk_runs_and_keeps_serving(
+        project: Project) -> None:
+    """A topic's catalog broken: the Spanish page was a 409 in JSON; a topic's YAML broken:
+    the page dropped the topic and said nothing. Both are named on the page (no server
+    path), and the page still works."""
+    desk = create_app(project, limits=Limits(workers=1), build_dir=NO_BUILD,
+                      allowed_hosts=["testserver"])
+    catalog = project.catalog_path("es", HANDOUT)
+    catalog.write_text(catalog.read_text() + 'msgid "x\n')
+    topic = project.handout_path(SECOND_HANDOUT)
+    topic.write_text(topic.read_text().replace("sections:", "sections: [", 1))
+    with TestClient(desk) as client:
+        page = client.get("/", params={"ui": "es"})
+        assert page.status_code == 200, page.text
+        assert f"{HANDOUT}.po:" in page.text and "handout.yaml:" in page.text
+        assert str(project.root) not in page.text
+        assert 'name="handout"' in page.text

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from .catalog import Translator
+from .errors import InputError
 from .languages import language
 from .levels import LEVELS
 from .project import REGIONS_DOMAIN, SOURCE_LANGUAGE, TEMPLATE_DOMAIN, Project
@@ -48,14 +49,19 @@ def render_desk(project: Project, chosen: dict[str, str], ui: str, catalog: dict
     why it cannot be made) once the form was sent."""
     ui = ui if ui in project.languages() else SOURCE_LANGUAGE
     topics = [h["id"] for h in catalog["handouts"]]
-    translator = Translator(ui, catalogs_for(project, ui, [TEMPLATE_DOMAIN, REGIONS_DOMAIN,
-                                                           *topics]),
-                            source=ui == SOURCE_LANGUAGE)
+    catalogs, broken = {}, []
+    for domain in [TEMPLATE_DOMAIN, REGIONS_DOMAIN, *topics]:
+        try:  # a catalog broken while the desk runs leaves its words in English, named
+            catalogs.update(catalogs_for(project, ui, [domain]))
+        except InputError as exc:
+            broken += [project.public(str(problem)) for problem in exc.problems]
+    translator = Translator(ui, catalogs, source=ui == SOURCE_LANGUAGE)
     result = None if document is None else _result(project, chosen, document)
     page: str = environment(project.theme).get_template(DESK_TEMPLATE).render(
         ui=language(ui), catalog=catalog, chosen=chosen, result=result,
         levels=list(LEVELS), ui_languages=catalog["languages"],
-        names=_names_in(translator, catalog), **gettext_globals(translator))
+        names=_names_in(translator, catalog), broken=[*catalog["errors"], *broken],
+        **gettext_globals(translator))
     return page
 
 
