@@ -108,7 +108,32 @@ def test_unknown_codes_and_bad_requests(desk: TestClient) -> None:
     icd9 = _ask(desk, "304.00", "2.16.840.1.113883.6.103")
     assert icd9.status_code == 422 and "is not one this desk answers" in icd9.text
     assert desk.get("/infobutton").status_code == 422
-    assert _ask(desk, "F11", ICD10CM, knowledgeResponseType="text/csv").status_code == 422
+    # Each refusal names its parameter and the values it takes, as the rest of the API does.
+    for extra, field in (({"knowledgeResponseType": "text/csv"}, "knowledgeResponseType"),
+                         ({"informationRecipient": "XX"}, "informationRecipient"),
+                         ({"region": "ZZ"}, "region")):
+        refused = _ask(desk, "F11", ICD10CM, **extra)
+        assert refused.status_code == 422, refused.text
+        [detail] = refused.json()["detail"]
+        assert detail["field"] == field and detail["allowed"], detail
+    # An empty feed is as new as the answer, and its id is an IRI (no spaces).
+    feed = ET.fromstring(_ask(desk, "J45.909", ICD10CM).content)
+    assert not feed.findtext(f"{ATOM}updated", "").startswith("2000")
+    assert " " not in feed.findtext(f"{ATOM}id", " ")
+
+
+def test_a_topic_that_cannot_be_read_is_named_not_answered_as_no_match(
+        tmp_path: Path) -> None:
+    """The topic the code belongs to has a broken handout.yaml: a 409 naming it, not an empty
+    feed that tells the record system there is no handout."""
+    for name in ("handouts", "locales"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    topic = tmp_path / "handouts" / OPIOID / "handout.yaml"
+    topic.write_text(topic.read_text().replace("sections:", "sections: [", 1))
+    app = create_app(Project(tmp_path), limits=Limits(workers=1), allowed_hosts=["testserver"])
+    with TestClient(app) as client:
+        answer = _ask(client, "F11.20", ICD10CM)
+    assert answer.status_code == 409 and "handout.yaml:" in answer.text, answer.text
 
 
 def test_the_endpoint_obeys_the_release_policy(tmp_path: Path) -> None:

@@ -700,7 +700,9 @@ def serve_command(
     """Run the print desk: a local web page and HTTP API that render handouts on demand.
 
     Open the printed URL in a browser at the front desk; a record system can call
-    /api/render. The OpenAPI description is at /openapi.json.
+    /api/render, or ask /infobutton for the handouts of a diagnosis, medicine or lab code
+    (HL7's infobutton request, as MedlinePlus Connect answers it). The OpenAPI description
+    is at /openapi.json, readable at /docs.
 
     Example:
 

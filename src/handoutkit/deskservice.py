@@ -374,11 +374,15 @@ class RenderService:
         from .infobutton import answer
         from .pipeline import BuildOptions
         settings = read_settings(self.project)
-        sources, _ = load_each(self.project, self.project.handout_ids())
+        sources, broken = load_each(self.project, self.project.handout_ids())
         options = BuildOptions.under(settings.policy, out_dir=self.build_dir,
                                      clinic=self.clinic)
         site = self.project.root / settings.site.out
-        return answer(self.project, sources, request, options, site if site.is_dir() else None)
+        entries = answer(self.project, sources, request, options,
+                         site if site.is_dir() else None)
+        if not entries and broken:  # the topic asked for may be the one that cannot be read
+            raise InputError([p for error in broken.values() for p in error.problems])
+        return entries
 
     def _build_manifest(self) -> Manifest:
         """The build folder's manifest, read again only when the file changed."""

@@ -26,12 +26,12 @@ from xml.etree import ElementTree as ET
 
 from .codes import BY_OID, SYSTEMS, matches
 from .content import HandoutSource
-from .errors import InputError
-from .languages import closest_language, language
+from .languages import PAPERS, closest_language, language
 from .levels import LEVEL_NAMES
 from .pipeline import BuildOptions, Inputs, assess
-from .plan import Job, site_page
+from .plan import InvalidChoice, Job, site_page
 from .project import SOURCE_LANGUAGE, Project
+from .regions import region_codes
 
 ATOM = "http://www.w3.org/2005/Atom"
 RESPONSE_TYPES = ("text/xml", "application/json", "text/html")
@@ -72,20 +72,25 @@ def parse_request(params: Mapping[str, Sequence[str]]) -> InfoRequest:
         system = BY_OID.get(oid)
         if system is None:
             known = ", ".join(f"{s.oid} ({s.name})" for s in SYSTEMS.values())
-            raise InputError.at(f"mainSearchCriteria.v.cs{suffix}: code system {oid[:60]!r} "
+            raise InvalidChoice(f"mainSearchCriteria.v.cs{suffix}", oid,
+                                [s.oid for s in SYSTEMS.values()],
+                                f"mainSearchCriteria.v.cs{suffix}: code system {oid[:60]!r} "
                                 f"is not one this desk answers; it knows {known}")
         criteria.append(Criterion(system.name, code[:40],
                                   _one(params, f"mainSearchCriteria.v.dn{suffix}")[:200]))
     if not criteria:
-        raise InputError.at("mainSearchCriteria.v.c: no code given",
+        raise InvalidChoice("mainSearchCriteria.v.c", "", [],
+                            "mainSearchCriteria.v.c: no code given",
                             hint="e.g. mainSearchCriteria.v.c=F11.20&mainSearchCriteria.v.cs="
                                  "2.16.840.1.113883.6.90")
     recipient = _one(params, "informationRecipient", "PAT").upper()
     if recipient not in RECIPIENT_LEVEL:
-        raise InputError.at(f"informationRecipient {recipient[:20]!r}: PAT or PROV")
+        raise InvalidChoice("informationRecipient", recipient, list(RECIPIENT_LEVEL),
+                            f"informationRecipient {recipient[:20]!r}: PAT or PROV")
     response = _one(params, "knowledgeResponseType", "text/xml")
     if response not in RESPONSE_TYPES:
-        raise InputError.at(f"knowledgeResponseType {response[:40]!r}: one of "
+        raise InvalidChoice("knowledgeResponseType", response, list(RESPONSE_TYPES),
+                            f"knowledgeResponseType {response[:40]!r}: one of "
                             f"{', '.join(RESPONSE_TYPES)}")
     return InfoRequest(tuple(criteria), recipient,
                        _one(params, "informationRecipient.languageCode.c", SOURCE_LANGUAGE),
@@ -95,6 +100,10 @@ def parse_request(params: Mapping[str, Sequence[str]]) -> InfoRequest:
 def answer(project: Project, sources: Mapping[str, HandoutSource], request: InfoRequest,
            options: BuildOptions, site_dir: Path | None) -> list[dict[str, Any]]:
     """The entries for the topics the request's codes find, in the project's topic order."""
+    if request.region and request.region not in region_codes(project.handouts_dir):
+        raise InvalidChoice("region", request.region, region_codes(project.handouts_dir))
+    if request.paper and request.paper not in PAPERS:
+        raise InvalidChoice("paper", request.paper, list(PAPERS))
     found = []
     for topic, source in sources.items():
         if any(code.system == c.system and matches(SYSTEMS[c.system], code.code, c.code)
@@ -148,9 +157,15 @@ def atom_feed(entries: list[dict[str, Any]], request: InfoRequest, base: str) ->
     feed = ET.Element(f"{{{ATOM}}}feed")
     criteria = ", ".join(f"{c.system} {c.code}" for c in request.criteria)
     ET.SubElement(feed, f"{{{ATOM}}}title").text = f"Patient handouts for {criteria}"
-    updated = max((e["updated"] for e in entries), default=dt.date(2000, 1, 1).isoformat())
-    ET.SubElement(feed, f"{{{ATOM}}}updated").text = f"{updated}T00:00:00Z"
-    ET.SubElement(feed, f"{{{ATOM}}}id").text = f"{base}infobutton?{criteria}"
+    # An empty feed is as new as the answer; otherwise as new as its newest entry.
+    updated = max((f"{e['updated']}T00:00:00Z" for e in entries), default=dt.datetime.now(
+        dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    ET.SubElement(feed, f"{{{ATOM}}}updated").text = updated
+    # An IRI: the request's criteria, percent-encoded (a space is not allowed in one).
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = f"{base}infobutton?" + urlencode([
+        (f"mainSearchCriteria.v.{part}{i or ''}", value)
+        for i, c in enumerate(request.criteria)
+        for part, value in (("c", c.code), ("cs", SYSTEMS[c.system].oid))])
     ET.SubElement(ET.SubElement(feed, f"{{{ATOM}}}author"), f"{{{ATOM}}}name").text = \
         "handoutkit print desk"
     for entry in entries:
