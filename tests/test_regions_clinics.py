@@ -195,15 +195,24 @@ def test_clinic_name_and_phone_on_every_page(tmp_path: Path) -> None:
     ('logo = "logo.gif"', "is not SVG or PNG"),
     ('colour = "red"', "colour: unknown key"),
     ('name = ', "TOML syntax error"),
+    # pydantic's name for a union member ("note.dict[str,constrained-str].en") and no line
+    ('note = { en = 5 }', "note.en: 5 is read as a number"),
+    # a note under a misspelled language was never printed, and nothing said so
+    ('note = { english = "Open daily" }', "'english' is not a language code"),
+    ('phone = "call the front desk"', "has no phone number in it"),
 ])
 def test_bad_clinic_profile_is_a_clear_error(tmp_path: Path, change: str, message: str) -> None:
     profile = tmp_path / "clinic.toml"
     text = CLINIC.read_text().replace('logo = "logo.svg"', "")
+    key = change.split(" ")[0]
+    text = "\n".join(line for line in text.splitlines() if not line.startswith(f"{key} ="))
     profile.write_text(text + "\n" + change + "\n")
     with pytest.raises(InputError) as info:
         load_clinic(profile)
     problem = info.value.problems[0]
     assert message in problem.message and problem.file == profile
+    if "syntax" not in message:  # the line that says it
+        assert problem.line == len(text.splitlines()) + 1, problem
     result = runner.invoke(app, ["build", "--clinic", str(profile), "-l", "easy", "--lang",
                                  "en", "-o", str(tmp_path / "out"), "--project", str(ROOT)])
     assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.output

@@ -32,18 +32,39 @@ MAX_LOGO_PIXELS = 2048 * 2048
 LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
 
 
+def _dialable(phone: str) -> str:
+    """A number a patient can dial: at least three digits ("ext." and the like may follow)."""
+    if sum(char.isdigit() for char in phone) < 3:
+        raise ValueError(f"{phone[:40]!r} has no phone number in it: write it as patients "
+                         "dial it, e.g. \"+1 555-010-2000\"")
+    return phone
+
+
+def _note_languages(note: Any) -> Any:
+    """A note per language is keyed by language codes: one misspelled ("english") was never
+    printed, and nothing said so."""
+    if isinstance(note, dict):
+        from .languages import canonical_locale
+
+        for key in note:
+            if canonical_locale(key) is None:
+                raise ValueError(f"{key!r} is not a language code: key each note by its "
+                                 "language's catalog folder name (en, es, pt_BR)")
+    return note
+
+
 class ClinicProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=120)
     address: str | None = Field(None, max_length=200)
-    phone: str | None = Field(None, max_length=40)
+    phone: Annotated[str, AfterValidator(_dialable)] | None = Field(None, max_length=40)
     website: str | None = Field(None, pattern=r"^https?://\S+$")
     logo: str | None = None
     #: A line of the clinic's own, in the footer: one text, or one per language (catalog
     #: folder name → text, ``en`` for every language without its own).
-    note: str | dict[str, Annotated[str, Field(max_length=200)]] | None = Field(
-        None, max_length=200)
+    note: Annotated[str | dict[str, Annotated[str, Field(max_length=200)]] | None,
+                    AfterValidator(_note_languages)] = Field(None, max_length=200)
     handout_url: Annotated[str, AfterValidator(url_template)] | None = Field(
         None, pattern=r"^https://\S+$")
     #: The number to call in an emergency, printed on leaflets with no region (which have

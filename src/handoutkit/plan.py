@@ -403,11 +403,13 @@ def validate_toml(model: type[_M], data: dict[str, Any], path: Path) -> _M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        from .yamlfile import describe, relevant_errors
+        from .yamlfile import data_loc, describe, relevant_errors
 
         problems = []
         for err in relevant_errors(exc):
-            key = ".".join(str(p) for p in err["loc"])
+            # pydantic's union member names ("dict[str,constrained-str]") are not the file's
+            loc = data_loc(data, tuple(err["loc"]), err["type"] == "missing")
+            key = ".".join(str(p) for p in loc)
             hint: str | None
             if err["type"] == "missing":
                 message, hint = f"{key}: required field is missing", f"add `{key} = ...`"
@@ -416,7 +418,7 @@ def validate_toml(model: type[_M], data: dict[str, Any], path: Path) -> _M:
             else:
                 said, hint = describe(err)
                 message = f"{key}: {said}"
-            problems.append(Problem(message, path, toml_line_of(path, err["loc"]), hint))
+            problems.append(Problem(message, path, toml_line_of(path, loc), hint))
         raise InputError(list(dict.fromkeys(problems))) from None
 
 
@@ -435,7 +437,8 @@ def toml_line_of(path: Path, loc: tuple[int | str, ...]) -> int | None:
                 return number
         elif in_table and stripped.split("=")[0].strip() == key:
             return number
-    return None
+    # A key of an inline table (note = { en = 5 }): the line that sets the table.
+    return toml_line_of(path, (table,)) if table is not None else None
 
 
 #: The handout.toml key of each plan field, as InvalidChoice names the field.

@@ -186,21 +186,22 @@ def _problem(doc: YamlDocument, err: Any, what: str) -> Problem:
     loc = tuple(err["loc"])
     # pydantic adds the union member or validator name to loc; drop what is not in the data.
     kind = err["type"]
-    data_loc = _data_loc(doc.data, loc, kind == "missing")
-    where = format_loc(data_loc) or what
+    found = data_loc(doc.data, loc, kind == "missing")
+    where = format_loc(found) or what
     hint: str | None
     if kind == "missing":
         message, hint = f"{where}: required field is missing", f"add `{loc[-1]}:` here"
     elif kind == "extra_forbidden":
         message = f"{where}: unknown field"
-        hint = "remove it, or check its spelling against the content reference (docs/authors.md)"
+        hint = ("remove it, or check its spelling: `handout new` writes a topic with every "
+                "field, each explained")
     else:
         said, hint = describe(err)
         message = f"{where}: {said}"
-    return Problem(message, doc.path, doc.line_of(data_loc), hint)
+    return Problem(message, doc.path, doc.line_of(found), hint)
 
 
-def _data_loc(data: Any, loc: Loc, missing: bool = False) -> Loc:
+def data_loc(data: Any, loc: Loc, missing: bool = False) -> Loc:
     """The part of a pydantic ``loc`` that exists in the data, plus a ``missing`` key's
     name."""
     found: list[str | int] = []
