@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,7 @@ def test_errors_speak_the_authors_language_not_pydantics(project: Project) -> No
         assert not any(word in text for word in ("Value error", "Handout", "pattern", "^",
                                                  "after validation", "README"))
     assert any("sources: needs at least 1 item(s), has 0" in text for text in messages)
+
     assert any("12 is read as a number" in text and 'put it in quotes: "12"' in text
                for text in messages), messages
 
@@ -198,3 +200,13 @@ def _replace_line(project: Project, start: str, new: str) -> Path:
     index = next(i for i, line in enumerate(lines) if line.startswith(start))
     lines[index] = new + "\n"
     return _write(project, "".join(lines))
+
+
+def test_a_key_left_empty_is_one_problem(project: Project) -> None:
+    """`title:` with nothing after it: one problem, not one per form a title may take (text,
+    or a text per level), one of which spoke of "fields"."""
+    text = project.handout_path("kratom-chronic-pain").read_text("utf-8")
+    [empty] = _error(_write(project, re.sub(r"(?m)^title:\n(?:  .*\n)+", "title:\n", text))
+                     ).problems
+    assert "title: empty" in empty.message and "fields are missing" not in empty.message
+    assert empty.line == _line_of(project.handout_path("kratom-chronic-pain"), "title:")

@@ -153,7 +153,20 @@ def relevant_errors(exc: ValidationError) -> list[Any]:
                 and any(other is not err and tuple(other["loc"])[:len(field)] == field
                         and len(other["loc"]) >= len(err["loc"]) for other in errors))
 
-    return [err for err in errors if not other_member(err)]
+    kept = [err for err in errors if not other_member(err)]
+    # A key with nothing after it (`title:`) fails every member of a union alike: said once.
+    empty: set[tuple[Any, ...]] = set()
+    said = []
+    for err in kept:
+        if err.get("input", ...) is None and err["type"].endswith("_type") and err["loc"]:
+            field = tuple(part for part in err["loc"] if not (isinstance(part, str)
+                                                              and "[" in part))
+            if field in empty:
+                continue
+            empty.add(field)
+            err = {**err, "type": "empty", "msg": "empty: write its text or fields after it"}
+        said.append(err)
+    return said
 
 
 def describe(err: Any) -> tuple[str, str | None]:
