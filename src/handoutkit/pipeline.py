@@ -435,7 +435,11 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
         tighter = html_to_pdf(compact.html, theme_dirs)
         if not too_long(printed, tighter) and not layout_problems(tighter, large):
             pdf = tighter
-            warnings.append("set compact (11 pt body) to fit the page limit and rules")
+            # Large print keeps its 16 pt: only the lines come closer, and the closing
+            # matter may continue on the next page.
+            warnings.append("set compact (closer lines, text kept at 16 pt) to fit the page "
+                            "rules" if large else
+                            "set compact (11 pt body) to fit the page limit and rules")
     problems = check_pdf(printed, pdf, second, prepared_for)
     result = replace(result, problems=tuple(problems), warnings=tuple(warnings))
     return result, (None if problems else pdf)
