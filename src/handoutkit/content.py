@@ -18,13 +18,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
 
 from .errors import InputError, Problem
-from .messages import Happened, LevelText, Message, level_messages
+from .messages import Happened, LevelText, Message, level_messages, review_after
 from .urls import url_template
 from .yamlfile import Loc, YamlDocument, format_loc, load_yaml, validate
 
@@ -130,15 +128,7 @@ class Handout(_Strict):
     #: LOINC), for record systems that ask the desk's /infobutton.
     codes: list[Code] = Field(default_factory=list, max_length=100)
 
-    @field_validator("review_by")
-    @classmethod
-    def _review_order(cls, review_by: dt.date, info: ValidationInfo) -> dt.date:
-        # A field's check, not the model's: the error points at the review_by line.
-        reviewed = info.data.get("reviewed")
-        if reviewed is not None and review_by <= reviewed:
-            raise ValueError(f"{review_by} must come after reviewed {reviewed}: it "
-                             "is when the topic must be reviewed again")
-        return review_by
+    _review_order = review_after("reviewed", "the topic must be reviewed again")
 
 
 @dataclass(frozen=True)

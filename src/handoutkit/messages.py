@@ -1,4 +1,5 @@
-"""A translatable text and its message: the piece content, regions and translation share.
+"""A translatable text and its message, and the dates a text is trusted by: the pieces
+content, regions and translation share.
 
 A text is one string for every reading level, or one per level; each printed string is a
 :class:`Message` whose ``msgctxt`` is its stable id path, with the level where the wording
@@ -11,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, ValidationInfo, field_validator
 
 from .levels import LEVEL_NAMES
 from .yamlfile import Loc
@@ -50,6 +51,19 @@ def _has_happened(value: dt.date) -> dt.date:
 #: The day a topic was reviewed, a fact checked or a source opened: never a day to come, which
 #: would print as a review that has not happened and keep the text from ever going stale.
 Happened = Annotated[dt.date, AfterValidator(_has_happened)]
+
+
+def review_after(earlier: str, purpose: str) -> Any:
+    """A model's ``review_by`` check: after its field ``earlier`` (the day it was reviewed or
+    checked). A field's check, not the model's, so the error points at the review_by line."""
+    def check(cls: type, review_by: dt.date, info: ValidationInfo) -> dt.date:
+        done = info.data.get(earlier)
+        if done is not None and review_by <= done:
+            raise ValueError(f"{review_by} must come after {earlier} {done}: it is when "
+                             f"{purpose}")
+        return review_by
+
+    return field_validator("review_by")(classmethod(check))
 
 @dataclass(frozen=True)
 class Message:

@@ -23,13 +23,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationInfo,
-    field_validator,
 )
 
 from .errors import InputError, Problem, UnknownReference
 from .languages import PAPERS
-from .messages import Happened, LevelText, Message, level_messages
+from .messages import Happened, LevelText, Message, level_messages, review_after
 from .project import REGIONS_FOLDER
 from .yamlfile import YamlDocument, load_yaml, validate
 
@@ -46,15 +44,7 @@ class Dated(_Strict):
     checked: Happened
     review_by: dt.date
 
-    @field_validator("review_by")
-    @classmethod
-    def _review_after_check(cls, review_by: dt.date, info: ValidationInfo) -> dt.date:
-        # A field's check, not the model's: the error points at the review_by line.
-        checked = info.data.get("checked")
-        if checked is not None and review_by <= checked:
-            raise ValueError(f"{review_by} must come after checked {checked}: it "
-                             "is when the fact must be checked again")
-        return review_by
+    _review_after_check = review_after("checked", "the fact must be checked again")
 
     def stale(self, today: dt.date) -> bool:
         return self.review_by < today
