@@ -148,7 +148,7 @@ def test_pictograms_have_translated_alt_text(shipped_build: Path) -> None:
     job = Job(HANDOUT, "es", "easy")
     inputs = Inputs(project, [job])
     html, _ = _translated_html(inputs, inputs.printed(job, None), BuildOptions(out_dir=ROOT),
-                               None, None, None)
+                               None, None, None, None)
     words = load_catalog(project.catalog_path("es", TEMPLATE_DOMAIN)).translations
     alts = [str(value) for (context, _), value in words.items() if context == "icon"]
     assert alts and all(f'alt="{alt}"' in html.html for alt in alts[:1])
@@ -163,7 +163,7 @@ def test_scientific_names_are_italic_only_where_the_script_has_italics() -> None
         job = Job(HANDOUT, lang, "standard")
         inputs = Inputs(project, [job])
         html, _ = _translated_html(inputs, inputs.printed(job, None),
-                                   BuildOptions(out_dir=ROOT), None, None, None)
+                                   BuildOptions(out_dir=ROOT), None, None, None, None)
         assert ('class="scientific"' in html.html) == italic, lang
         assert "*Mitragyna" not in html.html
 

@@ -222,10 +222,16 @@ def catalog_from(path: Path, text: str, catalog: Catalog,
     return made
 
 
+def plural_forms_line(text: str) -> int | None:
+    """The line of a catalog's ``Plural-Forms`` header, which its errors point at."""
+    return next((i for i, row in enumerate(text.splitlines(), 1) if "Plural-Forms:" in row),
+                None)
+
+
 def _plural_function(catalog: Catalog, path: Path, text: str
                      ) -> gettext._PluralFunc:  # type: ignore[name-defined]
     """The catalog's plural rule, checked to pick an existing form for every count."""
-    line = next((i for i, row in enumerate(text.splitlines(), 1) if "Plural-Forms:" in row), None)
+    line = plural_forms_line(text)
     hint = "copy the Plural-Forms line for this language from the gettext manual"
     try:
         plural = gettext.c2py(catalog.plural_expr)

@@ -418,15 +418,15 @@ def check(
         _warn_about_catalogs(proj, sorted({job.lang for job in jobs}), Output(quiet or as_json))
     for problem in broken:
         typer.echo(f"error: {problem}", err=True)
-    if as_json:
-        from . import json_report
-
-        typer.echo(json_report("check", jobs, reports, broken, least=settings.policy.min_coverage))
     # A translation a build would not print yet is English text: not the language's to
     # score, nor a failure (a language just started with `i18n init`).
     least = settings.policy.min_coverage
     scored = [report for report in reports if report.translated >= least]
-    if not as_json:
+    if as_json:
+        from . import json_report
+
+        typer.echo(json_report("check", jobs, reports, broken, least=least))
+    else:
         output = Output(quiet, verbose)
         for job, report in zip(jobs, reports, strict=True):
             if report.translated >= least:

@@ -12,14 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .errors import InputError, Problem
 from .messages import Happened, LevelText, Message, level_messages, review_after
@@ -165,8 +160,8 @@ class HandoutSource:
                       (("sources", i, "publisher"), source.publisher)]
         found = [loc for loc, text in texts if text.startswith("[") and text.endswith("]")]
         found += [("sources", i, "url") for i, source in enumerate(self.handout.sources)
-                  if source.url.split("/")[2].lower().rsplit(".", 2)[-2:] in (
-                      ["example", "org"], ["example", "com"], ["example", "net"])]
+                  if ".".join((urlsplit(source.url).hostname or "").split(".")[-2:]) in (
+                      "example.org", "example.com", "example.net")]
         if not found:
             return None
         where = ", ".join(f"line {self.doc.line_of(loc)} ({format_loc(loc)})"

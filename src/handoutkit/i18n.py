@@ -20,7 +20,7 @@ from babel import Locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.plurals import get_plural
 
-from .catalog import MAX_PO_BYTES, catalog_from, load_catalog, parse_po
+from .catalog import MAX_PO_BYTES, catalog_from, load_catalog, parse_po, plural_forms_line
 from .checks import Finding, check_messages
 from .errors import InputError, Problem
 from .extract import DATE_FORMAT, template_header, templates
@@ -346,11 +346,10 @@ def _plural_rule_findings(lang: str, catalog: Catalog, path: Path, text: str
     forms = int(re.search(r"nplurals=(\d+)", expected)[1])  # type: ignore[index]
     if catalog.num_plurals == forms:
         return []
-    line = next((i for i, row in enumerate(text.splitlines(), 1) if "Plural-Forms:" in row),
-                None)
     return [Finding(Problem(
         f"Plural-Forms gives {lang} {catalog.num_plurals} plural form(s); gettext's rule "
-        f"for it has {forms}", path, line, hint=f"write Plural-Forms: {expected}"), False)]
+        f"for it has {forms}", path, plural_forms_line(text),
+        hint=f"write Plural-Forms: {expected}"), False)]
 
 
 def _glossary_findings(terms: tuple[Term, ...], lang: str, catalog: Catalog, path: Path

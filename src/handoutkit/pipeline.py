@@ -305,6 +305,8 @@ class _Prepared:
 
     printed: PrintedHandout
     second: PrintedHandout | None
+    #: What the second language prints: its coverage and review state (the draft mark).
+    also: TranslationRecord | None
     emergency: str | None
     html: RenderedHtml
 
@@ -337,14 +339,14 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
         job.also) else None
     region = inputs.region(job)
     emergency = region.emergency if region else (clinic.profile.emergency if clinic else None)
-    html, record = _translated_html(inputs, printed, options, second, prepared_for, emergency,
-                                    web=web)
-    readability = score_document(printed, inputs.glossary)
-    result = DocumentResult(job, target, ok=False, fallbacks=record.fallbacks,
-                            readability=readability, translation=record)
     # The second language of a bilingual print is held to the same policy as the first:
     # its coverage, its review, and (in the template) the draft mark.
     also = _second_record(inputs, job, second)
+    html, record = _translated_html(inputs, printed, options, second, also, prepared_for,
+                                    emergency, web=web)
+    readability = score_document(printed, inputs.glossary)
+    result = DocumentResult(job, target, ok=False, fallbacks=record.fallbacks,
+                            readability=readability, translation=record)
     for each in (record, also):
         if each is not None and each.coverage < options.min_coverage:
             return replace(result, status="incomplete", ok=not options.strict, problems=(
@@ -381,7 +383,7 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
         problems.append(readability.explain() + "\n  (rewrite those sentences, or "
                         "pass --allow-hard to override)")
     result = replace(result, problems=tuple(problems), warnings=warnings)
-    return result, None if problems else _Prepared(printed, second, emergency, html)
+    return result, None if problems else _Prepared(printed, second, also, emergency, html)
 
 
 def _second_record(inputs: Inputs, job: Job, second: PrintedHandout | None
@@ -421,8 +423,8 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
     lacking = max((page.header_overflow for page in pdf.pages), default=0.0)
     room = math.ceil(lacking) + 2 if lacking > 0 else 0
     if room:
-        roomier, _ = _translated_html(inputs, printed, options, second, prepared_for,
-                                      prepared.emergency, header_room=room)
+        roomier, _ = _translated_html(inputs, printed, options, second, prepared.also,
+                                      prepared_for, prepared.emergency, header_room=room)
         pdf = html_to_pdf(roomier.html, theme_dirs)
     warnings = list(result.warnings)
     large = job.large_print
@@ -430,8 +432,9 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
         # A long language or region can overrun by a few lines, or break a page rule (steps
         # split, sources alone on a last page): set the page a little tighter (body 11 pt,
         # nothing below 10 pt) before refusing the document.
-        compact, _ = _translated_html(inputs, printed, options, second, prepared_for,
-                                      prepared.emergency, compact=True, header_room=room)
+        compact, _ = _translated_html(inputs, printed, options, second, prepared.also,
+                                      prepared_for, prepared.emergency, compact=True,
+                                      header_room=room)
         tighter = html_to_pdf(compact.html, theme_dirs)
         if not too_long(printed, tighter) and not layout_problems(tighter, large):
             pdf = tighter
@@ -446,8 +449,8 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
 
 
 def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOptions,
-                     second: PrintedHandout | None, prepared_for: str | None,
-                     emergency: str | None, compact: bool = False,
+                     second: PrintedHandout | None, also: TranslationRecord | None,
+                     prepared_for: str | None, emergency: str | None, compact: bool = False,
                      web: WebPage | None = None,
                      header_room: int = 0) -> tuple[RenderedHtml, TranslationRecord]:
     """The page's HTML and the record of every string it prints, template words included.
@@ -462,8 +465,6 @@ def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOpti
     job = printed.job
     catalogs = inputs.catalogs(job.lang, job.handout)
     source = job.lang == SOURCE_LANGUAGE
-
-    also = _second_record(inputs, job, second)
 
     def render(record: TranslationRecord) -> tuple[RenderedHtml, TranslationRecord]:
         html = render_html(printed, catalogs, inputs.project.theme, record,

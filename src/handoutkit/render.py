@@ -31,16 +31,6 @@ from .translate import PrintedHandout, Text
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 #: A placeholder and the full stop after it, if any (see ``_filled``).
 FILLED = re.compile(r"%\((\w+)\)[sd](\.?)")
-
-
-def _filled(found: re.Match[str], variables: dict[str, Any]) -> str:
-    """A placeholder's value, escaped. A value that ends a sentence itself (a Russian or
-    Korean date ends in a full stop: "7 дек. 2026 г.") takes the place of the translation's
-    full stop after it, which would print as "г..")."""
-    if found.group(1) not in variables:
-        return found.group(0)
-    value = str(escape(str(variables[found.group(1)])))
-    return value if value.endswith(".") else value + found.group(2)
 #: ``*Mitragyna speciosa*`` in content marks a scientific name, printed in italics.
 SCIENTIFIC_NAME = re.compile(r"\*([^*<>\n]+)\*")
 #: Where a printed URL may break: after a slash, dot or hyphen, never inside "https".
@@ -128,6 +118,16 @@ class TemplateWords:
         # Only the named placeholders are replaced: a stray "%" in a translation ("100%")
         # is text, never a format directive (no % or str.format on translated text).
         return Markup(FILLED.sub(lambda m: _filled(m, variables), escaped))
+
+
+def _filled(found: re.Match[str], variables: dict[str, Any]) -> str:
+    """A placeholder's value, escaped. A value that ends a sentence itself (a Russian or
+    Korean date ends in a full stop: "7 дек. 2026 г.") takes the place of the translation's
+    full stop after it, which would print as "г..")."""
+    if found.group(1) not in variables:
+        return found.group(0)
+    value = str(escape(str(variables[found.group(1)])))
+    return value if value.endswith(".") else value + found.group(2)
 
 
 def page_number_parts(label: Markup) -> list[tuple[str, str]]:
