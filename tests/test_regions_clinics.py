@@ -330,6 +330,8 @@ def test_on_a_right_to_left_page_each_source_keeps_its_number_beside_the_qr_code
     ("languages", 3, '["en", "klingon"]', "unknown language 'klingon'"),
     ("regions", 3, '["", "ZZ"]', "unknown region 'ZZ'"),
     ("levels", 3, '["easy", "expert"]', "unknown reading level 'expert'"),
+    ("clinic", 3, '"clinics/ours.toml"', "[plan] clinic: no clinic profile at "
+                                         "'clinics/ours.toml'"),
 ])
 def test_a_plan_naming_what_does_not_exist_names_its_line(project: Project, key: str,
                                                          line: int, value: str,

@@ -390,6 +390,10 @@ def read_settings(project: Project) -> ProjectSettings:
         return ProjectSettings(None, Policy(), I18nSettings(), ProjectTable())
     settings: _PlanFile = validate_toml(_PlanFile, load_toml(path, "plan file"), path)
     plan = settings.plan
+    if plan and plan.clinic and not (path.parent / plan.clinic).is_file():
+        raise InputError.at(f"[plan] clinic: no clinic profile at {plan.clinic!r}", path,
+                            toml_line_of(path, ("plan", "clinic")),
+                            hint="the path is relative to handout.toml")
     request = PlanRequest(
         handouts=plan.handouts, langs=plan.languages, levels=plan.levels, papers=plan.papers,
         regions=plan.regions, large_print=plan.large_print, also=plan.also,
