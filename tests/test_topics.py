@@ -10,10 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from handoutkit import Project
+from handoutkit.catalog import load_catalog
 from handoutkit.cli import app
 from handoutkit.project import TEMPLATE_DOMAIN
 
-from .conftest import HANDOUT, own_catalog, pdf_text, set_msgstr, squash
+from .conftest import HANDOUT, ROOT, own_catalog, pdf_text, set_msgstr, squash
 
 runner = CliRunner()
 
@@ -137,7 +138,12 @@ def test_a_bilingual_print_is_held_to_its_second_languages_review(project: Proje
     made = invoke(project, *args)
     assert made.exit_code == 0, made.output
     [pdf] = tmp_path.rglob(f"{HANDOUT}.en+es.easy.a4.pdf")
-    assert "Draft translation: not yet checked by a medical translator" in pdf_text(pdf)
+    text = squash(pdf_text(pdf))
+    assert squash("Draft translation: not yet checked by a medical translator") in text
+    # ...and in the words of the reader it warns
+    spanish = load_catalog(Project(ROOT).catalog_path("es", TEMPLATE_DOMAIN)).translations[
+        ("draft", "Draft translation: not yet checked by a medical translator")]
+    assert squash(str(spanish)) in text
     refused = invoke(project, *args, "--require-review")
     assert refused.exit_code == 1 and "review es --topic" in refused.stderr, refused.output
 

@@ -471,7 +471,8 @@ def _translated_html(inputs: Inputs, printed: PrintedHandout, options: BuildOpti
                            preview=job.preview, second=second, clinic=options.clinic,
                            prepared_for=prepared_for, emergency_number=emergency,
                            compact=compact, web=web, header_room=header_room,
-                           second_translation=also)
+                           second_translation=also, second_catalogs=inputs.catalogs(
+                               job.also, job.handout) if job.also else None)
         lookups = printed.lookups + html.lookups
         return html, translation_record(job.lang, lookups, catalogs, source)
 

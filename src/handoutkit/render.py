@@ -234,9 +234,16 @@ def render_html(doc: PrintedHandout, catalogs: dict[str, MessageCatalog], theme:
                 prepared_for: str | None = None,
                 emergency_number: str | None = None, compact: bool = False,
                 web: WebPage | None = None, header_room: int = 0,
-                second_translation: TranslationRecord | None = None) -> RenderedHtml:
+                second_translation: TranslationRecord | None = None,
+                second_catalogs: dict[str, MessageCatalog] | None = None) -> RenderedHtml:
     env = environment(theme)
     translator = Translator(doc.language.code, catalogs, source=translation.status == "source")
+    # The second language's own words for the page (its draft mark): looked up apart, so
+    # they never count in the first language's record.
+    second_words = TemplateWords(Translator(second.language.code, second_catalogs or {},
+                                            source=second_translation is None or
+                                            second_translation.status == "source")) if (
+        second is not None) else None
 
     def text(item: Text) -> Markup:
         escaped = str(escape(item.value))  # a plain str: re.sub on Markup would escape again
@@ -262,6 +269,7 @@ def render_html(doc: PrintedHandout, catalogs: dict[str, MessageCatalog], theme:
         created=creation_date(doc), prepared_for=prepared_for,
         second_text=second_text, clinic=clinic, translation=translation,
         second_translation=second_translation,
+        second_pgettext=second_words.pgettext if second_words else None,
         emergency_number=emergency_number, url=web_link if web else print_url,
         compact=compact, web=web, header_room=header_room,
         qr_code=qr_code_data_url(doc.online_url) if doc.online_url else None,
