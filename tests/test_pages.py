@@ -321,3 +321,15 @@ def test_a_heading_with_a_pictogram_starts_at_the_margin_on_a_right_to_left_page
         assert with_icon and len(rights) > len(with_icon), (pdf.name, rights)
         # Under 12 mm (34 pt): a pictogram and its gap, not the 20 mm indent on top of them.
         assert max(rights.values()) - min(rights.values()) < 34, (pdf.name, rights)
+
+
+def test_a_help_line_ends_its_sentence_once_and_in_its_own_script(
+        plan: list[tuple[PrintedHandout, Path]]) -> None:
+    """Hours that end with a full stop got one more ("Opening hours not confirmed.. 1413"),
+    and Thai, which ends a phrase with a space, got a Latin one ("ทุกวัน.")."""
+    for _, pdf in plan:
+        text = pdf_text(pdf)
+        assert not re.search(r"(?<!\.)\.\.(?!\.)", text), (pdf.name, re.findall(
+            r".{30}(?<!\.)\.\.(?!\.).{10}", text))
+    thai = [pdf for printed, pdf in plan if printed.language.code == "th" and printed.job.region]
+    assert thai and "ทุกวัน." not in squash(pdf_text(thai[0]))

@@ -32,6 +32,9 @@ class ScriptFacts:
     italics: bool = True
     #: The readability unit when the language has no validated formula (see readability.py).
     unit: str = "words"
+    #: What ends a sentence the page completes (a help line's hours): none in Thai, which
+    #: ends a phrase with a space; the ideographic full stop in Chinese and Japanese.
+    full_stop: str = "."
 
 
 _LATIN = ScriptFacts('"Noto Sans", "DejaVu Sans", sans-serif')
@@ -40,15 +43,15 @@ SCRIPTS: dict[str, ScriptFacts] = {
     "Cyrl": _LATIN,
     "Grek": _LATIN,
     "Thai": ScriptFacts('"Noto Sans Thai", "Noto Sans", sans-serif', italics=False,
-                        unit="phrase-characters"),
+                        unit="phrase-characters", full_stop=""),
     "Hans": ScriptFacts('"Noto Sans CJK SC", "Noto Sans", sans-serif', italics=False,
-                        unit="characters"),
+                        unit="characters", full_stop="。"),
     "Hant": ScriptFacts('"Noto Sans CJK TC", "Noto Sans", sans-serif', italics=False,
-                        unit="characters"),
+                        unit="characters", full_stop="。"),
     "Arab": ScriptFacts('"Noto Sans Arabic", "Noto Naskh Arabic", "Noto Sans", sans-serif',
                         italics=False),
     "Jpan": ScriptFacts('"Noto Sans CJK JP", "Noto Sans", sans-serif', italics=False,
-                        unit="characters"),
+                        unit="characters", full_stop="。"),
     "Kore": ScriptFacts('"Noto Sans CJK KR", "Noto Sans", sans-serif', italics=False),
 }
 
@@ -153,6 +156,10 @@ class Language:
     @property
     def italics(self) -> bool:
         return script_facts(self.script, self.locale.language).italics
+
+    @property
+    def full_stop(self) -> str:
+        return script_facts(self.script, self.locale.language).full_stop
 
     def format_date(self, date: dt.date, short: bool = False) -> str:
         """``date`` as the language's readers write it (``short``: where space is tight)."""
