@@ -419,3 +419,43 @@ def test_a_clinic_name_keeps_its_own_order_on_a_right_to_left_page(tmp_path: Pat
             assert number < x, (y, number, x)
     assert seen >= 3  # each page's header, and the closing "Published by"
 
+
+
+_LINE = """  - id: {id}
+    name: Drug help line
+    phone: "0800 000 000"
+    url: https://help.example.net
+    hours: {hours}
+{sources}    checked: 2026-11-28
+    review_by: 2027-05-28
+"""
+_SOURCES = ("    sources:\n"
+            "      - {title: Ministry page, url: \"https://gov.example.net/lines\"}\n")
+
+
+@pytest.mark.parametrize(("lines", "named"), [
+    # A number no one could open a source for would print (the docs say it never may).
+    (_LINE.format(id="a", hours="Every day", sources=""), "sources: required field is missing"),
+    (_LINE.format(id="a", hours="Every day", sources=_SOURCES)
+     + _LINE.format(id="a", hours="Weekdays", sources=_SOURCES), "help line id 'a' is used twice"),
+    (_LINE.format(id="a", hours="x" * 400, sources=_SOURCES), "hours: "),
+])
+def test_a_help_line_without_sources_twice_or_too_long_is_refused(project: Project,
+                                                                    lines: str,
+                                                                    named: str) -> None:
+    profile = project.handouts_dir / "regions" / "NZ.yaml"
+    profile.write_text("code: NZ\nname: New Zealand\nlanguages: [en]\npaper: a4\n"
+                       'emergency: "111"\nhelp_lines:\n' + lines)
+    result = invoke(project, "list")
+    assert result.exit_code == 2 and named in result.stderr, result.stderr
+    assert "NZ.yaml:" in result.stderr and "Traceback" not in result.output
+    assert "US-AL  Alabama" in result.stdout  # the other regions are still listed
+
+
+def test_a_sub_region_without_its_parent_names_its_own_file(project: Project) -> None:
+    profile = project.handouts_dir / "regions" / "ZZ-AB.yaml"
+    profile.write_text("code: ZZ-AB\nname: Nowhere\n")
+    result = invoke(project, "list")
+    assert result.exit_code == 2, result.output
+    assert f"{profile}:1: region 'ZZ-AB' is part of 'ZZ', which has no profile" in result.stderr
+    assert "US-AL  Alabama" in result.stdout

@@ -553,8 +553,14 @@ def list_handouts(
                 typer.echo(f"error: {problem}", err=True)
         done = 0 if not broken else EXIT_FAILED if all(
             isinstance(error, UnknownReference) for error in broken.values()) else EXIT_INPUT
-        regions = [load_region(proj.handouts_dir, code)
-                   for code in region_codes(proj.handouts_dir)]
+        regions = []
+        for code in region_codes(proj.handouts_dir):  # likewise a broken region profile
+            try:
+                regions.append(load_region(proj.handouts_dir, code))
+            except InputError as exc:
+                for problem in exc.problems:
+                    typer.echo(f"error: {problem}", err=True)
+                done = EXIT_INPUT
         if plan:
             request, jobs = _plan_of(proj)
     if plan:

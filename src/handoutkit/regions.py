@@ -62,12 +62,14 @@ class EmergencyNumber(Dated):
 
 class HelpLine(Dated):
     id: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
-    name: str
-    phone: str
+    name: str = Field(min_length=1, max_length=120)
+    phone: str = Field(min_length=1, max_length=40)
     url: str = Field(pattern=r"^https://\S+$")
-    hours: str
-    #: Where the number was verified (one primary source, or two independent ones).
-    sources: list[Source] = Field(default_factory=list)
+    #: What the line offers and when: a line or two in the help box on page 1.
+    hours: str = Field(min_length=1, max_length=300)
+    #: Where the number was verified (one primary source, or two independent ones): a number
+    #: no one could open a source for is never printed.
+    sources: list[Source] = Field(min_length=1)
     #: Languages whose leaflets leave this line out (an interpreter line is for the others).
     omit_in: list[str] = Field(default_factory=list)
 
@@ -86,6 +88,17 @@ def _known_paper(name: str) -> str:
     return name
 
 
+def _distinct_ids(lines: list[HelpLine] | None) -> list[HelpLine] | None:
+    """A help line's id names its strings in the catalog: two lines of one id would share
+    their translations."""
+    ids = [line.id for line in lines or ()]
+    twice = sorted({found for found in ids if ids.count(found) > 1})
+    if twice:
+        raise ValueError(f"help line id {', '.join(map(repr, twice))} is used twice: give each "
+                         "line an id of its own")
+    return lines
+
+
 class RegionProfile(_Strict):
     """One YAML file as written; a sub-region's file holds only what differs."""
 
@@ -95,7 +108,7 @@ class RegionProfile(_Strict):
     paper: Annotated[str, AfterValidator(_known_paper)] | None = None
     #: A plain number (``"911"``), or the number with its sources and review dates.
     emergency: str | EmergencyNumber | None = None
-    help_lines: list[HelpLine] | None = None
+    help_lines: Annotated[list[HelpLine] | None, AfterValidator(_distinct_ids)] = None
 
     def messages(self) -> Iterator[Message]:
         """The strings translators see in the ``regions`` catalog."""
@@ -203,8 +216,17 @@ def load_region(handouts_dir: Path, code: str) -> Region:
     """The region ``code`` with everything it inherits from its parents."""
     chain: list[RegionProfile] = []
     paths: list[Path] = []
+    code_line: int | None = None
     for current in lineage(code):
+        if chain and not profile_path(handouts_dir, current).exists():
+            # The sub-region's own file names a parent that is not there: said at its code.
+            raise InputError.at(
+                f"region {code!r} is part of {current!r}, which has no profile", paths[0],
+                code_line, hint=f"add {profile_path(handouts_dir, current)}, or give {code} "
+                                "a code of its own")
         profile, doc = read_profile(handouts_dir, current)
+        if not chain:
+            code_line = doc.line_of(("code",))
         chain.append(profile)
         paths.append(doc.path)
     path = paths[0]
