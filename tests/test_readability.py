@@ -190,3 +190,13 @@ def test_a_language_just_started_is_not_scored_as_if_its_english_were_its_own(
     documents = json.loads(as_json.stdout)["documents"]
     assert {(d["lang"], d["scored"]) for d in documents} == {("en", True), ("es", True),
                                                              ("ja", False)}
+
+
+def test_a_measure_that_fails_never_reads_as_a_pass() -> None:
+    """SMOG 6.04 against a target of 6 printed "SMOG grade 6.0 (target ≤ 6)" on a FAIL line."""
+    from handoutkit.readability import Measure
+
+    failing = Measure("smog", "SMOG grade", 6.04, 6, False, True)
+    assert failing.describe() == "SMOG grade 6.04 (target ≤ 6, not met)"
+    assert Measure("smog", "SMOG grade", 5.4, 6, False, True).describe() == (
+        "SMOG grade 5.4 (target ≤ 6)")

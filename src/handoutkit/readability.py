@@ -82,6 +82,10 @@ class Measure:
         bound = "≥" if self.higher_is_easier else "≤"
         advice = "" if self.gating else ", advice"
         value = f"{self.value:.0f}" if self.key in COUNTED else f"{self.value:.1f}"
+        if not self.passed:
+            # Rounded, 6.04 would read "6.0 (target ≤ 6)": a failure that looks like a pass.
+            value = f"{self.value:.2f}" if float(value) == self.target else value
+            advice += ", not met"
         return f"{self.label} {value} (target {bound} {self.target:g}{advice})"
 
     def as_dict(self) -> dict[str, Any]:
