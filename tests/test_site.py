@@ -202,3 +202,19 @@ def test_a_language_too_incomplete_to_publish_is_held_and_never_linked(tmp_path:
     for page in pages:
         for target in re.findall(r'href="([^":#?]+)"', page.read_text()):
             assert (page.parent / target).exists(), (page.relative_to(folder), target)
+
+
+def test_a_page_published_with_stale_facts_or_english_strings_is_warned_of(
+        tmp_path: Path) -> None:
+    """`handout build` warns of a topic past its review date; `handout site` published the
+    same pages without a word."""
+    assert runner.invoke(app, ["init", str(tmp_path / "p")]).exit_code == 0
+    project = Project(tmp_path / "p")
+    topic = project.handouts_dir / "hand-washing" / "handout.yaml"
+    text = re.sub(r"(?m)^review_by: .*$", "review_by: 2026-01-01", topic.read_text())
+    topic.write_text(re.sub(r"(?m)^reviewed: .*$", "reviewed: 2025-01-01", text))
+    made = _invoke(project, "site", "--json")
+    assert made.exit_code == 0, made.output
+    assert "warning: hand-washing" in made.stderr and "review was due 2026-01-01" in made.stderr
+    warned = json.loads(made.stdout)["warned"]
+    assert warned and all("stale" in " ".join(w["warnings"]) for w in warned)

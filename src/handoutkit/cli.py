@@ -834,6 +834,9 @@ def site_command(
         for job, problems in documents:
             for problem in problems:
                 typer.echo(f"{kind}: {job}: not published: {problem}", err=True)
+    for job, warnings in report.warned:  # published, as a build makes it, with its warnings
+        for warning in warnings:
+            typer.echo(f"warning: {job}: {warning}", err=True)
     if as_json:
         from . import json_report
 

@@ -122,7 +122,9 @@ def site(report: SiteReport) -> dict[str, Any]:
                     refused=[{**job_fields(job), "problems": list(problems)}
                              for job, problems in report.refused],
                     held=[{**job_fields(job), "problems": list(problems)}
-                          for job, problems in report.held])
+                          for job, problems in report.held],
+                    warned=[{**job_fields(job), "warnings": list(warnings)}
+                            for job, warnings in report.warned])
 
 
 def manifest_merge(merged: MergedManifest) -> dict[str, Any]:

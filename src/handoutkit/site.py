@@ -46,6 +46,9 @@ class SiteReport:
     written: tuple[str, ...]
     refused: tuple[tuple[Job, tuple[str, ...]], ...]
     held: tuple[tuple[Job, tuple[str, ...]], ...] = ()
+    #: Pages published with what a build warns of: facts past their review date, strings
+    #: printed in English.
+    warned: tuple[tuple[Job, tuple[str, ...]], ...] = ()
 
 
 def _relative(path: str, start: str) -> str:
@@ -77,6 +80,7 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
     inputs = Inputs(project, list(page_jobs.values()))
     refused: list[tuple[Job, tuple[str, ...]]] = []
     held: list[tuple[Job, tuple[str, ...]]] = []
+    warned: dict[Job, tuple[str, ...]] = {}
     published: dict[str, Job] = {}
     for path, job in page_jobs.items():
         error = inputs.problem(job)
@@ -97,6 +101,10 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
                                        WebPage(_root(path), links, tuple(downloads[path])))
         if html is None:
             (held if result.ok else refused).append((job, result.problems))
+        elif result.warnings or result.fallbacks:
+            english = (f"{len(result.fallbacks)} string(s) print in English: "
+                       f"{', '.join(result.fallbacks[:5])}",) if result.fallbacks else ()
+            warned[job] = (*result.warnings, *english)
         return html
 
     html_of = {path: html for path, job in sorted(published.items())
@@ -118,7 +126,9 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
     if base_url:
         files["sitemap.xml"] = _sitemap(base_url, sorted(files))
     written = _write(out_dir, files)
-    return SiteReport(out_dir, tuple(pages), tuple(written), tuple(refused), tuple(held))
+    return SiteReport(out_dir, tuple(pages), tuple(written), tuple(refused), tuple(held),
+                      tuple((job, warned[job]) for job in published_jobs.values()
+                            if job in warned))
 
 
 def _copied_pdfs(groups: dict[str, list[Job]], build_dir: Path
