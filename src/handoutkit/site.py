@@ -25,7 +25,7 @@ from pathlib import Path
 from .errors import InputError
 from .languages import PAPERS, language
 from .output import Manifest, write_atomic
-from .pipeline import BuildOptions, Inputs, render_web_page
+from .pipeline import BuildOptions, DocumentResult, Inputs, render_web_page
 from .plan import Job, site_page
 from .project import Project
 from .render import WebDownload, WebLink, WebPage
@@ -49,6 +49,13 @@ class SiteReport:
     #: Pages published with what a build warns of: facts past their review date, strings
     #: printed in English.
     warned: tuple[tuple[Job, tuple[str, ...]], ...] = ()
+
+
+def _warnings_of(result: DocumentResult) -> tuple[str, ...]:
+    """What a build warns of for a document, as its published page is warned of."""
+    english = (f"{len(result.fallbacks)} string(s) print in English: "
+               f"{', '.join(result.fallbacks[:5])}",) if result.fallbacks else ()
+    return (*result.warnings, *english)
 
 
 def _relative(path: str, start: str) -> str:
@@ -102,9 +109,7 @@ def build_site(project: Project, jobs: list[Job], options: BuildOptions, out_dir
         if html is None:
             (held if result.ok else refused).append((job, result.problems))
         elif result.warnings or result.fallbacks:
-            english = (f"{len(result.fallbacks)} string(s) print in English: "
-                       f"{', '.join(result.fallbacks[:5])}",) if result.fallbacks else ()
-            warned[job] = (*result.warnings, *english)
+            warned[job] = _warnings_of(result)
         return html
 
     html_of = {path: html for path, job in sorted(published.items())
