@@ -152,6 +152,7 @@ def test_stale_fact_warns_fails_strict_and_is_listed(project: Project, tmp_path:
     strict = invoke(project, "build", HANDOUT, "--region", "GB", "-l", "easy", "--strict", "-o",
                     str(tmp_path / "b"))
     assert strict.exit_code == 1 and "past their review date" in strict.stderr
+    assert strict.stderr.count("review was due 2020-01-01") == 1  # an error, not also a warning
     listed = invoke(project, "list", "--stale")
     assert listed.exit_code == 1 and "legal fact GB" in listed.stdout
     fresh = runner.invoke(app, ["list", "--stale", "--project", str(ROOT)])

@@ -356,8 +356,9 @@ def _prepare(inputs: Inputs, job: Job, options: BuildOptions, prepared_for: str 
                 "(`--json` lists each; `--preview` marks them on the page)",)), None
     stale = inputs.stale(job, options.today)
     unfinished = inputs.sources[job.handout].placeholders()
-    warnings = tuple(f"stale: {item}" for item in stale) + ((str(unfinished),) if unfinished
-                                                            else ())
+    # Under --strict these are the document's problems (below), not warnings said twice.
+    warnings = () if options.strict else tuple(f"stale: {item}" for item in stale) + (
+        (str(unfinished),) if unfinished else ())
     signed = [c.review for c in inputs.catalogs(job.lang, job.handout).values() if c.review]
     if record.status == "draft" and signed and not options.require_review:
         warnings += (f"signed off by {signed[0].by}, but printed as a draft: "
