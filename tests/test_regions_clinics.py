@@ -460,3 +460,15 @@ def test_a_sub_region_without_its_parent_names_its_own_file(project: Project) ->
     assert result.exit_code == 2, result.output
     assert f"{profile}:1: region 'ZZ-AB' is part of 'ZZ', which has no profile" in result.stderr
     assert "US-AL  Alabama" in result.stdout
+
+
+def test_a_regions_language_the_topic_lacks_is_said_not_silently_dropped(
+        project: Project, tmp_path: Path) -> None:
+    """A Germany leaflet came out in English only and nothing said why: the topic has no
+    German catalog yet."""
+    profile = project.handouts_dir / "regions" / "GB.yaml"
+    profile.write_text(profile.read_text().replace("languages: [en]", "languages: [en, cy]", 1))
+    built = invoke(project, "build", HANDOUT, "--region", "GB", "-l", "easy", "-o",
+                   str(tmp_path))
+    assert built.exit_code == 0, built.output
+    assert f"note: {HANDOUT} for GB: no cy translation, so made in en" in built.stderr

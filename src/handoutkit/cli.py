@@ -300,6 +300,8 @@ def build(
             options = replace(options, min_coverage=0.0)
         output = Output(quiet or as_json, verbose)
         _warn_about_catalogs(proj, sorted({job.lang for job in mine}), output)
+        if not request.langs and not output.quiet:
+            _note_languages_left_out(proj, mine)
         output.detail(f"{len(mine)} document(s) into {_shown(out_dir)}")
         try:
             with ended_by_signals(), _progress(len(mine), output) as progress:
@@ -1193,6 +1195,24 @@ def _progress(total: int, out: "Output") -> "Iterator[Progress | None]":
                 bar.advance(task)
 
         yield fancy
+
+
+def _note_languages_left_out(project: Project, jobs: "list[Job]") -> None:
+    """A region's language a topic has no catalog for is left out of its leaflets: said, so
+    that a group does not find a Germany leaflet made in English only and wonder why."""
+    from . import load_region
+
+    made: dict[tuple[str, str], set[str]] = {}
+    for job in jobs:
+        if job.region:
+            made.setdefault((job.handout, job.region), set()).add(job.lang)
+    for (handout, code), langs in sorted(made.items()):
+        left = [lang for lang in load_region(project.handouts_dir, code).languages
+                if lang not in langs]
+        if left:
+            typer.echo(f"note: {handout} for {code}: no {', '.join(left)} translation, so made "
+                       f"in {', '.join(sorted(langs))} (`handout i18n init {left[0]} --topic "
+                       f"{handout}` starts one)", err=True)
 
 
 def _warn_about_catalogs(project: Project, langs: list[str], output: Output) -> None:
