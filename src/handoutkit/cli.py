@@ -324,10 +324,8 @@ def _report_build(report: "BuildReport", output: Output, as_json: bool) -> None:
     # said once, with the documents it concerns.
     said: dict[tuple[str, str], list[str]] = {}
     for result in report.results:
-        if result.fallbacks and result.status == "built" and not output.quiet:
-            said.setdefault(("warning", f"{len(result.fallbacks)} string(s) not translated, "
-                             f"printed in English: {', '.join(result.fallbacks)}"), []
-                            ).append(str(result.job))
+        if result.english_strings and result.status == "built" and not output.quiet:
+            said.setdefault(("warning", result.english_strings), []).append(str(result.job))
         for problem in result.problems:
             said.setdefault(("note" if result.ok else "error", problem), []).append(
                 str(result.job))

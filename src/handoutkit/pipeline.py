@@ -110,6 +110,13 @@ class DocumentResult:
     readability: ReadabilityReport | None = None
     translation: TranslationRecord | None = None
 
+    @property
+    def english_strings(self) -> str | None:
+        """The warning for the strings it prints in English for want of a translation, as
+        `handout build` and `handout site` give it."""
+        return (f"{len(self.fallbacks)} string(s) not translated, printed in English: "
+                f"{', '.join(self.fallbacks)}") if self.fallbacks else None
+
 
 class Inputs:
     """What the build reads, loaded and checked once, and shared by its documents."""

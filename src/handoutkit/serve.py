@@ -499,16 +499,13 @@ def _desk_pages(app: FastAPI, service: RenderService, project: Project,
         catalog = await service.catalog()
         chosen = desk_choices(form, catalog)
         document: DeskDocument | str | None = None
-        refused_name = None
         if chosen["prepared_for"]:
             try:  # as the API would refuse it when Print is pressed: now, and never echoed
                 printed_name("prepared_for", chosen["prepared_for"], MAX_PREPARED_FOR)
             except InvalidChoice as exc:
-                refused_name = exc.problems[0].message
+                document = exc.problems[0].message
                 chosen = {**chosen, "prepared_for": ""}
-        if refused_name:
-            document = refused_name
-        elif "lang" in form:  # the form was sent: show the document, or why not
+        if document is None and "lang" in form:  # sent: show the document, or why not
             try:
                 document = await service.document(Choices.model_validate(
                     {k: v for k, v in chosen.items() if v and k in Choices.model_fields}

@@ -53,9 +53,7 @@ class SiteReport:
 
 def _warnings_of(result: DocumentResult) -> tuple[str, ...]:
     """What a build warns of for a document, as its published page is warned of."""
-    english = (f"{len(result.fallbacks)} string(s) print in English: "
-               f"{', '.join(result.fallbacks[:5])}",) if result.fallbacks else ()
-    return (*result.warnings, *english)
+    return (*result.warnings, *filter(None, [result.english_strings]))
 
 
 def _relative(path: str, start: str) -> str:
