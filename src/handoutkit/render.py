@@ -51,6 +51,7 @@ def environment(theme: Theme) -> jinja2.Environment:
     )
     env.filters["last_words_together"] = last_words_together
     env.filters["direction"] = text_direction
+    env.globals["fill"] = fill
     return env
 
 
@@ -117,7 +118,7 @@ class TemplateWords:
             return escaped
         # Only the named placeholders are replaced: a stray "%" in a translation ("100%")
         # is text, never a format directive (no % or str.format on translated text).
-        return Markup(FILLED.sub(lambda m: _filled(m, variables), escaped))
+        return fill(escaped, variables)
 
 
 def _filled(found: re.Match[str], variables: dict[str, Any]) -> str:
@@ -126,8 +127,15 @@ def _filled(found: re.Match[str], variables: dict[str, Any]) -> str:
     full stop after it, which would print as "г..")."""
     if found.group(1) not in variables:
         return found.group(0)
-    value = str(escape(str(variables[found.group(1)])))
+    value = str(escape(variables[found.group(1)]))  # markup of our own is kept as it is
     return value if value.endswith(".") else value + found.group(2)
+
+
+def fill(label: Markup, values: dict[str, Any]) -> Markup:
+    """``label``, an escaped translation with its placeholders kept (``pgettext`` without
+    values), with each filled in: text escaped, markup of the template's own (an isolated
+    citation, a big number) kept."""
+    return Markup(FILLED.sub(lambda found: _filled(found, values), label))
 
 
 def page_number_parts(label: Markup) -> list[tuple[str, str]]:
