@@ -417,6 +417,14 @@ def render_document(inputs: Inputs, job: Job, options: BuildOptions,
 
     Every reason to refuse the document is named at once.
     """
+    from .memory import cycle_collector_paused
+
+    with cycle_collector_paused():
+        return _render_document(inputs, job, options, prepared_for)
+
+
+def _render_document(inputs: Inputs, job: Job, options: BuildOptions,
+                     prepared_for: str | None) -> tuple[DocumentResult, RenderedPdf | None]:
     from .pdf import html_to_pdf
     from .verify import check_pdf, layout_problems, too_long
 

@@ -197,6 +197,13 @@ def estimate_table() -> str:
     starting from :func:`_first_guess`; a few rounds of re-splitting and re-counting settle
     it. A context is kept only where it changes the answer its shorter context gives.
     """
+    from .memory import cycle_collector_paused
+
+    with cycle_collector_paused():
+        return _estimate_table()
+
+
+def _estimate_table() -> str:
     words = [(word, int(count)) for word, _, count in
              (line.partition("\t") for line in _lines(CMU_TABLE))
              if word.isascii() and word.isalpha() and len(word) > 1]
