@@ -109,6 +109,34 @@ def copy_project(dest: Path) -> Project:
     return Project(dest)
 
 
+#: What ``short_project`` keeps of the first topic: a point of each kind a build treats
+#: apart (plain text, the legal facts, the help box), and the point that explains the jargon
+#: the help box uses ("seizure"), so that the easy level still passes.
+SHORT_TOPIC = {"what-is-it": None, "risks": {"seizures"}, "legal": None, "get-help": None}
+
+
+def short_project(dest: Path) -> Project:
+    """``copy_project`` with the first topic cut to a one-page leaflet (``SHORT_TOPIC``), for
+    tests of how builds work rather than of what the pages say: each of its documents takes
+    about a third of the full one's time to render. Its catalogs are left whole (entries the
+    short topic no longer prints are simply not used)."""
+    import yaml
+
+    project = copy_project(dest)
+    path = project.handout_path(HANDOUT)
+    topic = yaml.safe_load(path.read_text("utf-8"))
+    kept = []
+    for section in topic["sections"]:
+        if section["id"] in SHORT_TOPIC:
+            points = SHORT_TOPIC[section["id"]]
+            if points is not None:
+                section["points"] = [p for p in section["points"] if p["id"] in points]
+            kept.append(section)
+    topic["sections"] = kept
+    path.write_text(yaml.safe_dump(topic, allow_unicode=True, sort_keys=False), "utf-8")
+    return project
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     """A copy of the repository's project (see ``copy_project``) that a test may change."""

@@ -15,7 +15,15 @@ from typer.testing import CliRunner
 from handoutkit import Project, __version__
 from handoutkit.cli import app
 
-from .conftest import ROOT, pdf_text
+from .conftest import ROOT, pdf_text, short_project
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """What the commands do does not depend on how long the leaflet is: the first topic cut
+    short (see ``short_project``)."""
+    return short_project(tmp_path)
+
 
 runner = CliRunner()
 HANDOUT = "kratom-chronic-pain"

@@ -23,7 +23,7 @@ from handoutkit.output import TEMP_PREFIX
 from handoutkit.project import TEMPLATE_DOMAIN
 from handoutkit.theme import BUILTIN_THEME
 
-from .conftest import HANDOUT, ROOT, alive, children, own_catalog, set_msgstr
+from .conftest import HANDOUT, ROOT, alive, children, own_catalog, set_msgstr, short_project
 
 runner = CliRunner()
 
@@ -62,6 +62,13 @@ app()
 """
 
 
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """How a build fails, stops and recovers does not depend on how long its pages are: the
+    first topic cut short (see ``short_project``)."""
+    return short_project(tmp_path)
+
+
 def _build_command(project: Project, out: Path) -> list[str]:
     return ["build", HANDOUT, "--lang", "en", "--lang", "es", "-l", "easy", "-q", "-j", "1",
             "-C", str(project.root), "-o", str(out)]
@@ -71,8 +78,7 @@ def _build_command(project: Project, out: Path) -> list[str]:
 def first_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project copy and its first build (two PDFs), made once and copied by each test."""
     base = tmp_path_factory.mktemp("first")
-    for name in ("handouts", "locales", "templates"):
-        shutil.copytree(ROOT / name, base / "project" / name)
+    short_project(base / "project")
     handout = Path(sys.executable).with_name("handout")
     subprocess.run([str(handout), *_build_command(Project(base / "project"), base / "out")],
                    check=True)

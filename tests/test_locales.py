@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -17,7 +18,15 @@ from handoutkit.cli import app
 from handoutkit.languages import bcp47, canonical_locale
 from handoutkit.project import BUILTIN_LOCALES
 
-from .conftest import HANDOUT, pdf_text, squash
+from .conftest import HANDOUT, pdf_text, short_project, squash
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """How a language is added and built does not depend on how long the leaflet is: the first
+    topic cut short (see ``short_project``)."""
+    return short_project(tmp_path)
+
 
 runner = CliRunner()
 

@@ -31,7 +31,15 @@ from pypdf import PdfReader
 from handoutkit import Choice, Limits, Project, choice_values
 from handoutkit.serve import _ScrubPreparedFor, create_app, server_config
 
-from .conftest import HANDOUT, ROOT, SECOND_HANDOUT, children, set_msgstr, squash
+from .conftest import HANDOUT, ROOT, SECOND_HANDOUT, children, set_msgstr, short_project, squash
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """What the desk answers does not depend on how long the leaflet is: the first topic cut
+    short (see ``short_project``)."""
+    return short_project(tmp_path)
+
 
 # Made at run time, so the name stands in no file of the tree unless the desk writes it there.
 NAME = f"Zeb {uuid.uuid4().hex[:12]}"
