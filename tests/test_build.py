@@ -11,7 +11,15 @@ from pypdf import PdfReader
 from handoutkit import BuildOptions, Job, Project, build_documents, make_plan
 from handoutkit.content import load_handout
 
-from .conftest import ROOT, made_once, pdf_pages, pdf_text, squash
+from .conftest import ROOT, copy_project, made_once, pdf_pages, pdf_text, short_project, squash
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """How a build writes, keeps and repeats its files does not depend on how long the leaflet
+    is: the first topic cut short (see ``short_project``)."""
+    return short_project(tmp_path)
+
 
 HANDOUT = "kratom-chronic-pain"
 
@@ -114,7 +122,8 @@ def _make_standard_too_long(project: Project) -> None:
     path.write_text(text.replace("      - id: tradition\n", extra + "      - id: tradition\n"))
 
 
-def test_failed_document_keeps_the_previous_good_pdf(project: Project, tmp_path: Path) -> None:
+def test_failed_document_keeps_the_previous_good_pdf(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")  # whole: its standard leaflet is two pages
     out = tmp_path / "build"
     jobs = [Job(HANDOUT, "en", "standard")]
     good = build_documents(project, jobs, BuildOptions(out_dir=out)).results[0]
