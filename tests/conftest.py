@@ -112,7 +112,8 @@ def copy_project(dest: Path) -> Project:
 #: What ``short_project`` keeps of the first topic: a point of each kind a build treats
 #: apart (plain text, the legal facts, the help box), and the point that explains the jargon
 #: the help box uses ("seizure"), so that the easy level still passes.
-SHORT_TOPIC = {"what-is-it": None, "risks": {"seizures"}, "legal": None, "get-help": None}
+SHORT_TOPIC: dict[str, set[str] | None] = {
+    "what-is-it": None, "risks": {"seizures"}, "legal": None, "get-help": None}
 
 
 def short_project(dest: Path) -> Project:
@@ -132,6 +133,8 @@ def short_project(dest: Path) -> Project:
             if points is not None:
                 section["points"] = [p for p in section["points"] if p["id"] in points]
             kept.append(section)
+    missing = set(SHORT_TOPIC) - {section["id"] for section in kept}
+    assert not missing, f"{path} has no section {sorted(missing)}: update SHORT_TOPIC"
     topic["sections"] = kept
     path.write_text(yaml.safe_dump(topic, allow_unicode=True, sort_keys=False), "utf-8")
     return project
