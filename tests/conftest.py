@@ -141,8 +141,11 @@ def short_project(dest: Path) -> Project:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """A copy of the repository's project (see ``copy_project``) that a test may change."""
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Project:
+    """A copy of the repository's project (see ``copy_project``) that a test may change; in a
+    module marked ``short_topic``, with the first topic cut short (see ``short_project``)."""
+    if request.node.get_closest_marker("short_topic"):
+        return short_project(tmp_path)
     return copy_project(tmp_path)
 
 

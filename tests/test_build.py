@@ -11,14 +11,11 @@ from pypdf import PdfReader
 from handoutkit import BuildOptions, Job, Project, build_documents, make_plan
 from handoutkit.content import load_handout
 
-from .conftest import ROOT, copy_project, made_once, pdf_pages, pdf_text, short_project, squash
+from .conftest import ROOT, copy_project, made_once, pdf_pages, pdf_text, squash
 
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """How a build writes, keeps and repeats its files does not depend on how long the leaflet
-    is: the first topic cut short (see ``short_project``)."""
-    return short_project(tmp_path)
+#: How a build writes, keeps and repeats its files does not depend on how long the leaflet is: its
+#: `project` is the short copy of the first topic (see `short_project`).
+pytestmark = pytest.mark.short_topic
 
 
 HANDOUT = "kratom-chronic-pain"

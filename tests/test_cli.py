@@ -15,14 +15,11 @@ from typer.testing import CliRunner
 from handoutkit import Project, __version__
 from handoutkit.cli import app
 
-from .conftest import ROOT, pdf_text, short_project
+from .conftest import ROOT, pdf_text
 
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """What the commands do does not depend on how long the leaflet is: the first topic cut
-    short (see ``short_project``)."""
-    return short_project(tmp_path)
+#: What the commands do does not depend on how long the leaflet is: its `project` is the short copy
+#: of the first topic (see `short_project`).
+pytestmark = pytest.mark.short_topic
 
 
 runner = CliRunner()

@@ -61,12 +61,9 @@ sys.argv = ["handout", *sys.argv[4:]]
 app()
 """
 
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """How a build fails, stops and recovers does not depend on how long its pages are: the
-    first topic cut short (see ``short_project``)."""
-    return short_project(tmp_path)
+#: How a build fails, stops and recovers does not depend on how long its pages are: its `project`
+#: is the short copy of the first topic (see `short_project`).
+pytestmark = pytest.mark.short_topic
 
 
 def _build_command(project: Project, out: Path) -> list[str]:

@@ -33,12 +33,9 @@ runner = CliRunner()
 HANDOUT = "kratom-chronic-pain"
 LANGS = ["en", "es"]  # two languages, two levels: enough to show what is left alone
 
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """What a build rebuilds does not depend on how long its pages are: the first topic cut
-    short (see ``short_project``)."""
-    return short_project(tmp_path)
+#: What a build rebuilds does not depend on how long its pages are: its `project` is the short copy
+#: of the first topic (see `short_project`).
+pytestmark = pytest.mark.short_topic
 
 
 def build(project: Project, out: Path, **options: object) -> BuildReport:

@@ -18,14 +18,11 @@ from handoutkit.cli import app, complete_handouts, complete_languages, complete_
 from handoutkit.content import load_handout
 from handoutkit.theme import BUILTIN_THEME
 
-from .conftest import HANDOUT, ROOT, pdf_text, short_project
+from .conftest import HANDOUT, ROOT, pdf_text
 
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """How a project overrides the theme does not depend on how long the leaflet is: the first
-    topic cut short (see ``short_project``)."""
-    return short_project(tmp_path)
+#: How a project overrides the theme does not depend on how long the leaflet is: its `project` is
+#: the short copy of the first topic (see `short_project`).
+pytestmark = pytest.mark.short_topic
 
 
 HANDOUT_BIN = Path(sys.executable).with_name("handout")

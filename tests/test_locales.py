@@ -18,14 +18,11 @@ from handoutkit.cli import app
 from handoutkit.languages import bcp47, canonical_locale
 from handoutkit.project import BUILTIN_LOCALES
 
-from .conftest import HANDOUT, pdf_text, short_project, squash
+from .conftest import HANDOUT, pdf_text, squash
 
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """How a language is added and built does not depend on how long the leaflet is: the first
-    topic cut short (see ``short_project``)."""
-    return short_project(tmp_path)
+#: How a language is added and built does not depend on how long the leaflet is: its `project` is
+#: the short copy of the first topic (see `short_project`).
+pytestmark = pytest.mark.short_topic
 
 
 runner = CliRunner()

@@ -33,15 +33,12 @@ from handoutkit.catalog import load_catalog
 from handoutkit.cli import app
 from handoutkit.content import load_handout
 
-from .conftest import HANDOUT, ROOT, pdf_pages, pdf_text, short_project, squash
+from .conftest import HANDOUT, ROOT, pdf_pages, pdf_text, squash
 from .test_translations import comparable
 
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """What a region or a clinic adds to the page does not depend on how long the leaflet is:
-    the first topic cut short (see ``short_project``)."""
-    return short_project(tmp_path)
+#: What a region or a clinic adds to the page does not depend on how long the leaflet is: its
+#: `project` is the short copy of the first topic (see `short_project`).
+pytestmark = pytest.mark.short_topic
 
 
 runner = CliRunner()

@@ -31,14 +31,11 @@ from pypdf import PdfReader
 from handoutkit import Choice, Limits, Project, choice_values
 from handoutkit.serve import _ScrubPreparedFor, create_app, server_config
 
-from .conftest import HANDOUT, ROOT, SECOND_HANDOUT, children, set_msgstr, short_project, squash
+from .conftest import HANDOUT, ROOT, SECOND_HANDOUT, children, set_msgstr, squash
 
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """What the desk answers does not depend on how long the leaflet is: the first topic cut
-    short (see ``short_project``)."""
-    return short_project(tmp_path)
+#: What the desk answers does not depend on how long the leaflet is: its `project` is the short
+#: copy of the first topic (see `short_project`).
+pytestmark = pytest.mark.short_topic
 
 
 # Made at run time, so the name stands in no file of the tree unless the desk writes it there.

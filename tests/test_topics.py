@@ -14,14 +14,11 @@ from handoutkit.catalog import load_catalog
 from handoutkit.cli import app
 from handoutkit.project import TEMPLATE_DOMAIN
 
-from .conftest import HANDOUT, ROOT, own_catalog, pdf_text, set_msgstr, short_project, squash
+from .conftest import HANDOUT, ROOT, own_catalog, pdf_text, set_msgstr, squash
 
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """How topics are added, built and signed off does not depend on how long a leaflet is: the
-    first topic cut short (see ``short_project``)."""
-    return short_project(tmp_path)
+#: How topics are added, built and signed off does not depend on how long a leaflet is: its
+#: `project` is the short copy of the first topic (see `short_project`).
+pytestmark = pytest.mark.short_topic
 
 
 runner = CliRunner()

@@ -32,14 +32,11 @@ from handoutkit.rendered import FetchLog, RenderedPdf
 from handoutkit.theme import BUILTIN_THEME
 from handoutkit.verify import check_pdf
 
-from .conftest import LANGUAGES, ROOT, copy_project, own_catalog, set_msgstr, short_project, squash
+from .conftest import LANGUAGES, ROOT, copy_project, own_catalog, set_msgstr, squash
 
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """What is escaped, refused and tagged does not depend on how long the leaflet is: the
-    first topic cut short (see ``short_project``)."""
-    return short_project(tmp_path)
+#: What is escaped, refused and tagged does not depend on how long the leaflet is: its `project` is
+#: the short copy of the first topic (see `short_project`).
+pytestmark = pytest.mark.short_topic
 
 
 HANDOUT = "kratom-chronic-pain"
