@@ -75,10 +75,9 @@ def _build_command(project: Project, out: Path) -> list[str]:
 def first_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project copy and its first build (two PDFs), made once and copied by each test."""
     base = tmp_path_factory.mktemp("first")
-    short_project(base / "project")
+    project = short_project(base / "project")
     handout = Path(sys.executable).with_name("handout")
-    subprocess.run([str(handout), *_build_command(Project(base / "project"), base / "out")],
-                   check=True)
+    subprocess.run([str(handout), *_build_command(project, base / "out")], check=True)
     return base
 
 
